@@ -1,0 +1,52 @@
+// Every bound zookooper has, in one place, named with its unit last. Relationships between them
+// are asserted when this module loads. Configurable ones are defaults the server config may override.
+import { assert } from './assert.js';
+
+export const constants = {
+  // Data model
+  dataBytesMax: 1_048_576, // ZooKeeper's jute.maxbuffer-derived default: 1 MiB accepted, 1 more rejected
+  pathBytesMax: 4_096,
+  pathDepthMax: 256,
+  childrenListedMax: 1_000_000, // getChildren refuses (BADARGUMENTS) above this many names
+  aclEntriesMax: 64, // entries in one ACL list
+  aclSetsMax: 65_536, // distinct ACL lists the tree stores (never freed, like ZooKeeper's ACL cache)
+  sequentialDigits: 10,
+
+  // Client port
+  clientPort: 2181,
+  frameBytesMax: 4 * 1_048_576 + 64 * 1024, // a multi of several max-size setData fits
+  outstandingRequestsPerSessionMax: 1_000,
+  outstandingRequestsPerServerMax: 50_000,
+  connectionsPerAddressMax: 1_000, // ZooKeeper's maxClientCnxns (0 there means unlimited)
+  sessionsPerServerMax: 100_000,
+  watchesPerSessionMax: 100_000,
+  socketBackpressureBytesMax: 16 * 1_048_576,
+  handshakeTimeoutMs: 10_000,
+
+  // Time
+  tickMs: 2_000,
+  sessionTimeoutTicksMin: 2,
+  sessionTimeoutTicksMax: 20,
+  pingIntervalFraction: 1 / 3, // clients ping after this fraction of the negotiated timeout is idle
+
+  // Pipeline
+  pendingTxnsMax: 10_000, // prepared but not yet committed
+  writeBatchMax: 1_000, // transactions covered by one fdatasync
+
+  // Storage
+  logSegmentBytes: 64 * 1_048_576, // preallocated size of a txn log segment
+  snapshotEveryTxns: 100_000,
+  snapRetainCount: 3, // autopurge.snapRetainCount default (ZooKeeper's minimum is 3)
+  purgeIntervalHours: 0, // autopurge.purgeInterval: 0 = off, as in ZooKeeper
+
+  // Shared tree
+  treeInitialBytes: 64 * 1_048_576,
+  treeMaxBytes: 16 * 1024 * 1_048_576, // address space reserved; grown in place on demand
+} as const;
+
+assert(constants.frameBytesMax > constants.dataBytesMax, 'a frame must hold the largest data');
+assert(constants.sessionTimeoutTicksMin < constants.sessionTimeoutTicksMax, 'timeout range');
+assert(constants.writeBatchMax <= constants.pendingTxnsMax, 'a batch fits in the pending queue');
+assert(constants.outstandingRequestsPerSessionMax <= constants.outstandingRequestsPerServerMax, 'per-session <= per-server');
+assert(constants.treeInitialBytes <= constants.treeMaxBytes, 'tree growth range');
+assert(constants.pathBytesMax < constants.frameBytesMax, 'a path fits a frame');

@@ -1,0 +1,75 @@
+// The contract between the main thread's composition root (src/server/main.ts), the session
+// workers and the write pipeline (src/server/pipeline/). The pipeline is a synchronous state
+// machine: requests in, log records out, durability acks in, committed entries out. No I/O,
+// timers or async inside; time comes from the injected clock.
+import type { ErrorCode } from '../../common/errors.js';
+import type { ACL, CreateMode, OpResult, Stat } from '../../common/types.js';
+
+/** An authenticated identity of a connection: ('ip', '127.0.0.1'), ('digest', 'u:base64sha1'), ... */
+export interface AuthId {
+  scheme: string;
+  id: string;
+}
+
+export type WriteOp =
+  | { type: 'create'; path: string; data: Uint8Array; mode: CreateMode; acl: ACL[]; ttlMs: number }
+  | { type: 'delete'; path: string; version: number }
+  | { type: 'setData'; path: string; data: Uint8Array; version: number }
+  | { type: 'setACL'; path: string; acl: ACL[]; version: number }
+  | { type: 'check'; path: string; version: number } // only inside multi
+  | { type: 'multi'; ops: WriteOp[] }
+  // No txn: ordered behind the session's earlier writes, answered when they have committed.
+  | { type: 'sync'; path: string }
+  | { type: 'getEphemerals'; prefix: string }
+  // Session lifecycle, submitted by the main thread's session tracker.
+  | { type: 'createSession'; timeoutMs: number; password: Uint8Array }
+  | { type: 'closeSession' }
+  // Submitted by the main thread's container/TTL sweeper (ZooKeeper's ContainerManager).
+  | { type: 'deleteContainer'; path: string };
+
+export interface WriteRequest {
+  sessionId: bigint;
+  /** Opaque to the pipeline: routes the reply back (worker id, connection, xid). */
+  tag: number;
+  authIds: AuthId[];
+  op: WriteOp;
+}
+
+export type WriteValue =
+  | { type: 'create'; path: string; stat: Stat }
+  | { type: 'delete' }
+  | { type: 'setData'; stat: Stat }
+  | { type: 'setACL'; stat: Stat }
+  | { type: 'multi'; results: OpResult[] }
+  | { type: 'sync' }
+  | { type: 'getEphemerals'; paths: string[] }
+  | { type: 'createSession' }
+  | { type: 'closeSession' }
+  | { type: 'deleteContainer' };
+
+export type WriteResult =
+  | { ok: true; value: WriteValue }
+  | { ok: false; code: ErrorCode; message?: string; path?: string; results?: OpResult[] };
+
+export type ChangeEventType = 'created' | 'deleted' | 'dataChanged' | 'childrenChanged';
+
+/** One change a committed txn made, from which workers fire watches (ZooKeeper's triggers). */
+export interface ChangeEvent {
+  type: ChangeEventType;
+  path: string;
+}
+
+export interface CommittedEntry {
+  tag: number;
+  sessionId: bigint;
+  zxid: bigint; // 0n when the request made no txn (an error, sync, getEphemerals)
+  result: WriteResult;
+  events: ChangeEvent[];
+  /** Ephemeral owners whose sessions this entry ended (closeSession), for the session tracker. */
+  closedSessionId?: bigint;
+}
+
+export interface LogRecord {
+  zxid: bigint;
+  bytes: Uint8Array; // the encoded txn; the log adds length and CRC32C
+}
