@@ -58,7 +58,7 @@ export class ZookooperError extends Error {
   }
 
   // instanceof survives duplicate package copies and errors rebuilt after crossing threads.
-  static [Symbol.hasInstance](value: unknown): boolean {
+  static override [Symbol.hasInstance](value: unknown): boolean {
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
   }
 }

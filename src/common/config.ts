@@ -1,0 +1,204 @@
+// Server configuration: command-line flags and ZooKeeper's zoo.cfg keys, merged into one typed
+// ServerConfig. Flags win over the file. Unknown zoo.cfg keys are reported (returned in
+// `unknownKeys` and logged by the server), never silently dropped.
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { resolve, dirname } from 'node:path';
+import { constants } from './constants.js';
+
+export interface PeerAddress {
+  id: number;
+  host: string;
+  peerPort: number;
+  electionPort: number;
+}
+
+export interface ServerConfig {
+  host: string;
+  port: number; // 0 = pick a free port
+  dataDir: string;
+  dataLogDir: string;
+  workers: number;
+  tickMs: number;
+  initLimitTicks: number;
+  syncLimitTicks: number;
+  sessionTimeoutMsMin: number;
+  sessionTimeoutMsMax: number;
+  connectionsPerAddressMax: number; // 0 = unlimited (as ZooKeeper's maxClientCnxns)
+  dataBytesMax: number;
+  snapshotEveryTxns: number;
+  snapRetainCount: number;
+  purgeIntervalHours: number;
+  logLevel: string;
+  allowUwsFallback: boolean;
+  serverId: number;
+  servers: PeerAddress[];
+  unknownKeys: string[];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function defaultConfig(): ServerConfig {
+  return {
+    host: '127.0.0.1',
+    port: constants.clientPort,
+    dataDir: resolve('data'),
+    dataLogDir: '',
+    workers: Math.max(1, availableParallelism() - 1),
+    tickMs: constants.tickMs,
+    initLimitTicks: 10,
+    syncLimitTicks: 5,
+    sessionTimeoutMsMin: 0, // 0 = 2 x tick (resolved in finish())
+    sessionTimeoutMsMax: 0, // 0 = 20 x tick
+    connectionsPerAddressMax: constants.connectionsPerAddressMax,
+    dataBytesMax: constants.dataBytesMax,
+    snapshotEveryTxns: constants.snapshotEveryTxns,
+    snapRetainCount: constants.snapRetainCount,
+    purgeIntervalHours: constants.purgeIntervalHours,
+    logLevel: 'info',
+    allowUwsFallback: false,
+    serverId: 0,
+    servers: [],
+    unknownKeys: [],
+  };
+}
+
+function int(value: string, what: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  if (!/^-?\d+$/.test(value.trim())) throw new ConfigError(`${what}: expected an integer, got ${JSON.stringify(value)}`);
+  const n = Number(value.trim());
+  if (n < min || n > max) throw new ConfigError(`${what}: ${n} is outside [${min}, ${max}]`);
+  return n;
+}
+
+function parseServers(spec: string): PeerAddress[] {
+  return spec
+    .split(',')
+    .filter((s) => s.trim() !== '')
+    .map((entry) => {
+      const m = /^\s*(\d+)=([^:]+):(\d+):(\d+)\s*$/.exec(entry);
+      if (!m) throw new ConfigError(`--servers: expected id=host:peerPort:electionPort, got ${JSON.stringify(entry)}`);
+      return { id: Number(m[1]), host: m[2]!, peerPort: Number(m[3]), electionPort: Number(m[4]) };
+    });
+}
+
+/** ZooKeeper's zoo.cfg keys we understand; the value is applied to the config. */
+const zooCfgKeys: Record<string, (c: ServerConfig, v: string, baseDir: string) => void> = {
+  tickTime: (c, v) => (c.tickMs = int(v, 'tickTime', 1)),
+  initLimit: (c, v) => (c.initLimitTicks = int(v, 'initLimit', 1)),
+  syncLimit: (c, v) => (c.syncLimitTicks = int(v, 'syncLimit', 1)),
+  dataDir: (c, v, base) => (c.dataDir = resolve(base, v.trim())),
+  dataLogDir: (c, v, base) => (c.dataLogDir = resolve(base, v.trim())),
+  clientPort: (c, v) => (c.port = int(v, 'clientPort', 0, 65535)),
+  clientPortAddress: (c, v) => (c.host = v.trim()),
+  maxClientCnxns: (c, v) => (c.connectionsPerAddressMax = int(v, 'maxClientCnxns', 0)),
+  minSessionTimeout: (c, v) => (c.sessionTimeoutMsMin = int(v, 'minSessionTimeout', 1)),
+  maxSessionTimeout: (c, v) => (c.sessionTimeoutMsMax = int(v, 'maxSessionTimeout', 1)),
+  'autopurge.snapRetainCount': (c, v) => (c.snapRetainCount = Math.max(3, int(v, 'autopurge.snapRetainCount', 1))),
+  'autopurge.purgeInterval': (c, v) => (c.purgeIntervalHours = int(v, 'autopurge.purgeInterval', 0)),
+  snapCount: (c, v) => (c.snapshotEveryTxns = int(v, 'snapCount', 2)),
+  'jute.maxbuffer': (c, v) => (c.dataBytesMax = int(v, 'jute.maxbuffer', 1)),
+};
+
+/** Parses zoo.cfg text (Java properties: key=value, # or ! comments). */
+export function applyZooCfg(config: ServerConfig, text: string, baseDir: string): void {
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
+    const eq = line.search(/[=:]/);
+    if (eq <= 0) throw new ConfigError(`zoo.cfg: cannot parse line ${JSON.stringify(raw)}`);
+    const key = line.slice(0, eq).trim();
+    const value = line.slice(eq + 1).trim();
+    const server = /^server\.(\d+)$/.exec(key);
+    if (server) {
+      const m = /^([^:]+):(\d+):(\d+)/.exec(value);
+      if (!m) throw new ConfigError(`zoo.cfg: ${key}: expected host:peerPort:electionPort`);
+      config.servers.push({ id: Number(server[1]), host: m[1]!, peerPort: Number(m[2]), electionPort: Number(m[3]) });
+      continue;
+    }
+    const apply = zooCfgKeys[key];
+    if (apply) apply(config, value, baseDir);
+    else config.unknownKeys.push(key);
+  }
+}
+
+const flagHelp = `zookooper server [--config zoo.cfg] [--host 127.0.0.1] [--port 2181] [--data-dir ./data]
+                 [--data-log-dir DIR] [--workers N] [--tick-ms 2000] [--log-level info]
+                 [--min-session-timeout-ms N] [--max-session-timeout-ms N] [--data-bytes-max N]
+                 [--snap-count N] [--id N --servers 1=h:p:q,2=h:p:q,...] [--allow-uws-fallback]`;
+
+export function serverUsage(): string {
+  return flagHelp;
+}
+
+/** Builds the config from argv (after `server`). Throws ConfigError on anything it cannot use. */
+export function parseServerArgs(argv: string[]): ServerConfig {
+  const config = defaultConfig();
+  const flags = new Map<string, string>();
+  const booleans = new Set(['--allow-uws-fallback']);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument ${JSON.stringify(arg)}\n${flagHelp}`);
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    if (booleans.has(name)) {
+      flags.set(name, 'true');
+      continue;
+    }
+    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined) throw new ConfigError(`${name} needs a value`);
+    flags.set(name, value);
+  }
+  const cfgPath = flags.get('--config');
+  if (cfgPath !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(cfgPath, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`--config: cannot read ${cfgPath}: ${(err as Error).message}`);
+    }
+    applyZooCfg(config, text, dirname(resolve(cfgPath)));
+  }
+  for (const [name, value] of flags) {
+    switch (name) {
+      case '--config':
+        break;
+      case '--host': config.host = value; break;
+      case '--port': config.port = int(value, name, 0, 65535); break;
+      case '--data-dir': config.dataDir = resolve(value); break;
+      case '--data-log-dir': config.dataLogDir = resolve(value); break;
+      case '--workers': config.workers = int(value, name, 1, 64); break;
+      case '--tick-ms': config.tickMs = int(value, name, 1); break;
+      case '--log-level': config.logLevel = value; break;
+      case '--min-session-timeout-ms': config.sessionTimeoutMsMin = int(value, name, 1); break;
+      case '--max-session-timeout-ms': config.sessionTimeoutMsMax = int(value, name, 1); break;
+      case '--data-bytes-max': config.dataBytesMax = int(value, name, 1, 64 * 1_048_576); break;
+      case '--snap-count': config.snapshotEveryTxns = int(value, name, 2); break;
+      case '--max-client-cnxns': config.connectionsPerAddressMax = int(value, name, 0); break;
+      case '--id': config.serverId = int(value, name, 0, 255); break;
+      case '--servers': config.servers = parseServers(value); break;
+      case '--allow-uws-fallback': config.allowUwsFallback = true; break;
+      default:
+        throw new ConfigError(`unknown flag ${name}\n${flagHelp}`);
+    }
+  }
+  return finish(config);
+}
+
+export function finish(config: ServerConfig): ServerConfig {
+  if (config.dataLogDir === '') config.dataLogDir = config.dataDir;
+  if (config.sessionTimeoutMsMin === 0) config.sessionTimeoutMsMin = constants.sessionTimeoutTicksMin * config.tickMs;
+  if (config.sessionTimeoutMsMax === 0) config.sessionTimeoutMsMax = constants.sessionTimeoutTicksMax * config.tickMs;
+  if (config.sessionTimeoutMsMin > config.sessionTimeoutMsMax) {
+    throw new ConfigError(`minSessionTimeout ${config.sessionTimeoutMsMin} > maxSessionTimeout ${config.sessionTimeoutMsMax}`);
+  }
+  if (config.servers.length > 1) {
+    throw new ConfigError('a replicated ensemble (more than one server) is not available yet: run standalone');
+  }
+  return config;
+}
+
+export function negotiateTimeoutMs(config: ServerConfig, askedMs: number): number {
+  return Math.min(config.sessionTimeoutMsMax, Math.max(config.sessionTimeoutMsMin, askedMs));
+}

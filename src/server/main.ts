@@ -1,0 +1,293 @@
+// The composition root: wires the real I/O (files with fsync, uWS sockets in worker threads,
+// timers) into the synchronous core (tree, pipeline, session tracker). The only place that
+// starts threads and owns timers.
+import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { assert } from '../common/assert.js';
+import type { ServerConfig } from '../common/config.js';
+import { negotiateTimeoutMs } from '../common/config.js';
+import { zxidHex } from '../common/zxid.js';
+import type { CommittedEntry, WriteRequest } from './pipeline/api.js';
+import { SessionManager } from './sessions/manager.js';
+import { probePort } from './port.js';
+import { uwsStatus } from './workers/uws.js';
+import type { AttachRequest, CommitMessage, ServerStats, ToMain, ToWorker, WorkerInit } from './workers/messages.js';
+import { tagWorker, tagWorkerBits } from './workers/messages.js';
+import { WriteLoop } from './write-loop.js';
+import { openStorage, type Storage } from './storage-adapter.js';
+
+export interface RunningServer {
+  port: number;
+  stop(): Promise<void>;
+  /** Resolves when the server stops on its own (a fatal error); rejects with it. */
+  done: Promise<void>;
+}
+
+/** The main thread's own requests (session create/close, container sweeps) use this worker slot. */
+const mainTagSlot = tagWorkerBits - 1;
+
+interface WorkerHandle {
+  id: number;
+  thread: Worker;
+  commitPort: MessagePort;
+  ready: boolean;
+  stopped: Promise<void>;
+}
+
+export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
+  const uws = uwsStatus();
+  if (!uws.native) {
+    const msg = `uWebSockets.js native binary is NOT in use (${uws.detail}); the JS fallback is many times slower`;
+    if (!config.allowUwsFallback) throw new Error(`${msg}. Refusing to start; pass --allow-uws-fallback to run anyway.`);
+    logger.error({ uws }, `${msg} — running anyway because --allow-uws-fallback was given`);
+  } else {
+    logger.debug({ binary: uws.binaryPath }, 'uWebSockets.js native binary loaded');
+  }
+  const port = await probePort(config.host, config.port);
+
+  const startedAtMs = Date.now();
+  const sessions = new SessionManager(config.tickMs, config.serverId, startedAtMs);
+  const storage: Storage = await openStorage(config, logger, sessions);
+  const { tree, pipeline } = storage;
+
+  const workers: WorkerHandle[] = [];
+  let stopping = false;
+  let fatalError: unknown = null;
+  let resolveDone!: () => void;
+  let rejectDone!: (err: unknown) => void;
+  const done = new Promise<void>((res, rej) => {
+    resolveDone = res;
+    rejectDone = rej;
+  });
+  done.catch(() => {});
+
+  // Requests of the main thread itself, answered through `mainReplies`.
+  let mainTagSeq = 0;
+  const mainReplies = new Map<number, (entry: CommittedEntry) => void>();
+  const submitFromMain = (sessionId: bigint, op: WriteRequest['op'], onDone: (e: CommittedEntry) => void): void => {
+    const tag = ++mainTagSeq * tagWorkerBits + mainTagSlot;
+    mainReplies.set(tag, onDone);
+    loop.submit({ sessionId, tag, authIds: [], op });
+  };
+  const post = (workerId: number, msg: ToWorker): void => {
+    workers[workerId]?.thread.postMessage(msg);
+  };
+
+  const loop = new WriteLoop(pipeline, storage.log, {
+    publish(entries, appliedZxid) {
+      const perWorker: CommittedEntry[][] = workers.map(() => []);
+      const events: CommitMessage['events'] = [];
+      const endedSessions: CommitMessage['endedSessions'] = [];
+      const mainEntries: CommittedEntry[] = [];
+      let txns = 0;
+      for (const e of entries) {
+        if (e.zxid !== 0n) txns++;
+        for (const ev of e.events) events.push({ type: ev.type, path: ev.path, zxid: e.zxid });
+        if (e.closedSessionId !== undefined) endedSessions.push({ sessionId: e.closedSessionId, expired: e.tag % tagWorkerBits === mainTagSlot });
+        const w = tagWorker(e.tag);
+        if (w === mainTagSlot) mainEntries.push(e);
+        else perWorker[w]?.push(e);
+      }
+      for (const s of endedSessions) sessions.closed(s.sessionId);
+      for (const w of workers) {
+        const replies = perWorker[w.id]!;
+        if (txns === 0 && replies.length === 0) continue;
+        const msg: CommitMessage = { zxid: appliedZxid, events, replies, endedSessions };
+        w.commitPort.postMessage(msg);
+      }
+      // Main-thread requests are finished after the tree is published (afterBatch runs them).
+      pendingMain.push(...mainEntries);
+    },
+    afterBatch(txns) {
+      for (const e of pendingMain.splice(0)) {
+        const cb = mainReplies.get(e.tag);
+        mainReplies.delete(e.tag);
+        cb?.(e);
+      }
+      storage.afterBatch(txns);
+    },
+    fatal(err) {
+      fail(err);
+    },
+  });
+  const pendingMain: CommittedEntry[] = [];
+
+  const fail = (err: unknown): void => {
+    if (fatalError !== null) return;
+    fatalError = err;
+    logger.fatal({ err }, 'fatal error: stopping');
+    void shutdown().then(
+      () => rejectDone(err),
+      () => rejectDone(err),
+    );
+  };
+
+  // ---- session attach / expiry ----
+  const attach = (workerId: number, req: AttachRequest): void => {
+    const answer = (msg: ToWorker): void => post(workerId, msg);
+    if (req.sessionId === 0n) {
+      if (sessions.size >= storage.sessionsMax) {
+        answer({ kind: 'attachFailed', reqId: req.reqId, code: 'THROTTLEDOP', message: 'too many sessions on this server' });
+        return;
+      }
+      const sessionId = sessions.newSessionId();
+      const password = sessions.newPassword();
+      const timeoutMs = negotiateTimeoutMs(config, req.timeoutMs);
+      submitFromMain(sessionId, { type: 'createSession', timeoutMs, password }, (entry) => {
+        if (!entry.result.ok) {
+          answer({ kind: 'attachFailed', reqId: req.reqId, code: 'THROTTLEDOP', message: `session not created: ${entry.result.code}` });
+          return;
+        }
+        sessions.created(sessionId, timeoutMs, password);
+        const info = sessions.get(sessionId);
+        assert(info !== undefined, 'committed session is in the table');
+        info.owner = { workerId, connId: req.connId };
+        answer({ kind: 'attached', reqId: req.reqId, sessionId, password, timeoutMs });
+      });
+      return;
+    }
+    const info = sessions.get(req.sessionId);
+    if (!info || !sessions.passwordMatches(info, req.password) || !sessions.touch(req.sessionId)) {
+      answer({ kind: 'attachFailed', reqId: req.reqId, code: 'SESSIONEXPIRED', message: 'session expired or unknown' });
+      return;
+    }
+    const prev = info.owner;
+    info.owner = { workerId, connId: req.connId };
+    if (prev && (prev.workerId !== workerId || prev.connId !== req.connId)) post(prev.workerId, { kind: 'moved', sessionId: req.sessionId, connId: prev.connId });
+    answer({ kind: 'attached', reqId: req.reqId, sessionId: info.sessionId, password: info.password, timeoutMs: info.timeoutMs });
+  };
+
+  const expireTimer = setInterval(() => {
+    for (const sessionId of sessions.expire(Date.now())) {
+      logger.info({ sessionId: '0x' + sessionId.toString(16) }, 'session expired');
+      submitFromMain(sessionId, { type: 'closeSession' }, () => {});
+    }
+  }, Math.max(10, Math.floor(config.tickMs / 2)));
+  const sweepTimer = setInterval(() => {
+    for (const path of storage.findExpiredNodes(Date.now())) submitFromMain(0n, { type: 'deleteContainer', path }, () => {});
+  }, storage.containerCheckMs);
+
+  const stats = (): ServerStats => {
+    const mem = tree.memoryUsage();
+    return {
+      zxid: zxidHex(tree.appliedZxid()),
+      nodes: mem.nodes,
+      sessions: sessions.size,
+      pendingWrites: pipeline.pendingCount(),
+      treeUsedBytes: mem.usedBytes,
+      treeCapacityBytes: mem.capacityBytes,
+      committedTxns: loop.txns,
+      logSyncs: loop.syncs,
+      startedAtMs,
+      workers: workers.length,
+      dataDir: config.dataDir,
+      serverState: 'standalone',
+    };
+  };
+
+  // ---- workers ----
+  const readyAll = new Promise<void>((resolve, reject) => {
+    let readyCount = 0;
+    for (let id = 0; id < config.workers; id++) {
+      const channel = new MessageChannel();
+      const init: WorkerInit = {
+        workerId: id,
+        treeBuffer: tree.buffer,
+        host: config.host,
+        port,
+        dataBytesMax: config.dataBytesMax,
+        connectionsPerAddressMax: config.connectionsPerAddressMax,
+        tickMs: config.tickMs,
+        logLevel: config.logLevel,
+        allowUwsFallback: config.allowUwsFallback,
+        commitPort: channel.port2,
+        statsBuffer: new SharedArrayBuffer(8),
+      };
+      const thread = new Worker(new URL('./workers/worker.js', import.meta.url), {
+        workerData: init,
+        transferList: [channel.port2],
+      });
+      let resolveStopped!: () => void;
+      const stopped = new Promise<void>((r) => (resolveStopped = r));
+      const handle: WorkerHandle = { id, thread, commitPort: channel.port1, ready: false, stopped };
+      workers.push(handle);
+      thread.on('message', (msg: ToMain) => {
+        switch (msg.kind) {
+          case 'ready':
+            handle.ready = true;
+            if (++readyCount === config.workers) resolve();
+            break;
+          case 'listenFailed':
+            reject(new Error(`worker ${msg.workerId} could not listen: ${msg.reason}`));
+            break;
+          case 'writes':
+            for (const r of msg.requests) pipeline.submit(r);
+            loop.schedule();
+            break;
+          case 'touch':
+            for (const id of msg.sessionIds) sessions.touch(id);
+            break;
+          case 'attach':
+            attach(handle.id, msg);
+            break;
+          case 'detach': {
+            const info = sessions.get(msg.sessionId);
+            if (info?.owner?.workerId === handle.id && info.owner.connId === msg.connId) info.owner = null;
+            break;
+          }
+          case 'stats':
+            post(handle.id, { kind: 'stats', reqId: msg.reqId, stats: stats() });
+            break;
+          case 'stopped':
+            break;
+        }
+      });
+      thread.on('error', (err) => {
+        if (!handle.ready) reject(err);
+        else fail(err);
+      });
+      thread.on('exit', (code) => {
+        resolveStopped();
+        if (!stopping) fail(new Error(`worker ${id} exited with code ${code}`));
+      });
+    }
+  });
+
+  let shutdownPromise: Promise<void> | null = null;
+  const shutdown = (): Promise<void> => {
+    if (shutdownPromise) return shutdownPromise;
+    stopping = true;
+    shutdownPromise = (async () => {
+      clearInterval(expireTimer);
+      clearInterval(sweepTimer);
+      // Listen sockets first: uWS aborts the process if it exits with them open.
+      for (const w of workers) w.thread.postMessage({ kind: 'stop' } satisfies ToWorker);
+      await Promise.race([Promise.all(workers.map((w) => w.stopped)), delay(5_000)]);
+      for (const w of workers) await w.thread.terminate();
+      if (fatalError === null) await loop.idle();
+      await storage.close();
+      logger.info('stopped');
+    })();
+    return shutdownPromise;
+  };
+
+  try {
+    await readyAll;
+  } catch (err) {
+    await shutdown();
+    throw err;
+  }
+  logger.info({ host: config.host, port, workers: config.workers, zxid: zxidHex(tree.appliedZxid()), nodes: tree.nodeCount() }, 'serving');
+  return {
+    port,
+    done,
+    stop: async () => {
+      await shutdown();
+      resolveDone();
+    },
+  };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}

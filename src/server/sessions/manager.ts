@@ -1,0 +1,89 @@
+// The main thread's owner of sessions: ids and passwords, negotiated timeouts, which worker
+// connection currently holds each session, and expiry (through SessionTracker, in ticks).
+// Session creation and closing are transactions (logged, replicated); this table follows the
+// committed ones, so after recovery it is rebuilt from the same records.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { assert } from '../../common/assert.js';
+import { SessionTracker } from './tracker.js';
+
+export interface SessionInfo {
+  sessionId: bigint;
+  timeoutMs: number;
+  password: Uint8Array;
+  /** The worker connection holding the session, or null while no connection has it. */
+  owner: { workerId: number; connId: number } | null;
+}
+
+export const sessionPasswordBytes = 16;
+
+export class SessionManager {
+  private readonly table = new Map<bigint, SessionInfo>();
+  private readonly tracker: SessionTracker;
+  private nextId: bigint;
+
+  constructor(
+    private readonly tickMs: number,
+    serverId: number,
+    nowMs: number,
+  ) {
+    this.tracker = new SessionTracker(Math.floor(nowMs / tickMs));
+    // ZooKeeper's scheme: server id in the top byte, the start time below it, so ids from one
+    // server's earlier runs are never handed out again.
+    this.nextId = (BigInt(serverId) << 56n) | ((BigInt(nowMs) << 16n) & 0x00ff_ffff_ffff_ffffn);
+  }
+
+  get size(): number {
+    return this.table.size;
+  }
+
+  newSessionId(): bigint {
+    this.nextId += 1n;
+    return this.nextId;
+  }
+
+  newPassword(): Uint8Array {
+    return new Uint8Array(randomBytes(sessionPasswordBytes));
+  }
+
+  get(sessionId: bigint): SessionInfo | undefined {
+    return this.table.get(sessionId);
+  }
+
+  all(): IterableIterator<SessionInfo> {
+    return this.table.values();
+  }
+
+  /** A committed createSession (live or replayed). Recovered sessions start a fresh timeout. */
+  created(sessionId: bigint, timeoutMs: number, password: Uint8Array): void {
+    assert(!this.table.has(sessionId), 'session created twice');
+    this.table.set(sessionId, { sessionId, timeoutMs, password, owner: null });
+    if (sessionId >= this.nextId) this.nextId = sessionId;
+    this.tracker.add(sessionId, Math.max(1, Math.ceil(timeoutMs / this.tickMs)));
+  }
+
+  /** A committed closeSession. Returns the info it had (its owner is told to close). */
+  closed(sessionId: bigint): SessionInfo | undefined {
+    const info = this.table.get(sessionId);
+    this.table.delete(sessionId);
+    this.tracker.remove(sessionId);
+    return info;
+  }
+
+  passwordMatches(info: SessionInfo, password: Uint8Array): boolean {
+    return password.length === info.password.length && timingSafeEqual(password, info.password);
+  }
+
+  touch(sessionId: bigint): boolean {
+    return this.tracker.touch(sessionId);
+  }
+
+  /** Sessions whose timeout passed by `nowMs`; each is reported once. */
+  expire(nowMs: number): bigint[] {
+    return this.tracker.advance(Math.floor(nowMs / this.tickMs));
+  }
+
+  /** For snapshots: the table without owners. */
+  exportTable(): { sessionId: bigint; timeoutMs: number; password: Uint8Array }[] {
+    return [...this.table.values()].map(({ sessionId, timeoutMs, password }) => ({ sessionId, timeoutMs, password }));
+  }
+}

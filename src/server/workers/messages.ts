@@ -1,0 +1,85 @@
+// Messages between the main thread and the session workers (structured clone over MessagePorts).
+//
+//   worker -> main (control port):  ToMain
+//   main -> worker (control port):  ToWorker        session attach answers, moves, stats requests
+//   main -> worker (commit port):   CommitMessage   one per committed batch, posted BEFORE the batch
+//                                                   is published in the tree (see DESIGN "Ordering")
+import type { MessagePort } from 'node:worker_threads';
+import type { CommittedEntry, WriteRequest } from '../pipeline/api.js';
+
+export interface WorkerInit {
+  workerId: number;
+  treeBuffer: SharedArrayBuffer;
+  host: string;
+  port: number;
+  dataBytesMax: number;
+  connectionsPerAddressMax: number;
+  tickMs: number;
+  logLevel: string;
+  allowUwsFallback: boolean;
+  commitPort: MessagePort;
+  statsBuffer: SharedArrayBuffer;
+}
+
+/** A worker's request to open or re-attach a session for one of its connections. */
+export interface AttachRequest {
+  kind: 'attach';
+  reqId: number;
+  connId: number;
+  sessionId: bigint; // 0n = new session
+  password: Uint8Array;
+  timeoutMs: number;
+  lastZxidSeen: bigint;
+}
+
+export type ToMain =
+  | { kind: 'ready'; workerId: number; native: boolean }
+  | { kind: 'listenFailed'; workerId: number; reason: string }
+  | { kind: 'writes'; requests: WriteRequest[] }
+  | { kind: 'touch'; sessionIds: bigint[] }
+  | AttachRequest
+  | { kind: 'detach'; sessionId: bigint; connId: number } // connection gone, session lives on
+  | { kind: 'stats'; reqId: number }
+  | { kind: 'stopped'; workerId: number };
+
+export type AttachAnswer =
+  | { kind: 'attached'; reqId: number; sessionId: bigint; password: Uint8Array; timeoutMs: number }
+  | { kind: 'attachFailed'; reqId: number; code: 'SESSIONEXPIRED' | 'THROTTLEDOP' | 'AUTHFAILED'; message: string };
+
+export interface ServerStats {
+  zxid: string;
+  nodes: number;
+  sessions: number;
+  pendingWrites: number;
+  treeUsedBytes: number;
+  treeCapacityBytes: number;
+  committedTxns: number;
+  logSyncs: number;
+  startedAtMs: number;
+  workers: number;
+  dataDir: string;
+  serverState: 'standalone';
+}
+
+export type ToWorker =
+  | AttachAnswer
+  | { kind: 'moved'; sessionId: bigint; connId: number } // another connection took the session
+  | { kind: 'stats'; reqId: number; stats: ServerStats }
+  | { kind: 'stop' };
+
+export interface CommitMessage {
+  /** appliedZxid of the tree once this batch is published (unchanged if the batch had no txn). */
+  zxid: bigint;
+  /** Every change of the batch, in zxid order: every worker fires its own sessions' watches. */
+  events: { type: CommittedEntry['events'][number]['type']; path: string; zxid: bigint }[];
+  /** Answers for this worker's requests (routed by tag). */
+  replies: CommittedEntry[];
+  /** Sessions that ended in this batch (closed or expired): their connections are closed. */
+  endedSessions: { sessionId: bigint; expired: boolean }[];
+}
+
+/** Request tags carry the worker id in their low byte so the main thread can route answers. */
+export const tagWorkerBits = 256;
+export function tagWorker(tag: number): number {
+  return tag % tagWorkerBits;
+}

@@ -1,0 +1,29 @@
+// uWebSockets.js comes from a republished package that silently falls back to a slow pure-JS
+// implementation when its native binary does not load (see native-notes/uws.md). We load it
+// here, once, and find out which one we got, so the server can refuse the fallback loudly.
+import { createRequire } from 'node:module';
+import uWS from 'uWebSockets.js';
+
+export { uWS };
+
+export interface UwsStatus {
+  native: boolean;
+  binaryPath: string;
+  detail: string;
+}
+
+export function uwsStatus(): UwsStatus {
+  const require = createRequire(import.meta.url);
+  const binaryPath = require.resolve(
+    `uWebSockets.js/binaries/uws_${process.platform}_${process.arch}_${process.versions.modules}.node`,
+  );
+  try {
+    // A native addon is loaded once per process: requiring the binary again returns the very
+    // object the package handed us if, and only if, the package loaded that binary.
+    const binary: unknown = require(binaryPath);
+    const native = binary === (uWS as unknown) || (typeof binary === 'object' && binary !== null && (binary as { App?: unknown }).App === (uWS as { App?: unknown }).App);
+    return { native, binaryPath, detail: native ? 'native binary loaded' : 'package returned the JS fallback' };
+  } catch (err) {
+    return { native: false, binaryPath, detail: `native binary failed to load: ${(err as Error).message}` };
+  }
+}

@@ -1,0 +1,214 @@
+// A session worker thread: one uWS App on the shared client port (SO_REUSEPORT spreads
+// connections across workers). WebSocket frames go to WorkerCore; HTTP routes serve the state
+// pages. Nothing here touches the tree except through WorkerCore's reads.
+import { parentPort, workerData } from 'node:worker_threads';
+import { pino } from 'pino';
+import { constants } from '../../common/constants.js';
+import { decodeClientFrame, Opcode, ProtocolError } from '../../protocol/index.js';
+import { consPage, healthPage, metricsPage, mntrPage, statPage, type WorkerFigures } from '../http/pages.js';
+import { attachTree } from '../tree/index.js';
+import { WorkerCore, type Conn } from './core.js';
+import type { CommitMessage, ServerStats, ToMain, ToWorker, WorkerInit } from './messages.js';
+import { uWS, uwsStatus } from './uws.js';
+
+const init = workerData as WorkerInit;
+const port = parentPort!;
+const logger = pino({ level: init.logLevel, base: { pid: process.pid, worker: init.workerId } });
+const toMain = (msg: ToMain): void => port.postMessage(msg);
+
+const uws = uwsStatus();
+if (!uws.native && !init.allowUwsFallback) {
+  toMain({ kind: 'listenFailed', workerId: init.workerId, reason: `uWebSockets.js native binary not loaded: ${uws.detail}` });
+}
+
+const tree = attachTree(init.treeBuffer);
+const core = new WorkerCore({
+  workerId: init.workerId,
+  tree,
+  commitPort: init.commitPort,
+  toMain,
+  dataBytesMax: init.dataBytesMax,
+  outstandingWritesMax: Math.max(1, Math.floor(constants.outstandingRequestsPerServerMax / 4)),
+});
+const limits = { dataBytesMax: init.dataBytesMax, frameBytesMax: constants.frameBytesMax };
+const perAddress = new Map<string, number>();
+
+init.commitPort.on('message', (msg: CommitMessage) => core.commit(msg));
+
+interface UserData {
+  conn: Conn | null;
+  remote: string;
+}
+
+// ---- HTTP state pages: figures from the main thread, asked for per request ----
+let statsSeq = 0;
+const statsWaits = new Map<number, (s: ServerStats) => void>();
+function withStats(res: uWS.HttpResponse, render: (s: ServerStats) => { status?: number; type: string; body: string }): void {
+  let aborted = false;
+  res.onAborted(() => (aborted = true));
+  const reqId = ++statsSeq;
+  statsWaits.set(reqId, (stats) => {
+    if (aborted) return;
+    const page = render(stats);
+    res.cork(() => {
+      res.writeStatus(page.status === 503 ? '503 Service Unavailable' : '200 OK');
+      res.writeHeader('content-type', page.type);
+      res.end(page.body);
+    });
+  });
+  toMain({ kind: 'stats', reqId });
+}
+
+function figures(): WorkerFigures {
+  return {
+    workerId: init.workerId,
+    connections: core.conns.size,
+    watches: core.watchCount(),
+    requestsServed: core.figures.requests,
+    readsServed: core.figures.reads,
+    writesForwarded: core.figures.writes,
+    throttled: core.figures.throttled,
+    malformedFrames: core.figures.malformed,
+    connectionList: [...core.conns.values()].slice(0, 10_000).map((c) => ({
+      remote: c.remote,
+      sessionId: '0x' + c.sessionId.toString(16),
+      queued: c.queue.length - c.queueHead,
+      watches: c.watchCount,
+      received: c.received,
+      sent: c.sent,
+    })),
+  };
+}
+
+const json = 'application/json';
+const app = uWS
+  .App()
+  .ws<UserData>('/*', {
+    compression: uWS.DISABLED,
+    maxPayloadLength: constants.frameBytesMax,
+    maxBackpressure: constants.socketBackpressureBytesMax,
+    closeOnBackpressureLimit: 1,
+    idleTimeout: 0, // liveness is the session's business (pings), checked in closeIdle
+    upgrade: (res, req, context) => {
+      const remote = Buffer.from(res.getRemoteAddressAsText()).toString();
+      res.upgrade<UserData>(
+        { conn: null, remote },
+        req.getHeader('sec-websocket-key'),
+        req.getHeader('sec-websocket-protocol'),
+        req.getHeader('sec-websocket-extensions'),
+        context,
+      );
+    },
+    open: (ws) => {
+      const data = ws.getUserData();
+      const count = perAddress.get(data.remote) ?? 0;
+      const conn = core.open(
+        {
+          send: (frame) => void ws.send(frame, true),
+          end: () => ws.end(1000),
+          cork: (fn) => void ws.cork(fn),
+          bufferedBytes: () => ws.getBufferedAmount(),
+        },
+        data.remote,
+      );
+      data.conn = conn;
+      perAddress.set(data.remote, count + 1);
+      if (init.connectionsPerAddressMax > 0 && count + 1 > init.connectionsPerAddressMax) {
+        core.kill(conn, 'THROTTLEDOP', `too many connections from ${data.remote} (maxClientCnxns ${init.connectionsPerAddressMax})`);
+      }
+    },
+    message: (ws, message, isBinary) => {
+      const conn = ws.getUserData().conn;
+      if (!conn || conn.state === 'closed') return;
+      if (!isBinary) {
+        core.malformed(conn, 'text frame: the protocol uses binary MessagePack frames');
+        return;
+      }
+      let msg;
+      try {
+        msg = decodeClientFrame(new Uint8Array(message), limits, true);
+      } catch (err) {
+        if (err instanceof ProtocolError) {
+          core.malformed(conn, err.reason);
+          return;
+        }
+        throw err;
+      }
+      if (conn.state === 'handshake') {
+        if (msg.opcode !== Opcode.connect) core.malformed(conn, 'the first frame must be a ConnectRequest');
+        else core.handshake(conn, msg);
+        return;
+      }
+      if (msg.opcode === Opcode.connect) {
+        core.malformed(conn, 'ConnectRequest after the handshake');
+        return;
+      }
+      if (conn.state !== 'open') {
+        core.malformed(conn, 'request before the session was established');
+        return;
+      }
+      core.request(conn, msg);
+    },
+    close: (ws) => {
+      const data = ws.getUserData();
+      const n = (perAddress.get(data.remote) ?? 1) - 1;
+      if (n <= 0) perAddress.delete(data.remote);
+      else perAddress.set(data.remote, n);
+      if (data.conn) core.closed(data.conn);
+    },
+  })
+  .get('/health', (res) => withStats(res, (s) => ({ type: json, ...healthPage(s) })))
+  .get('/metrics', (res) => withStats(res, (s) => ({ type: 'text/plain; version=0.0.4', body: metricsPage(s, figures()) })))
+  .get('/stat', (res) => withStats(res, (s) => ({ type: json, body: statPage(s, figures()) })))
+  .get('/mntr', (res) => withStats(res, (s) => ({ type: json, body: mntrPage(s, figures()) })))
+  .get('/cons', (res) => {
+    res.writeHeader('content-type', json).end(consPage(figures()));
+  })
+  .any('/*', (res) => {
+    res.writeStatus('404 Not Found').end('not found: try /health, /metrics, /stat, /mntr, /cons or a WebSocket\n');
+  });
+
+let listenSocket: uWS.us_listen_socket | null = null;
+const housekeeping = setInterval(() => {
+  const touched = core.takeTouched();
+  if (touched.length > 0) toMain({ kind: 'touch', sessionIds: touched });
+  core.closeIdle(Date.now());
+}, Math.max(10, Math.min(1_000, Math.floor(init.tickMs / 2))));
+
+port.on('message', (msg: ToWorker) => {
+  switch (msg.kind) {
+    case 'attached':
+    case 'attachFailed':
+      core.attachAnswer(msg);
+      break;
+    case 'moved':
+      core.moved(msg.sessionId, msg.connId);
+      break;
+    case 'stats': {
+      const w = statsWaits.get(msg.reqId);
+      statsWaits.delete(msg.reqId);
+      w?.(msg.stats);
+      break;
+    }
+    case 'stop':
+      // Listen socket first: uWS aborts the process if a thread exits with it open.
+      if (listenSocket) uWS.us_listen_socket_close(listenSocket);
+      listenSocket = null;
+      clearInterval(housekeeping);
+      core.closeAll();
+      init.commitPort.close();
+      toMain({ kind: 'stopped', workerId: init.workerId });
+      port.close();
+      break;
+  }
+});
+
+app.listen(init.host, init.port, (token) => {
+  if (!token) {
+    toMain({ kind: 'listenFailed', workerId: init.workerId, reason: `cannot listen on ${init.host}:${init.port}` });
+    return;
+  }
+  listenSocket = token;
+  if (!uws.native) logger.error('uWebSockets.js JS fallback in use: expect much lower throughput');
+  toMain({ kind: 'ready', workerId: init.workerId, native: uws.native });
+});
