@@ -31,6 +31,7 @@ interface SnapshotMeta {
   sessions: { sessionId: bigint; timeoutMs: number; password: Uint8Array }[];
 }
 
+const standaloneEpoch = 1;
 const progressMinBytes = 64 * 1_048_576; // smaller data dirs load too fast to need a bar
 
 export async function openStorage(config: ServerConfig, logger: Logger, sessions: SessionManager): Promise<Storage> {
@@ -58,14 +59,17 @@ export async function openStorage(config: ServerConfig, logger: Logger, sessions
   const snapZxid = rec.snapshot?.zxid ?? 0n;
   const pipeline = new Pipeline(tree, {
     clock: { nowMs: () => Date.now() },
-    dataBytesMax: config.dataBytesMax,
+    // Standalone keeps one epoch; the ensemble's leader election will hand out new ones.
+    epoch: standaloneEpoch,
     lastZxid: snapZxid,
+    dataBytesMax: config.dataBytesMax,
+    isSessionLive: (sessionId) => sessions.get(sessionId) !== undefined,
   });
   let replayed = 0;
   for await (const record of rec.records) {
-    const effect = pipeline.replay(record.zxid, record.bytes);
-    if (effect.createdSession) sessions.created(effect.createdSession.sessionId, effect.createdSession.timeoutMs, effect.createdSession.password);
-    for (const id of effect.closedSessions) sessions.closed(id);
+    const txn = pipeline.replay(record.zxid, record.bytes);
+    if (txn.type === 'createSession') sessions.created(txn.sessionId, txn.timeoutMs, txn.password);
+    else if (txn.type === 'closeSession') sessions.closed(txn.sessionId);
     replayed++;
   }
   progress.stop();

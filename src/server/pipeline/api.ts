@@ -73,3 +73,30 @@ export interface LogRecord {
   zxid: bigint;
   bytes: Uint8Array; // the encoded txn; the log adds length and CRC32C
 }
+
+/** Wall-clock time for ctime/mtime and TTL checks; injected so the pipeline stays pure. */
+export interface PipelineClock {
+  nowMs(): number; // ms since the Unix epoch
+}
+
+export interface PipelineOptions {
+  clock: PipelineClock;
+  /** Current epoch: new zxids are epoch << 32 | counter. */
+  epoch: number;
+  /** The last zxid in the log (or of the snapshot when the log is empty); 0n for a new data dir. */
+  lastZxid: bigint;
+  dataBytesMax?: number; // default constants.dataBytesMax
+  /** Entries (txns, errors, syncs) queued before canAccept() says no. Default constants.pendingTxnsMax. */
+  pendingMax?: number;
+  /**
+   * 1 = standalone: a txn commits on its own fsync (logged()). Larger: the quorum stage decides
+   * and calls quorumCommitted(zxid).
+   */
+  ensembleSize?: number;
+  /**
+   * The session tracker's view (ZooKeeper's sessionTracker.checkSession). A request of a session
+   * that is not live fails SESSIONEXPIRED. Session 0n (the main thread itself) is always live.
+   * Omitted: every session is live, except those whose closeSession is already prepared.
+   */
+  isSessionLive?: (sessionId: bigint) => boolean;
+}

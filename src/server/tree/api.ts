@@ -27,7 +27,27 @@ export interface ChildrenRead {
   aclIndex: number;
 }
 
+/**
+ * Reads inside one TreeReader.batch() section: plain values, all from the same applied state.
+ * (Added by the tree module: workers need multi-path consistency, e.g. getChildren + each child.)
+ */
+export interface TreeView {
+  stat(path: string): Stat | null;
+  getData(path: string, withData?: boolean): NodeRead | null;
+  getChildren(path: string): ChildrenRead | null;
+  countDescendants(path: string): number | null;
+}
+
 export interface TreeReader {
+  /**
+   * Runs `fn` with reads that all see ONE applied state, and returns its result with that
+   * state's zxid. `fn` may run several times (a concurrent write window forces a retry), and on
+   * a discarded attempt it may see values of a state being rewritten: it must be a pure function
+   * of the reads (no side effects, no unbounded loops driven by read values); an exception it
+   * throws during a discarded attempt is swallowed and the attempt retried.
+   * On the writer thread it simply runs `fn` once against the current (possibly in-window) state.
+   */
+  batch<T>(fn: (view: TreeView) => T): Versioned<T>;
   /** The zxid of the last batch whose writes are visible (0n for an empty tree). */
   appliedZxid(): bigint;
   stat(path: string): Versioned<Stat | null>;
@@ -77,7 +97,7 @@ export interface TreeWriter extends TreeReader {
   setData(path: string, data: Uint8Array): void; // dataLength follows
   updateStat(path: string, update: StatUpdate): void;
   /** Returns the index of an identical list if one is stored, else stores it. */
-  internAcl(acl: ACL[]): number;
+  internAcl(acl: ACL[]): number; // also allowed outside a window (then it opens its own)
 
   // Main-thread lookups for the pipeline (no seqlock needed: the caller is the only writer).
   has(path: string): boolean;
@@ -91,5 +111,12 @@ export interface TreeWriter extends TreeReader {
 
   /** A consistent copy of the tree's memory (call outside a write window), for snapshots. */
   image(): Uint8Array;
-  memoryUsage(): { usedBytes: number; capacityBytes: number; nodes: number };
+  /**
+   * usedBytes: the allocated prefix of the buffer (header + blocks, free-list blocks included),
+   * which is also the size of image(); freeListBytes: freed blocks awaiting reuse (added field);
+   * capacityBytes: the buffer's current size; maxBytes: the most it can grow to (added field).
+   * A write window that runs out of memory throws SYSTEMERROR halfway and cannot be rolled back,
+   * so the pipeline should refuse writes while maxBytes - usedBytes is below a safety margin.
+   */
+  memoryUsage(): { usedBytes: number; freeListBytes: number; capacityBytes: number; maxBytes: number; nodes: number };
 }

@@ -45,6 +45,7 @@ interface QueueItem {
   xid: number;
   opcode: number;
   request: Request | null; // a read still to run; null once answered or for writes
+  write: WriteOp | null; // a write not yet forwarded to the main thread
   answer: Uint8Array | null; // ready to send
   closeAfter: boolean;
 }
@@ -219,7 +220,7 @@ export class WorkerCore {
     conn.received++;
     conn.lastHeardMs = Date.now();
     this.touched.add(conn.sessionId);
-    const item: QueueItem = { xid: req.xid, opcode: req.opcode, request: null, answer: null, closeAfter: false };
+    const item: QueueItem = { xid: req.xid, opcode: req.opcode, request: null, write: null, answer: null, closeAfter: false };
     if (conn.queue.length - conn.queueHead >= constants.outstandingRequestsPerSessionMax) {
       this.figures.throttled++;
       item.answer = encodeErrorResponse(req.xid, this.processedZxid, 'THROTTLEDOP', `more than ${constants.outstandingRequestsPerSessionMax} requests outstanding on this session`);
@@ -234,17 +235,23 @@ export class WorkerCore {
         this.push(conn, item);
         return;
       }
-      this.figures.writes++;
-      const tag = this.nextTag++ * tagWorkerBits + this.o.workerId;
-      this.pendingWrites.set(tag, { conn, item });
+      item.write = op;
       item.closeAfter = req.opcode === Opcode.close;
-      this.outgoing.push({ sessionId: conn.sessionId, tag, authIds: conn.authIds, op });
-      this.scheduleFlush();
-      this.push(conn, item);
-      return;
+    } else {
+      item.request = req;
     }
-    item.request = req;
     this.push(conn, item);
+  }
+
+  /** Hands a write to the main thread; its answer comes back in a commit message. */
+  private forward(conn: Conn, item: QueueItem): void {
+    assert(item.write !== null, 'forward a write once');
+    this.figures.writes++;
+    const tag = this.nextTag++ * tagWorkerBits + this.o.workerId;
+    this.pendingWrites.set(tag, { conn, item });
+    this.outgoing.push({ sessionId: conn.sessionId, tag, authIds: conn.authIds, op: item.write });
+    item.write = null;
+    this.scheduleFlush();
   }
 
   private push(conn: Conn, item: QueueItem): void {
@@ -352,13 +359,20 @@ export class WorkerCore {
     }
   }
 
+  /**
+   * Moves a connection's queue forward, keeping ZooKeeper's per-session order:
+   * 1. answers leave from the head in request order; a read runs only when it reaches the head,
+   *    i.e. after every earlier request of the session has been answered (reads behind writes);
+   * 2. writes are forwarded as soon as no unexecuted read stands before them, so a run of writes
+   *    is pipelined, but a read never sees a write its session sent after it.
+   */
   private drain(conn: Conn): void {
     if (conn.state === 'closed') return;
     conn.socket.cork(() => {
       while (conn.queueHead < conn.queue.length) {
         const item = conn.queue[conn.queueHead]!;
         if (item.answer === null) {
-          if (item.request === null) break; // a write still in the pipeline
+          if (item.request === null) break; // a write: unsent (step 2 sends it) or in the pipeline
           item.answer = this.runRead(conn, item.request);
           item.request = null;
         }
@@ -370,6 +384,11 @@ export class WorkerCore {
           return;
         }
         if (conn.state === 'closed') return;
+      }
+      for (let i = conn.queueHead; i < conn.queue.length; i++) {
+        const item = conn.queue[i]!;
+        if (item.request !== null) break; // an unexecuted read: later writes wait for it
+        if (item.write !== null) this.forward(conn, item);
       }
       if (conn.queueHead === conn.queue.length) {
         conn.queue.length = 0;

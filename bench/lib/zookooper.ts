@@ -1,0 +1,95 @@
+// Starting and stopping a real zookooper server process for the load benchmarks:
+// `node bin/zookooper.js server --host 127.0.0.1 --port P --data-dir D --workers N`, ready when it
+// logs a JSON line with "msg":"serving". The PID we measure is the process we spawned (node runs
+// the server directly, no shell or npm in between), so /proc figures include every worker thread.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startManaged, type Managed } from './process.js';
+import { freePort } from './net.js';
+
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const binPath = path.join(repoRoot, 'bin', 'zookooper.js');
+
+export interface ZookooperServer {
+  managed: Managed;
+  pid: number;
+  port: number;
+  dataDir: string;
+  workers: number;
+  /** ms from spawn until the "serving" line. */
+  readyMs: number;
+  /** Output lines seen before "serving" with their ms offset (start-up progress). */
+  startupLines: { ms: number; line: string }[];
+  connectString: string;
+}
+
+/** Why the zookooper side cannot run yet, or null if it can. */
+export function zookooperMissing(): string | null {
+  const need = ['dist/src/index.js', 'dist/src/server/main.js', 'dist/src/cli/main.js'];
+  for (const rel of need) {
+    if (!existsSync(path.join(repoRoot, rel))) return `${rel} not built (server or client not written yet)`;
+  }
+  return null;
+}
+
+export async function startZookooper(opts: {
+  dataDir: string;
+  workers: number;
+  logFile: string;
+  port?: number;
+  extraArgs?: string[];
+  readyTimeoutMs?: number;
+}): Promise<ZookooperServer> {
+  const port = opts.port ?? (await freePort());
+  const args = [
+    binPath,
+    'server',
+    '--host', '127.0.0.1',
+    '--port', String(port),
+    '--data-dir', opts.dataDir,
+    '--workers', String(opts.workers),
+    ...(opts.extraArgs ?? []),
+  ];
+  const t0 = performance.now();
+  const managed = startManaged(process.execPath, args, { cwd: repoRoot, logFile: opts.logFile });
+  const startupLines: { ms: number; line: string }[] = [];
+  const off = managed.onLine((line) => {
+    if (startupLines.length < 1000) startupLines.push({ ms: Math.round(performance.now() - t0), line });
+  });
+  try {
+    await managed.waitForLine((l) => l.includes('"msg":"serving"'), opts.readyTimeoutMs ?? 60_000, '"serving" log line');
+  } catch (err) {
+    off();
+    await managed.stop(2_000);
+    throw err;
+  }
+  off();
+  const readyMs = performance.now() - t0;
+  return {
+    managed,
+    pid: managed.pid,
+    port,
+    dataDir: opts.dataDir,
+    workers: opts.workers,
+    readyMs,
+    startupLines,
+    connectString: `127.0.0.1:${port}`,
+  };
+}
+
+/** Fetches a JSON state page (/mntr, /stat) from the server's HTTP side, or null. */
+export async function fetchState(port: number, page: string): Promise<unknown> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/${page}`, { signal: AbortSignal.timeout(5_000) });
+    if (!res.ok) return null;
+    const text = await res.text();
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return text;
+    }
+  } catch {
+    return null;
+  }
+}

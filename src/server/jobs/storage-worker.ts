@@ -1,0 +1,29 @@
+// Piscina worker for storage jobs. Each export is a task, selected by `name` in pool.run().
+// Synchronous file I/O is right here: this thread does nothing else while a task runs, and the
+// main thread (the only writer of the tree and the log) never waits on it.
+import { type DataDirs, storageLayout } from '../storage/layout.js';
+import { purge as purgeFiles, type PurgeOptions, type PurgeResult } from '../storage/purge.js';
+import { writeSnapshotFileSync } from '../storage/snapshot.js';
+
+export interface WriteSnapshotTask {
+  dirs: DataDirs;
+  zxid: bigint;
+  meta: Uint8Array;
+  /** A SharedArrayBuffer view is read in place (no copy crosses the thread boundary). */
+  image: Uint8Array;
+}
+
+export interface PurgeTask {
+  dirs: DataDirs;
+  options: PurgeOptions;
+}
+
+/** Returns the path of the snapshot written. */
+export function writeSnapshot(task: WriteSnapshotTask): string {
+  const { snapDir } = storageLayout(task.dirs);
+  return writeSnapshotFileSync(snapDir, { zxid: task.zxid, meta: task.meta, image: task.image });
+}
+
+export function purge(task: PurgeTask): Promise<PurgeResult> {
+  return purgeFiles(task.dirs, task.options);
+}

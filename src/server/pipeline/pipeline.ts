@@ -1,0 +1,437 @@
+// The write pipeline: ZooKeeper's Prep -> Sync -> (Proposal/Commit) -> Final chain as one
+// synchronous state machine on the main thread. No I/O, timers or async: the composition root
+// moves records to the log, reports fsyncs and quorum commits, and opens the tree write window.
+//
+//   submit(req)         prep: validate against tree + pending changes, assign zxid, build txn;
+//                       errors, sync and getEphemerals get no txn but keep their queue position
+//   takeLogRecords()    txns to append to the log (at most writeBatchMax per call)
+//   logged(zxid)        they are fsynced; standalone (ensemble of one) commits on its own ack
+//   quorumCommitted(z)  ensembles: a quorum has acked through z
+//   commit(publish)     applies the ready prefix of the queue in ONE write window and publishes
+//                       the entries (replies + watch events) before the window closes
+//   replay(zxid, bytes) recovery: applies a logged txn with the same apply function
+//
+// Entry states along the queue (FIFO, so each session's replies keep its request order):
+//   prepared (txn, not yet taken) -> taken (in the log buffer) -> durable (zxid <= loggedZxid)
+//   -> committed (zxid <= committedZxid) -> applied and published (dropped from the queue).
+//   A txn-less entry is ready as soon as everything before it is.
+import { assert } from '../../common/assert.js';
+import { constants } from '../../common/constants.js';
+import { ZookooperError } from '../../common/errors.js';
+import type { ACL, OpResult } from '../../common/types.js';
+import { makeZxid, zxidCounter, zxidEpoch } from '../../common/zxid.js';
+import type { TreeWriter } from '../tree/api.js';
+import type { CommittedEntry, LogRecord, PipelineOptions, WriteOp, WriteRequest, WriteResult, WriteValue } from './api.js';
+import { NodeIndexes, applyTxn } from './apply.js';
+import { PendingChanges, Scratch } from './changes.js';
+import { isValidSessionOwner, ownerKind, ownerTtlMs } from './owner.js';
+import type { OpOutcome, PrepContext } from './prep.js';
+import { prepCloseSession, prepDeleteContainer, prepOp } from './prep.js';
+import { ensureSystemNodes } from './system-nodes.js';
+import type { Txn } from './txn.js';
+import { decodeTxn, encodeTxn } from './txn.js';
+
+interface Entry {
+  tag: number;
+  sessionId: bigint;
+  zxid: bigint; // 0n: no txn
+  txn: Txn | null;
+  result: WriteResult;
+  closedSessionId?: bigint;
+  bytes?: number; // tree memory reserved for the txn (txnBytesEstimate)
+}
+
+export class Pipeline {
+  private readonly tree: TreeWriter;
+  private readonly opts: Required<Omit<PipelineOptions, 'isSessionLive'>> & Pick<PipelineOptions, 'isSessionLive'>;
+  private readonly pending: PendingChanges;
+  private readonly idx: NodeIndexes;
+  private readonly queue: Entry[] = [];
+  private queueHead = 0;
+  private readonly toLog: Entry[] = [];
+  private toLogHead = 0;
+  private lastZxid: bigint; // the last zxid handed out (or replayed)
+  private takenZxid: bigint; // the last zxid handed to the log
+  private loggedZxid: bigint;
+  private committedZxid: bigint;
+  // Sessions whose closeSession is prepared but not applied: their later requests are refused
+  // (after the apply, the session tracker's isSessionLive answers for them).
+  private readonly closing = new Set<bigint>();
+  private reservedBytes = 0; // tree memory the pending txns may need
+
+  constructor(tree: TreeWriter, options: PipelineOptions) {
+    this.tree = tree;
+    this.opts = {
+      dataBytesMax: constants.dataBytesMax,
+      pendingMax: constants.pendingTxnsMax,
+      ensembleSize: 1,
+      ...options,
+    };
+    assert(Number.isInteger(this.opts.ensembleSize) && this.opts.ensembleSize >= 1, 'ensembleSize >= 1');
+    assert(this.opts.pendingMax >= 1 && this.opts.dataBytesMax >= 0, 'pipeline bounds');
+    assert(options.lastZxid >= tree.appliedZxid(), 'lastZxid is behind the tree');
+    assert(options.epoch >= zxidEpoch(options.lastZxid), 'epoch is behind lastZxid');
+    ensureSystemNodes(tree);
+    this.pending = new PendingChanges(tree);
+    this.idx = NodeIndexes.rebuild(tree);
+    this.lastZxid = this.takenZxid = this.loggedZxid = this.committedZxid = options.lastZxid;
+  }
+
+  // ---- intake ----
+
+  /** Whether a new request would be processed (false: it is answered THROTTLEDOP, in order). */
+  canAccept(): boolean {
+    return this.pendingCount() < this.opts.pendingMax;
+  }
+
+  /** Entries submitted and not yet committed (txns and txn-less ones). */
+  pendingCount(): number {
+    return this.queue.length - this.queueHead;
+  }
+
+  /**
+   * Prepares a request and queues it. Never throws for bad input: every outcome is an entry
+   * answered in queue order. Returns false if the pipeline was full and the request was queued
+   * as a THROTTLEDOP answer instead (the caller should stop reading new requests until
+   * canAccept() is true again; a throttled entry holds no request data).
+   */
+  submit(req: WriteRequest): boolean {
+    if (!this.canAccept()) {
+      this.push({ tag: req.tag, sessionId: req.sessionId, zxid: 0n, txn: null, result: { ok: false, code: 'THROTTLEDOP', message: 'too many writes in flight' } });
+      return false;
+    }
+    this.push(this.prep(req));
+    return true;
+  }
+
+  private push(e: Entry): void {
+    this.queue.push(e);
+    if (e.txn !== null) this.toLog.push(e);
+  }
+
+  private nextZxid(): bigint {
+    const epoch = this.opts.epoch;
+    const counter = zxidEpoch(this.lastZxid) === epoch ? zxidCounter(this.lastZxid) + 1 : 1;
+    // A new epoch (leader election) resets the counter; ZooKeeper forces one before it wraps.
+    assert(counter <= 0xffff_ffff, 'zxid counter exhausted: a new epoch is needed');
+    return makeZxid(epoch, counter);
+  }
+
+  private prep(req: WriteRequest): Entry {
+    const base = { tag: req.tag, sessionId: req.sessionId };
+    const op = req.op;
+    const none = (result: WriteResult): Entry => ({ ...base, zxid: 0n, txn: null, result });
+    if (op.type !== 'createSession' && op.type !== 'closeSession' && !this.sessionLive(req.sessionId)) {
+      return none({ ok: false, code: 'SESSIONEXPIRED' });
+    }
+    const zxid = this.nextZxid();
+    const timeMs = this.opts.clock.nowMs();
+    assert(Number.isFinite(timeMs), 'clock gives finite ms');
+    const ctx: PrepContext = {
+      view: new Scratch(this.pending),
+      zxid,
+      timeMs,
+      sessionId: req.sessionId,
+      authIds: req.authIds,
+      dataBytesMax: this.opts.dataBytesMax,
+      ops: [],
+    };
+    let txn: Txn;
+    let value: WriteValue;
+    let closedSessionId: bigint | undefined;
+    switch (op.type) {
+      case 'sync':
+        return none({ ok: true, value: { type: 'sync' } });
+      case 'getEphemerals':
+        return none({ ok: true, value: { type: 'getEphemerals', paths: this.pendingEphemerals(req.sessionId, op.prefix) } });
+      case 'multi': {
+        const multi = this.prepMulti(op.ops, ctx);
+        if (!multi.ok) return none(multi);
+        txn = { type: 'ops', sessionId: req.sessionId, timeMs, multi: true, ops: ctx.ops };
+        value = { type: 'multi', results: multi.results };
+        break;
+      }
+      case 'createSession':
+        assert(isValidSessionOwner(req.sessionId), 'createSession: invalid session id');
+        if (!Number.isInteger(op.timeoutMs) || op.timeoutMs <= 0) return none({ ok: false, code: 'BADARGUMENTS', message: 'timeoutMs must be a positive integer' });
+        txn = { type: 'createSession', sessionId: req.sessionId, timeMs, timeoutMs: op.timeoutMs, password: op.password };
+        value = { type: 'createSession' };
+        break;
+      case 'closeSession':
+        assert(req.sessionId !== 0n, 'closeSession of session 0');
+        prepCloseSession(this.pendingEphemerals(req.sessionId, '/'), ctx);
+        txn = { type: 'closeSession', sessionId: req.sessionId, timeMs, ops: ctx.ops };
+        value = { type: 'closeSession' };
+        closedSessionId = req.sessionId;
+        this.closing.add(req.sessionId);
+        break;
+      case 'deleteContainer': {
+        const r = attempt(() => prepDeleteContainer(op.path, ctx));
+        if (r !== null) return none(r);
+        txn = { type: 'ops', sessionId: req.sessionId, timeMs, multi: false, ops: ctx.ops };
+        value = { type: 'deleteContainer' };
+        break;
+      }
+      default: {
+        let outcome: OpOutcome | undefined;
+        const r = attempt(() => {
+          outcome = prepOp(op, ctx);
+        });
+        if (r !== null) return none(r);
+        assert(outcome !== undefined && outcome.type !== 'check', 'a single op made an outcome');
+        txn = { type: 'ops', sessionId: req.sessionId, timeMs, multi: false, ops: ctx.ops };
+        value = outcome;
+      }
+    }
+    const bytes = txnBytesEstimate(txn);
+    if (bytes > 0 && !this.treeHasRoom(bytes)) {
+      // The tree cannot roll back a window that runs out of memory, so refuse before the txn exists.
+      // Deletes (estimate 0) still pass: they are how an operator frees room.
+      if (closedSessionId !== undefined) this.closing.delete(closedSessionId);
+      return none({ ok: false, code: 'SYSTEMERROR', message: 'the tree memory is full' });
+    }
+    this.reservedBytes += bytes;
+    ctx.view.mergeInto(this.pending, zxid);
+    this.lastZxid = zxid;
+    const entry: Entry = { ...base, zxid, txn, result: { ok: true, value }, bytes };
+    if (closedSessionId !== undefined) entry.closedSessionId = closedSessionId;
+    return entry;
+  }
+
+  /**
+   * A multi: every op sees the ones before it; on the first failure nothing is kept and every op
+   * reports as ZooKeeper does: OK before the failing op, its code, RUNTIMEINCONSISTENCY after.
+   */
+  private prepMulti(ops: WriteOp[], ctx: PrepContext): { ok: true; results: OpResult[] } | Extract<WriteResult, { ok: false }> {
+    const results: OpResult[] = [];
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
+      let outcome: OpOutcome | undefined;
+      const err =
+        op.type === 'create' || op.type === 'delete' || op.type === 'setData' || op.type === 'check'
+          ? attempt(() => {
+              outcome = prepOp(op, ctx);
+            })
+          : { ok: false as const, code: 'BADARGUMENTS' as const, message: `${op.type} is not allowed in a multi` };
+      if (err !== null) {
+        const failed: OpResult[] = ops.map((_, j) => ({ op: 'error', code: j < i ? 'OK' : j === i ? err.code : 'RUNTIMEINCONSISTENCY' }));
+        return { ...err, results: failed };
+      }
+      assert(outcome !== undefined, 'multi op made an outcome');
+      results.push(toOpResult(outcome));
+    }
+    return { ok: true, results };
+  }
+
+  /** Whether the tree can take `bytes` more on top of what pending txns may need. */
+  private treeHasRoom(bytes: number): boolean {
+    const mem = this.tree.memoryUsage();
+    // Index growth doubles the bucket array at once: keep room for it (16 bytes a node is ample).
+    const reserve = mem.nodes * 16 + 1_048_576;
+    return mem.usedBytes + this.reservedBytes + bytes + reserve <= mem.maxBytes;
+  }
+
+  private sessionLive(sessionId: bigint): boolean {
+    if (sessionId === 0n) return true;
+    if (this.closing.has(sessionId)) return false;
+    return this.opts.isSessionLive === undefined || this.opts.isSessionLive(sessionId);
+  }
+
+  /** The session's ephemerals once every prepared txn is applied (applied index + pending changes). */
+  private pendingEphemerals(sessionId: bigint, prefix: string): string[] {
+    const set = new Set(this.idx.ephemerals.get(sessionId));
+    for (const [path, change] of this.pending.entries()) {
+      if (change.node === null) set.delete(path);
+      else if (change.node.stat.ephemeralOwner === sessionId) set.add(path);
+    }
+    return filterPrefix(set, prefix);
+  }
+
+  // ---- log and quorum ----
+
+  /** Txns to append to the log, in zxid order; at most writeBatchMax (one fdatasync) per call. */
+  takeLogRecords(): LogRecord[] {
+    const out: LogRecord[] = [];
+    while (this.toLogHead < this.toLog.length && out.length < constants.writeBatchMax) {
+      const e = this.toLog[this.toLogHead++]!;
+      assert(e.txn !== null && e.zxid > this.takenZxid, 'log records in zxid order');
+      out.push({ zxid: e.zxid, bytes: encodeTxn(e.txn) });
+      this.takenZxid = e.zxid;
+    }
+    if (this.toLogHead === this.toLog.length) {
+      this.toLog.length = 0;
+      this.toLogHead = 0;
+    }
+    return out;
+  }
+
+  /** Every record through `zxid` is durable on this server's disk. */
+  logged(zxid: bigint): void {
+    assert(zxid <= this.takenZxid, 'logged a zxid never handed to the log');
+    assert(zxid >= this.loggedZxid, 'logged zxids only grow');
+    this.loggedZxid = zxid;
+    // Standalone is an ensemble of one: its own ack is the quorum.
+    if (this.opts.ensembleSize === 1) this.committedZxid = zxid;
+  }
+
+  /** Ensembles: a quorum has logged every txn through `zxid`. */
+  quorumCommitted(zxid: bigint): void {
+    assert(zxid <= this.takenZxid, 'committed a zxid never proposed');
+    if (zxid > this.committedZxid) this.committedZxid = zxid;
+  }
+
+  // ---- commit ----
+
+  /**
+   * Applies the ready prefix of the queue in one write window, calls `publish` with its entries
+   * (inside the window: readers still see the old state until it closes, so workers hear of a
+   * change before they can read it), then closes the window. Returns the number of entries.
+   */
+  commit(publish: (entries: CommittedEntry[], appliedZxid: bigint) => void): number {
+    let end = this.queueHead;
+    let txns = 0;
+    while (end < this.queue.length) {
+      const e = this.queue[end]!;
+      if (e.txn !== null) {
+        if (e.zxid > this.committedZxid) break;
+        txns++;
+      }
+      end++;
+    }
+    if (end === this.queueHead) return 0;
+    const batch = this.queue.slice(this.queueHead, end);
+    let applied = this.tree.appliedZxid();
+    const out: CommittedEntry[] = [];
+    if (txns > 0) this.tree.beginWrite();
+    for (const e of batch) {
+      const events = e.txn === null ? [] : applyTxn(this.tree, this.idx, e.txn, e.zxid);
+      if (e.txn !== null) applied = e.zxid;
+      this.reservedBytes -= e.bytes ?? 0;
+      const c: CommittedEntry = { tag: e.tag, sessionId: e.sessionId, zxid: e.zxid, result: e.result, events };
+      if (e.closedSessionId !== undefined) {
+        c.closedSessionId = e.closedSessionId;
+        this.closing.delete(e.closedSessionId);
+      }
+      out.push(c);
+    }
+    if (txns > 0) this.pending.applied(applied);
+    publish(out, applied);
+    if (txns > 0) this.tree.endWrite(applied);
+    this.queueHead = end;
+    if (this.queueHead === this.queue.length || this.queueHead > 4096) {
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
+    }
+    if (this.pendingCount() === 0) assert(this.pending.size === 0 && this.closing.size === 0, 'idle pipeline has no pending changes');
+    return out.length;
+  }
+
+  // ---- recovery ----
+
+  /** Applies a logged txn at recovery (nothing may be in flight). Returns it for the session tracker. */
+  replay(zxid: bigint, bytes: Uint8Array): Txn {
+    assert(this.pendingCount() === 0, 'replay with requests in flight');
+    assert(zxid > this.lastZxid || this.lastZxid === this.tree.appliedZxid(), 'replay in zxid order');
+    const txn = decodeTxn(bytes);
+    this.tree.beginWrite();
+    applyTxn(this.tree, this.idx, txn, zxid);
+    this.tree.endWrite(zxid);
+    if (zxid > this.lastZxid) this.lastZxid = this.takenZxid = this.loggedZxid = this.committedZxid = zxid;
+    return txn;
+  }
+
+  // ---- queries for the main thread ----
+
+  /** The last zxid handed out or replayed. */
+  lastAssignedZxid(): bigint {
+    return this.lastZxid;
+  }
+
+  /** The applied ephemerals of a session (sorted), ZooKeeper's DataTree.getEphemerals. */
+  ephemeralsOf(sessionId: bigint): string[] {
+    return [...(this.idx.ephemerals.get(sessionId) ?? [])].sort();
+  }
+
+  /** Sessions owning ephemerals in the applied tree (after recovery: sessions to restore or expire). */
+  sessionsWithEphemerals(): bigint[] {
+    return [...this.idx.ephemerals.keys()];
+  }
+
+  /**
+   * Container and TTL nodes due for deletion at `nowMs` (ZooKeeper's ContainerManager): a
+   * childless container that has had a child (creation count > 0), a childless TTL node whose
+   * mtime is more than its TTL ago. Submit a deleteContainer for each; prep re-checks.
+   */
+  findExpired(nowMs: number): string[] {
+    const out: string[] = [];
+    for (const path of this.idx.containers) {
+      const s = this.tree.statOf(path);
+      const seq = this.tree.sequenceOf(path);
+      assert(s !== null && seq !== null, `container index stale at ${path}`);
+      if (s.numChildren === 0 && seq > 0) out.push(path);
+    }
+    for (const path of this.idx.ttls) {
+      const s = this.tree.statOf(path);
+      assert(s !== null && ownerKind(s.ephemeralOwner) === 'ttl', `ttl index stale at ${path}`);
+      if (s.numChildren === 0 && nowMs - s.mtime > ownerTtlMs(s.ephemeralOwner)) out.push(path);
+    }
+    return out;
+  }
+}
+
+/**
+ * An upper bound of the tree memory a txn may allocate: a node record (fixed part + path), its
+ * data, a new ACL blob; size classes waste at most 12.5%, hence the factor.
+ */
+function txnBytesEstimate(txn: Txn): number {
+  if (txn.type === 'createSession') return 0;
+  let n = 0;
+  for (const op of txn.ops) {
+    if (op.type === 'create') n += 256 + 3 * op.path.length + op.data.length + aclBytes(op.acl);
+    else if (op.type === 'setData') n += 64 + op.data.length;
+    else if (op.type === 'setACL') n += aclBytes(op.acl);
+  }
+  return Math.ceil(n * 1.25);
+}
+
+function aclBytes(acl: readonly ACL[]): number {
+  let n = 64;
+  for (const a of acl) n += 16 + 3 * (a.scheme.length + a.id.length);
+  return n;
+}
+
+/** Runs a prep step; an expected failure (ZookooperError) becomes an error result. */
+function attempt(fn: () => void): Extract<WriteResult, { ok: false }> | null {
+  try {
+    fn();
+    return null;
+  } catch (err) {
+    if (!(err instanceof ZookooperError)) throw err; // a bug: let it stop the process
+    const r: Extract<WriteResult, { ok: false }> = { ok: false, code: err.code, message: err.message };
+    if (err.path !== undefined) r.path = err.path;
+    return r;
+  }
+}
+
+function toOpResult(o: OpOutcome): OpResult {
+  switch (o.type) {
+    case 'create':
+      return { op: 'create', path: o.path };
+    case 'delete':
+      return { op: 'delete' };
+    case 'setData':
+      return { op: 'setData', stat: o.stat };
+    case 'setACL':
+      assert(false, 'setACL is not a multi op');
+    case 'check':
+      return { op: 'check' };
+  }
+}
+
+/** ZooKeeper's getEphemerals filter: '', '/' (or blank) is everything, else a plain string prefix. */
+function filterPrefix(paths: Iterable<string>, prefix: string): string[] {
+  const all = prefix.trim() === '' || prefix.trim() === '/';
+  const out: string[] = [];
+  for (const p of paths) if (all || p.startsWith(prefix)) out.push(p);
+  return out.sort();
+}

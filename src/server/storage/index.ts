@@ -1,0 +1,7 @@
+// The storage module's public surface: txn log, snapshots, recovery, purge, layout.
+export { type DataDirs, type StorageLayout, storageLayout, ensureLayout, listLogSegments, listSnapshots } from './layout.js';
+export { storageLimits } from './limits.js';
+export { type LogState, type LogTail, openTxnLog, TxnLog, type TxnLogOptions } from './txnlog.js';
+export { type LoadedSnapshot, loadNewestSnapshot, loadSnapshotFile, type SnapshotContent, SnapshotCorruptError, writeSnapshotFileSync } from './snapshot.js';
+export { LogCorruptError, type Recovery, type RecoveryProgress, type RecoveryWarning, type RecoverOptions, recover } from './recovery.js';
+export { purge, purgePlan, type PurgeOptions, type PurgeResult, snapRetainCountMin } from './purge.js';

@@ -1,0 +1,208 @@
+// Snapshot files: snapshot.<hex zxid> in the snapshot dir.
+//
+//   header  48 bytes  magic "ZKSN" | u32 version | u64 zxid | u64 metaBytes | u64 imageBytes
+//                     | u64 createdMs | u64 reserved                              (little endian)
+//   meta    metaBytes   opaque to storage (msgpack of the session table, ...)
+//   image   imageBytes  opaque to storage (the shared tree's memory image)
+//   trailer 8 bytes   u32 crc32c over header+meta+image | magic "ZKSE"
+//
+// Written atomically (temp name, fsync, rename, fsync dir), so a snapshot.<hex> file is always
+// complete unless the disk itself damaged it; the CRC catches that. Writing is synchronous code
+// meant for a piscina worker (src/server/jobs/); loading is async and runs at startup.
+import { crc32c } from '@node-rs/crc32';
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { assert } from '../../common/assert.js';
+import { zxidHex } from '../../common/zxid.js';
+import { listSnapshots, snapshotFileName, tmpSuffix } from './layout.js';
+import { storageLimits as L } from './limits.js';
+
+const snapMagic = 0x4e534b5a; // "ZKSN" as u32 LE
+const trailerMagic = 0x45534b5a; // "ZKSE"
+export const snapshotFormatVersion = 1;
+
+export interface SnapshotContent {
+  zxid: bigint;
+  meta: Uint8Array;
+  /** May be a view of a SharedArrayBuffer; copied in chunks so the file matches its CRC. */
+  image: Uint8Array;
+}
+
+export interface LoadedSnapshot {
+  zxid: bigint;
+  path: string;
+  createdMs: number;
+  meta: Uint8Array;
+  image: Uint8Array;
+}
+
+export interface LoadOptions {
+  /** Where to put the image (e.g. a view of the tree's SharedArrayBuffer); default a new Buffer. */
+  allocImage?: (bytes: number) => Uint8Array;
+  /** Called with bytes of this file read so far. */
+  onBytes?: (bytesRead: number, bytesTotal: number) => void;
+}
+
+export class SnapshotCorruptError extends Error {
+  override name = 'SnapshotCorruptError';
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`snapshot ${path} is corrupt: ${reason}`);
+  }
+}
+
+function encodeHeader(zxid: bigint, metaBytes: number, imageBytes: number): Buffer {
+  const h = Buffer.alloc(L.snapshotHeaderBytes);
+  h.writeUInt32LE(snapMagic, 0);
+  h.writeUInt32LE(snapshotFormatVersion, 4);
+  h.writeBigUInt64LE(zxid, 8);
+  h.writeBigUInt64LE(BigInt(metaBytes), 16);
+  h.writeBigUInt64LE(BigInt(imageBytes), 24);
+  h.writeBigUInt64LE(BigInt(Date.now()), 32);
+  return h;
+}
+
+function writeAllSync(fd: number, bytes: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < bytes.length) {
+    const n = writeSync(fd, bytes, done, bytes.length - done, position + done);
+    assert(n > 0, 'write makes progress');
+    done += n;
+  }
+}
+
+/**
+ * Writes snapshot.<hex zxid> atomically and returns its path. Synchronous: run it in a worker.
+ * The image is copied chunk by chunk into private memory, checksummed and written from there, so
+ * even a SharedArrayBuffer the main thread keeps changing yields a file whose CRC verifies.
+ */
+export function writeSnapshotFileSync(snapDir: string, content: SnapshotContent): string {
+  const { zxid, meta, image } = content;
+  assert(meta.length <= L.snapshotMetaBytesMax, 'snapshot meta within bound');
+  assert(image.length <= L.snapshotImageBytesMax, 'snapshot image within bound');
+  const finalPath = join(snapDir, snapshotFileName(zxid));
+  const tmpPath = finalPath + tmpSuffix;
+  const fd = openSync(tmpPath, 'w');
+  let pos = 0;
+  try {
+    const header = encodeHeader(zxid, meta.length, image.length);
+    let crc = crc32c(header);
+    writeAllSync(fd, header, pos);
+    pos += header.length;
+    crc = crc32c(meta, crc);
+    writeAllSync(fd, meta, pos);
+    pos += meta.length;
+    const chunk = Buffer.allocUnsafe(Math.min(L.snapshotChunkBytes, Math.max(1, image.length)));
+    for (let off = 0; off < image.length; off += chunk.length) {
+      const n = Math.min(chunk.length, image.length - off);
+      chunk.set(image.subarray(off, off + n));
+      const view = chunk.subarray(0, n);
+      crc = crc32c(view, crc);
+      writeAllSync(fd, view, pos);
+      pos += n;
+    }
+    const trailer = Buffer.alloc(L.snapshotTrailerBytes);
+    trailer.writeUInt32LE(crc, 0);
+    trailer.writeUInt32LE(trailerMagic, 4);
+    writeAllSync(fd, trailer, pos);
+    pos += trailer.length;
+    assert(pos === L.snapshotHeaderBytes + meta.length + image.length + L.snapshotTrailerBytes, 'wrote every section');
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    unlinkSync(tmpPath);
+    throw err;
+  }
+  closeSync(fd);
+  renameSync(tmpPath, finalPath);
+  // The rename is only durable once the directory is fsynced; until then a crash may leave the
+  // old name set, which is harmless (the temp file is deleted at the next start).
+  const dfd = openSync(snapDir, 'r');
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
+  return finalPath;
+}
+
+const readChunkBytes = 64 * 1_048_576;
+
+/** Reads and verifies one snapshot file. Throws SnapshotCorruptError on any mismatch. */
+export async function loadSnapshotFile(path: string, expectZxid: bigint, options: LoadOptions = {}): Promise<LoadedSnapshot> {
+  const fh = await open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    const fixed = L.snapshotHeaderBytes + L.snapshotTrailerBytes;
+    if (size < fixed) throw new SnapshotCorruptError(path, `file of ${size} bytes is shorter than header and trailer`);
+    const header = Buffer.alloc(L.snapshotHeaderBytes);
+    await readFully(fh, header, 0);
+    if (header.readUInt32LE(0) !== snapMagic) throw new SnapshotCorruptError(path, 'bad magic');
+    const version = header.readUInt32LE(4);
+    if (version !== snapshotFormatVersion) throw new SnapshotCorruptError(path, `unknown format version ${version}`);
+    const zxid = header.readBigUInt64LE(8);
+    const metaBytes = Number(header.readBigUInt64LE(16));
+    const imageBytes = Number(header.readBigUInt64LE(24));
+    if (zxid !== expectZxid) throw new SnapshotCorruptError(path, `header zxid ${zxidHex(zxid)} differs from its name`);
+    if (metaBytes > L.snapshotMetaBytesMax || imageBytes > L.snapshotImageBytesMax || fixed + metaBytes + imageBytes !== size) {
+      throw new SnapshotCorruptError(path, `section sizes ${metaBytes}+${imageBytes} do not match file size ${size}`);
+    }
+    const meta = Buffer.allocUnsafe(metaBytes);
+    const image = options.allocImage?.(imageBytes) ?? Buffer.allocUnsafe(imageBytes);
+    assert(image.length === imageBytes, 'allocImage returned the requested size');
+    const trailer = Buffer.alloc(L.snapshotTrailerBytes);
+    let crc = crc32c(header);
+    let pos = L.snapshotHeaderBytes;
+    const progress = (): void => options.onBytes?.(pos, size);
+    for (const part of [meta, image, trailer]) {
+      for (let off = 0; off < part.length; ) {
+        const n = Math.min(readChunkBytes, part.length - off);
+        const view = part.subarray(off, off + n);
+        await readFully(fh, view, pos);
+        if (part !== trailer) crc = crc32c(view, crc);
+        off += n;
+        pos += n;
+        progress();
+      }
+    }
+    if (trailer.readUInt32LE(4) !== trailerMagic) throw new SnapshotCorruptError(path, 'bad trailer magic');
+    const stored = trailer.readUInt32LE(0);
+    if (stored !== crc) throw new SnapshotCorruptError(path, `CRC32C mismatch: stored ${stored}, computed ${crc}`);
+    return { zxid, path, createdMs: Number(header.readBigUInt64LE(32)), meta, image };
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readFully(fh: import('node:fs/promises').FileHandle, into: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < into.length) {
+    const { bytesRead } = await fh.read(into, done, into.length - done, position + done);
+    if (bytesRead === 0) throw new Error(`unexpected end of file at ${position + done}`);
+    done += bytesRead;
+  }
+}
+
+/**
+ * The newest snapshot whose checksum verifies, or null if there is none. A corrupt one is
+ * reported through onCorrupt and the next older one is tried (ZooKeeper tries a few as well).
+ */
+export async function loadNewestSnapshot(
+  snapDir: string,
+  options: LoadOptions & { onCorrupt?: (err: SnapshotCorruptError) => void } = {},
+): Promise<LoadedSnapshot | null> {
+  const files = await listSnapshots(snapDir);
+  for (let i = files.length - 1; i >= 0; i--) {
+    const f = files[i]!;
+    try {
+      return await loadSnapshotFile(f.path, f.zxid, options);
+    } catch (err) {
+      if (!(err instanceof SnapshotCorruptError)) throw err;
+      options.onCorrupt?.(err);
+    }
+  }
+  return null;
+}

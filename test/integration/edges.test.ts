@@ -1,0 +1,174 @@
+// Bad input, overload, HTTP pages, start-up checks: each against real server processes.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { pack } from 'msgpackr';
+import { connect, ZookooperError } from '../../src/index.js';
+import { encodeRequest, Opcode } from '../../src/protocol/index.js';
+import { RawConnection } from '../helpers/raw.js';
+import { binPath, startServer, tempDir, type TestServer } from '../helpers/server.js';
+
+describe('malformed frames, overload, HTTP', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer({ workers: 2 });
+  });
+  after(async () => {
+    await server?.stop();
+    server?.cleanup();
+  });
+
+  test('each malformed frame closes only its own connection with a reason', async () => {
+    const bystander = await connect(server.connectString);
+    await bystander.create('/bystander', 'ok');
+    const cases: [string, Uint8Array | string][] = [
+      ['garbage bytes', new Uint8Array([0xc1, 0xff, 0x00])],
+      ['text frame', 'hello'],
+      ['not an array', pack({ a: 1 })],
+      ['request before handshake', encodeRequest({ opcode: Opcode.exists, xid: 1, path: '/', watch: false })],
+      ['empty frame', new Uint8Array(0)],
+    ];
+    for (const [name, frame] of cases) {
+      const raw = await RawConnection.open(server.port);
+      raw.sendBytes(frame);
+      const m = await raw.next();
+      assert.equal(m.kind, 'closing', name);
+      if (m.kind === 'closing') {
+        assert.equal(m.code, 'MARSHALLINGERROR', name);
+        assert.ok(m.reason.length > 0, `${name}: a reason is given`);
+      }
+      await raw.waitClosed();
+    }
+    const cases2: [string, unknown[]][] = [
+      ['unknown opcode', [77, 1, '/x']],
+      ['bad path', [4, 2, 'no-slash', false]],
+      ['wrong field type', [4, 3, '/', 'yes']],
+      ['oversized data', [5, 4, '/bystander', new Uint8Array(1_048_577), -1]],
+    ];
+    for (const [name, msg] of cases2) {
+      const { raw } = await RawConnection.session(server.port);
+      raw.sendBytes(pack(msg));
+      const m = await raw.next();
+      assert.equal(m.kind, 'closing', name);
+      await raw.waitClosed();
+    }
+    // Nothing changed, and everyone else is still served.
+    const { data, stat } = await bystander.getData('/bystander');
+    assert.equal(data.toString(), 'ok');
+    assert.equal(stat.version, 0);
+    await bystander.close();
+  });
+
+  test('too many outstanding requests on one session: THROTTLEDOP, and the server keeps serving', async () => {
+    const { raw } = await RawConnection.session(server.port);
+    const n = 3_000;
+    for (let xid = 1; xid <= n; xid++) raw.sendBytes(encodeRequest({ opcode: Opcode.setData, xid, path: '/', data: new Uint8Array(8), version: -1 }));
+    let throttled = 0;
+    let ok = 0;
+    let lastXid = 0;
+    for (let i = 0; i < n; i++) {
+      const m = await raw.next(30_000);
+      assert.equal(m.kind, 'response');
+      if (m.kind !== 'response') break;
+      assert.ok(m.xid > lastXid, 'answers in request order');
+      lastXid = m.xid;
+      if (m.error === 'THROTTLEDOP') throttled++;
+      else if (m.error === null) ok++;
+    }
+    assert.ok(throttled > 0, 'some requests were throttled');
+    assert.ok(ok >= 1_000, 'the first thousand were served');
+    raw.close();
+    const zk = await connect(server.connectString);
+    assert.ok(await zk.exists('/'));
+    await zk.close();
+  });
+
+  test('HTTP on the client port: /health, /metrics, /stat, /mntr, /cons', async () => {
+    const base = `http://127.0.0.1:${server.port}`;
+    const health = await fetch(`${base}/health`);
+    assert.equal(health.status, 200);
+    assert.equal(((await health.json()) as { status: string }).status, 'ok');
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.match(metrics, /^# TYPE zookooper_znodes gauge$/m);
+    assert.match(metrics, /^zookooper_znodes \d+$/m);
+    const mntr = (await (await fetch(`${base}/mntr`)).json()) as Record<string, unknown>;
+    assert.equal(typeof mntr.zk_znode_count, 'number');
+    assert.equal(mntr.zk_server_state, 'standalone');
+    const stat = (await (await fetch(`${base}/stat`)).json()) as Record<string, unknown>;
+    assert.equal(typeof stat.zxid, 'string');
+    const cons = (await (await fetch(`${base}/cons`)).json()) as { connections: unknown[] };
+    assert.ok(Array.isArray(cons.connections));
+    assert.equal((await fetch(`${base}/nope`)).status, 404);
+  });
+
+  test('client-side: data over the limit is BADARGUMENTS before anything is sent', async () => {
+    const zk = await connect(server.connectString);
+    await assert.rejects(zk.create('/too-big', new Uint8Array(1_048_577)), (e: unknown) => e instanceof ZookooperError && e.code === 'BADARGUMENTS');
+    assert.equal(await zk.exists('/too-big'), null);
+    await zk.close();
+  });
+});
+
+describe('start-up checks', () => {
+  test('the uWebSockets.js native binary is in use (fails on the slow JS fallback)', async () => {
+    const { uwsStatus } = await import('../../src/server/workers/uws.js');
+    const status = uwsStatus();
+    assert.equal(status.native, true, `uWS native binary not loaded: ${status.detail}`);
+  });
+
+  test('with the JS fallback forced, the server refuses to start and says why', () => {
+    const r = spawnSync(process.execPath, [binPath, 'server', '--port', '0', '--data-dir', tempDir()], {
+      env: { ...process.env, UWS_USE_FALLBACK: '1' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stdout + r.stderr, /native binary is NOT in use/);
+  });
+
+  test('a port already in use is an error, not a silent second server', async () => {
+    const first = await startServer({ workers: 1 });
+    try {
+      const r = spawnSync(process.execPath, [binPath, 'server', '--port', String(first.port), '--data-dir', tempDir()], { encoding: 'utf8', timeout: 30_000 });
+      assert.notEqual(r.status, 0);
+      assert.match(r.stdout + r.stderr, /already in use/);
+    } finally {
+      await first.stop();
+      first.cleanup();
+    }
+  });
+
+  test('zoo.cfg: known keys applied, unknown keys reported', async () => {
+    const dir = tempDir();
+    const cfg = join(dir, 'zoo.cfg');
+    writeFileSync(cfg, ['tickTime=300', `dataDir=${join(dir, 'data')}`, 'clientPort=0', 'maxClientCnxns=50', 'minSessionTimeout=900', 'maxSessionTimeout=1200', 'autopurge.snapRetainCount=3', 'autopurge.purgeInterval=1', 'someUnknownKey=1', ''].join('\n'));
+    const server = await startServer({ args: ['--config', cfg], tickMs: 300 });
+    try {
+      await server.waitForLine(/someUnknownKey/);
+      const zk = await connect(server.connectString, { sessionTimeoutMs: 100_000 });
+      assert.equal(zk.sessionTimeoutMs, 1_200);
+      await zk.close();
+    } finally {
+      await server.stop();
+      server.cleanup();
+    }
+  });
+
+  test('SIGTERM exits with status 0 after flushing', async () => {
+    const server = await startServer({ workers: 2 });
+    const zk = await connect(server.connectString);
+    await zk.create('/before-stop', 'x');
+    await zk.close();
+    const { code } = await server.stop('SIGTERM');
+    assert.equal(code, 0);
+    const again = await startServer({ dataDir: server.dataDir, workers: 1 });
+    const zk2 = await connect(again.connectString);
+    assert.equal((await zk2.getData('/before-stop')).data.toString(), 'x');
+    await zk2.close();
+    const r2 = await again.stop('SIGINT');
+    assert.equal(r2.code, 0);
+    again.cleanup();
+  });
+});
