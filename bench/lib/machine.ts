@@ -1,5 +1,5 @@
 // Facts about the machine and toolchain, saved with every result file.
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
@@ -13,19 +13,6 @@ export interface MachineFacts {
   hostname: string;
   loadAverage: number[];
   clocksource?: string;
-  java?: string;
-  zookeeper?: string;
-}
-
-function tryRun(cmd: string, args: string[]): string | undefined {
-  try {
-    // `java -version` prints to stderr.
-    const out = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    return out.trim() || undefined;
-  } catch (err) {
-    const e = err as { stderr?: string };
-    return e.stderr?.trim() || undefined;
-  }
 }
 
 export function machineFacts(): MachineFacts {
@@ -49,10 +36,8 @@ export function machineFacts(): MachineFacts {
 }
 
 export function javaVersion(): string | undefined {
-  const out = execFileSyncSafe('java', ['-version']);
-  return out?.split('\n')[0];
-}
-
-function execFileSyncSafe(cmd: string, args: string[]): string | undefined {
-  return tryRun(cmd, args);
+  // `java -version` prints to stderr.
+  const r = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  if (r.error) return undefined;
+  return `${r.stderr}${r.stdout}`.trim().split('\n')[0];
 }

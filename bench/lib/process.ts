@@ -21,10 +21,24 @@ export interface Managed {
   tail(n?: number): string;
 }
 
+/** Every process started here and not yet exited, so an interrupted bench can stop them by PID. */
+export const running = new Set<number>();
+
+export function stopAllRunning(): void {
+  for (const pid of running) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
 export function startManaged(cmd: string, args: string[], opts: { cwd?: string; logFile: string; env?: NodeJS.ProcessEnv }): Managed {
   const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error(`could not start ${cmd}`);
   const pid = child.pid;
+  running.add(pid);
   const log: WriteStream = createWriteStream(opts.logFile);
   const listeners = new Set<(line: string, stream: 'stdout' | 'stderr') => void>();
   const recent: string[] = [];
@@ -32,6 +46,7 @@ export function startManaged(cmd: string, args: string[], opts: { cwd?: string; 
   const exited = new Promise<number | string>((resolve) => {
     child.on('exit', (code, signal) => {
       alive = false;
+      running.delete(pid);
       resolve(code ?? signal ?? 'unknown');
     });
   });

@@ -200,6 +200,10 @@ export abstract class Session {
       sock.end('expected a handshake answer');
       return { outcome: 'failed', reason: `unexpected ${msg.kind} before the handshake answer` };
     }
+    if (this.closing || this._state === 'expired' || this._state === 'closed') {
+      sock.end('client closed meanwhile');
+      return { outcome: 'stopped', reason: 'client closed' };
+    }
     if (this._sessionId !== 0n && msg.sessionId !== this._sessionId) {
       sock.end('session changed');
       return { outcome: 'expired', reason: 'the server gave a different session' };

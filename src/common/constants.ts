@@ -41,7 +41,9 @@ export const constants = {
 
   // Shared tree
   treeInitialBytes: 64 * 1_048_576,
-  treeMaxBytes: 16 * 1024 * 1_048_576, // address space reserved; grown in place on demand
+  // Address space reserved and grown in place on demand. V8 here refuses a growable
+  // SharedArrayBuffer over 2^32 bytes, so 4 GiB is the tree's ceiling (native-notes/shared-memory.md).
+  treeMaxBytes: 4 * 1024 * 1_048_576,
 } as const;
 
 assert(constants.frameBytesMax > constants.dataBytesMax, 'a frame must hold the largest data');

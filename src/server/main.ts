@@ -10,7 +10,7 @@ import { zxidHex } from '../common/zxid.js';
 import type { CommittedEntry, WriteRequest } from './pipeline/api.js';
 import { SessionManager } from './sessions/manager.js';
 import { probePort } from './port.js';
-import { uwsStatus } from './workers/uws.js';
+import { msgpackrNative, uwsStatus } from './workers/uws.js';
 import type { AttachRequest, CommitMessage, ServerStats, ToMain, ToWorker, WorkerInit } from './workers/messages.js';
 import { tagWorker, tagWorkerBits } from './workers/messages.js';
 import { WriteLoop } from './write-loop.js';
@@ -43,6 +43,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   } else {
     logger.debug({ binary: uws.binaryPath }, 'uWebSockets.js native binary loaded');
   }
+  if (!msgpackrNative) logger.warn('msgpackr-extract native addon not loaded: frame decoding is slower');
   const port = await probePort(config.host, config.port);
 
   const startedAtMs = Date.now();

@@ -143,4 +143,28 @@ describe('durability', () => {
     await server.stop();
     server.cleanup();
   });
+
+  test('snapshots are taken in the background and recovery uses them plus the log after them', async () => {
+    const dataDir = tempDir();
+    let server = await startServer({ dataDir, workers: 1, args: ['--snap-count', '40'] });
+    const zk = await connect(server.connectString);
+    await zk.create('/s');
+    for (let i = 0; i < 150; i++) await zk.create(`/s/n${i}`, `v${i}`);
+    await zk.setData('/s/n7', 'changed');
+    await server.waitForLine(/"msg":"snapshot written"/, 10_000);
+    await zk.close();
+    await server.kill9();
+    const snaps = readdirSync(join(dataDir, 'version-2')).filter((n) => n.startsWith('snapshot.'));
+    assert.ok(snaps.length >= 1, 'snapshot files exist');
+    server = await startServer({ dataDir, workers: 1 });
+    const recovered = await server.waitForLine(/"msg":"recovered"/);
+    assert.doesNotMatch(recovered, /"snapshotZxid":"0x0"/, 'recovery started from a snapshot');
+    const zk2 = await connect(server.connectString);
+    assert.equal((await zk2.getChildren('/s')).length, 150);
+    assert.equal((await zk2.getData('/s/n7')).data.toString(), 'changed');
+    assert.equal((await zk2.getData('/s/n149')).data.toString(), 'v149');
+    await zk2.close();
+    await server.stop();
+    server.cleanup();
+  });
 });

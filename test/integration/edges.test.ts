@@ -118,6 +118,11 @@ describe('start-up checks', () => {
     assert.equal(status.native, true, `uWS native binary not loaded: ${status.detail}`);
   });
 
+  test('msgpackr decodes with its native addon (msgpackr-extract)', async () => {
+    const { msgpackrNative } = await import('../../src/server/workers/uws.js');
+    assert.equal(msgpackrNative, true);
+  });
+
   test('with the JS fallback forced, the server refuses to start and says why', () => {
     const r = spawnSync(process.execPath, [binPath, 'server', '--port', '0', '--data-dir', tempDir()], {
       env: { ...process.env, UWS_USE_FALLBACK: '1' },

@@ -177,7 +177,7 @@ describe('operations against a real server', () => {
       await rejectsWith(other.getData('/acl'), 'NOAUTH');
       await other.addAuth('digest', 'alice:secret');
       assert.equal((await other.getData('/acl')).data.toString(), 'private');
-      await zk.create('/ro', 'r', { acl: [{ perms: 1, scheme: 'world', id: 'anyone' }] });
+      await zk.create('/ro', 'r', { acl: [{ perms: 1 | 16, scheme: 'world', id: 'anyone' }] }); // READ + ADMIN: setACL needs ADMIN
       await rejectsWith(zk.setData('/ro', 'w'), 'NOAUTH');
       const st = await zk.setACL('/ro', [{ perms: 31, scheme: 'world', id: 'anyone' }], 0);
       assert.equal(st.aversion, 1);
@@ -208,11 +208,13 @@ describe('operations against a real server', () => {
     await eventually(async () => (await zk.exists('/ctr')) === null, 15_000, 'empty container removed');
   });
 
-  test('reserved /zookeeper subtree exists and refuses writes', async () => {
+  test('reserved /zookeeper subtree: present, its nodes cannot be deleted, config is read-only', async () => {
     assert.ok(await zk.exists('/zookeeper'));
-    const err = await zk.create('/zookeeper/x').then(() => null, (e: unknown) => e);
-    assert.ok(err instanceof ZookooperError, 'a write under /zookeeper fails');
-    await assert.rejects(zk.delete('/zookeeper'), ZookooperError);
+    assert.ok(await zk.exists('/zookeeper/config'));
+    await rejectsWith(zk.delete('/zookeeper'), 'BADARGUMENTS');
+    await rejectsWith(zk.delete('/zookeeper/quota'), 'BADARGUMENTS');
+    await rejectsWith(zk.setData('/zookeeper/config', 'x'), 'NOAUTH');
+    await rejectsWith(zk.delete('/'), 'BADARGUMENTS');
   });
 
   test('sync then read sees the latest state; per-session FIFO of pipelined requests', async () => {

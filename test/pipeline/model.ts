@@ -115,6 +115,7 @@ export class Model {
     this.nodes.set('/', mk(open));
     for (const p of ['/zookeeper', '/zookeeper/quota']) this.nodes.set(p, mk(open));
     this.nodes.set('/zookeeper/config', mk([{ perms: 1, scheme: 'world', id: 'anyone' }]));
+    this.nodes.get('/zookeeper/config')!.stat.aversion = -1;
     this.link('/', 'zookeeper');
     this.link('/zookeeper', 'quota');
     this.link('/zookeeper', 'config');

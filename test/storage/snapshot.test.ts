@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { open, readdir, stat, writeFile } from 'node:fs/promises';
+import { open, readdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { makeZxid } from '../../src/common/zxid.js';
@@ -37,17 +37,12 @@ test('writeSnapshot in the piscina pool (SharedArrayBuffer image) round trips', 
   // Loading into caller-provided (shared) memory.
   const { rec } = await recoverAll(dir, { allocImage: (n) => new Uint8Array(new SharedArrayBuffer(n)) });
   assert.ok(rec.snapshot?.image.buffer instanceof SharedArrayBuffer);
-  await rm50(dir);
+  await unlink(join(dir, 'version-2', 'snapshot.100000032'));
   const older = await loadNewestSnapshot(storageLayout(dirs).snapDir);
   assert.equal(older?.zxid, z(42));
   assert.deepEqual(older.meta, Buffer.from(meta));
   assert.deepEqual(older.image, Buffer.from(image));
 });
-
-async function rm50(dir: string): Promise<void> {
-  const { unlink } = await import('node:fs/promises');
-  await unlink(join(dir, 'version-2', 'snapshot.100000032'));
-}
 
 test('a snapshot failing its CRC is reported and the older one is used; recovery replays from it', async (t) => {
   const dir = await tempDir(t);

@@ -1,5 +1,6 @@
 // The nodes every ZooKeeper tree starts with (DataTree's constructor): /zookeeper,
-// /zookeeper/quota and /zookeeper/config (world:anyone READ only), all at zxid 0 and time 0.
+// /zookeeper/quota and /zookeeper/config (world:anyone READ only, aversion -1), all at zxid 0
+// and time 0.
 // They are not counted as child creations, which is why a fresh ZooKeeper shows cversion -1 on
 // '/' and -2 on /zookeeper (cversion = 2 * creations - numChildren, see ZK-FACTS.md).
 // createTree() makes the three nodes (all with the open ACL, cversions 0); the pipeline owns the
@@ -27,7 +28,8 @@ export function ensureSystemNodes(tree: TreeWriter): void {
     if (!tree.has(path)) tree.createNode(path, node(open));
   }
   assert(tree.nodeCount() === 4, 'a fresh tree holds only the root and the /zookeeper nodes');
-  tree.updateStat('/zookeeper/config', { aclIndex: tree.internAcl(READ_ACL_UNSAFE) });
+  // ZooKeeper sets this ACL with setACL(-1) at startup, which leaves aversion -1 (verified).
+  tree.updateStat('/zookeeper/config', { aclIndex: tree.internAcl(READ_ACL_UNSAFE), aversion: -1 });
   tree.updateStat('/', { cversion: -1 });
   tree.updateStat('/zookeeper', { cversion: -2 });
   tree.endWrite(applied);

@@ -8,7 +8,7 @@ import { constants } from '../../common/constants.js';
 import { type DataDirs, fsyncDir, listLogSegments, listSnapshots, segmentsFrom, type StorageFile, storageLayout } from './layout.js';
 
 export interface PurgeOptions {
-  /** Snapshots to keep; at least 3 (default constants.snapRetainCount). */
+  /** Snapshots to keep (default constants.snapRetainCount); below 3 counts as 3, as in ZooKeeper. */
   retain?: number;
 }
 
@@ -33,7 +33,8 @@ export function purgePlan(snaps: StorageFile[], logs: StorageFile[], retain: num
 }
 
 export async function purge(dirs: DataDirs, options: PurgeOptions = {}): Promise<PurgeResult> {
-  const retain = options.retain ?? constants.snapRetainCount;
+  // ZooKeeper's DatadirCleanupManager also raises a smaller autopurge.snapRetainCount to 3.
+  const retain = Math.max(snapRetainCountMin, options.retain ?? constants.snapRetainCount);
   const layout = storageLayout(dirs);
   const snaps = await listSnapshots(layout.snapDir);
   const logs = await listLogSegments(layout.logDir);

@@ -28,6 +28,7 @@ import {
 } from '../../protocol/index.js';
 import type { AuthId, CommittedEntry, WriteOp, WriteRequest } from '../pipeline/api.js';
 import { checkAcl, digestAuthId } from '../pipeline/acl.js';
+import { clientStat } from '../pipeline/owner.js';
 import type { TreeReader } from '../tree/api.js';
 import type { AttachAnswer, CommitMessage, ToMain } from './messages.js';
 import { tagWorkerBits } from './messages.js';
@@ -416,7 +417,7 @@ export class WorkerCore {
         const r = tree.stat(req.path);
         this.catchUp(r.zxid);
         if (req.watch) this.addWatch(conn, 'data', req.path);
-        return encodeResponse(req.xid, r.zxid, r.value === null ? null : payloads.stat(r.value));
+        return encodeResponse(req.xid, r.zxid, r.value === null ? null : payloads.stat(clientStat(r.value)));
       }
       case Opcode.getData: {
         const r = tree.getData(req.path, true);
@@ -424,7 +425,7 @@ export class WorkerCore {
         if (r.value === null) return encodeErrorResponse(req.xid, r.zxid, 'NONODE', undefined);
         if (!checkAcl(tree.acl(r.value.aclIndex), readPerm, conn.authIds)) return encodeErrorResponse(req.xid, r.zxid, 'NOAUTH');
         if (req.watch) this.addWatch(conn, 'data', req.path);
-        return encodeResponse(req.xid, r.zxid, payloads.getData(r.value.data, r.value.stat));
+        return encodeResponse(req.xid, r.zxid, payloads.getData(r.value.data, clientStat(r.value.stat)));
       }
       case Opcode.getChildren: {
         const r = tree.getChildren(req.path);
@@ -435,7 +436,7 @@ export class WorkerCore {
           return encodeErrorResponse(req.xid, r.zxid, 'BADARGUMENTS', `more than ${constants.childrenListedMax} children`);
         }
         if (req.watch) this.addWatch(conn, 'child', req.path);
-        return encodeResponse(req.xid, r.zxid, payloads.getChildren(r.value.children, req.withStat ? r.value.stat : null));
+        return encodeResponse(req.xid, r.zxid, payloads.getChildren(r.value.children, req.withStat ? clientStat(r.value.stat) : null));
       }
       case Opcode.getAllChildrenNumber: {
         const acl = tree.getData(req.path, false);
@@ -449,7 +450,7 @@ export class WorkerCore {
         const r = tree.getData(req.path, false);
         this.catchUp(r.zxid);
         if (r.value === null) return encodeErrorResponse(req.xid, r.zxid, 'NONODE');
-        return encodeResponse(req.xid, r.zxid, payloads.getACL(tree.acl(r.value.aclIndex), r.value.stat));
+        return encodeResponse(req.xid, r.zxid, payloads.getACL(tree.acl(r.value.aclIndex), clientStat(r.value.stat)));
       }
       case Opcode.ping:
         return encodeResponse(req.xid, this.processedZxid, null);

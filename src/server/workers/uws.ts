@@ -27,3 +27,6 @@ export function uwsStatus(): UwsStatus {
     return { native: false, binaryPath, detail: `native binary failed to load: ${(err as Error).message}` };
   }
 }
+
+/** msgpackr decodes strings natively (msgpackr-extract) when its prebuilt addon loads. */
+export { isNativeAccelerationEnabled as msgpackrNative } from 'msgpackr';

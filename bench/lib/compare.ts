@@ -1,0 +1,71 @@
+// zookooper / ZooKeeper ratios and the issue's targets, computed from figures of one invocation.
+import type { LoadFigures, MemoryFigures, WatchFigures } from '../load/figures.js';
+import type { Shape } from '../load/protocol.js';
+
+export interface Ratio {
+  shape: Shape;
+  workers: number;
+  opsRatio: number; // zookooper ops/s / ZooKeeper ops/s
+  cpuPerOpRatio: number; // zookooper server µs/op / ZooKeeper's
+  p99Ratio: number; // zookooper p99 / ZooKeeper's
+}
+
+export function ratios(load: LoadFigures[]): Ratio[] {
+  const out: Ratio[] = [];
+  for (const zk of load.filter((f) => f.system === 'zookeeper')) {
+    for (const ours of load.filter((f) => f.system === 'zookooper' && f.shape === zk.shape)) {
+      out.push({
+        shape: zk.shape,
+        workers: ours.workers ?? 0,
+        opsRatio: ours.opsPerSec / zk.opsPerSec,
+        cpuPerOpRatio: ours.serverCpuUsPerOp / zk.serverCpuUsPerOp,
+        p99Ratio: ours.latencyMs.p99 / zk.latencyMs.p99,
+      });
+    }
+  }
+  return out;
+}
+
+export interface TargetCheck {
+  target: string;
+  figure: string;
+  met: boolean | null; // null: not measured in this run
+}
+
+/** The targets of issue 2 ("Bench"), checked against the best zookooper --workers setting. */
+export function targets(load: LoadFigures[], watch: WatchFigures[], memory: MemoryFigures[]): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const rs = ratios(load);
+  const best = (shape: Shape): Ratio | undefined => rs.filter((r) => r.shape === shape).sort((a, b) => b.opsRatio - a.opsRatio)[0];
+  const get = best('get');
+  const set = best('set');
+  const f2 = (x: number): string => x.toFixed(2);
+  out.push({ target: 'reads >= 2x ZooKeeper ops/s', figure: get ? `${f2(get.opsRatio)}x (w=${get.workers})` : 'not measured', met: get ? get.opsRatio >= 2 : null });
+  out.push({ target: 'reads <= 0.5x ZooKeeper server CPU/op', figure: get ? `${f2(get.cpuPerOpRatio)}x` : 'not measured', met: get ? get.cpuPerOpRatio <= 0.5 : null });
+  out.push({ target: 'writes >= 1.5x ZooKeeper ops/s', figure: set ? `${f2(set.opsRatio)}x (w=${set.workers})` : 'not measured', met: set ? set.opsRatio >= 1.5 : null });
+  out.push({ target: 'writes <= 0.5x ZooKeeper server CPU/op', figure: set ? `${f2(set.cpuPerOpRatio)}x` : 'not measured', met: set ? set.cpuPerOpRatio <= 0.5 : null });
+  const p99s = rs.filter((r) => r.workers === (get?.workers ?? r.workers));
+  out.push({
+    target: 'p99 no worse than ZooKeeper (same S x K)',
+    figure: p99s.length ? p99s.map((r) => `${r.shape} ${f2(r.p99Ratio)}x`).join(', ') : 'not measured',
+    met: p99s.length ? p99s.every((r) => r.p99Ratio <= 1) : null,
+  });
+  const w10k = watch.find((w) => w.system === 'zookooper' && w.watchers === 10_000);
+  out.push({
+    target: '10,000 watchers all notified within 50 ms',
+    figure: w10k ? `p50 ${w10k.allNotifiedP50Ms?.toFixed(1) ?? '-'} ms, max ${w10k.allNotifiedMaxMs?.toFixed(1) ?? '-'} ms` : 'not measured',
+    met: w10k ? w10k.allNotifiedMaxMs !== null && w10k.allNotifiedMaxMs <= 50 : null,
+  });
+  const mem = memory.find((m) => m.system === 'zookooper');
+  out.push({
+    target: '<= 200 B overhead per znode beyond path and data',
+    figure: mem ? `${Math.round(mem.overheadBytesPerZnode)} B (${mem.znodes.toLocaleString('en-US')} znodes)` : 'not measured',
+    met: mem ? mem.overheadBytesPerZnode <= 200 : null,
+  });
+  out.push({
+    target: 'restart with 1,000,000 znodes < 2 s',
+    figure: mem ? `${Math.round(mem.restartMs)} ms (${mem.znodes.toLocaleString('en-US')} znodes)` : 'not measured',
+    met: mem && mem.znodes >= 1_000_000 ? mem.restartMs < 2_000 : null,
+  });
+  return out;
+}

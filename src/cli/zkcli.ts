@@ -1,0 +1,153 @@
+// `zookooper cli [-s host:port[,...]] [-timeout MS] [COMMAND ARGS...]`: zkCli for zookooper.
+// With a COMMAND it runs that one command and exits (0 ok, 1 a ZooKeeper error, 2 a usage error);
+// without one it reads commands from stdin with a prompt (node:readline).
+import { createInterface } from 'node:readline';
+import { connect } from '../client/client.js';
+import { ZookooperError } from '../common/errors.js';
+import { commands, helpText, runCommand, UsageError, type Client, type Context } from './commands.js';
+import { formatError, splitWords } from './format.js';
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream;
+}
+
+const defaultServer = '127.0.0.1:2181';
+const cliSessionTimeoutMs = 10_000;
+
+const usage = `usage: zookooper cli [-s host:port[,host:port...][/chroot]] [-timeout MS] [COMMAND ARGS...]
+${helpText()}`;
+
+interface Args {
+  server: string;
+  timeoutMs: number;
+  command: string[];
+}
+
+function parseArgs(argv: string[]): Args {
+  let server = defaultServer;
+  let timeoutMs = cliSessionTimeoutMs;
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-s' || a === '-server' || a === '--server') {
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${a} needs host:port[,host:port...]`);
+      server = v;
+    } else if (a === '-timeout' || a === '--timeout') {
+      const v = argv[++i];
+      if (v === undefined || !/^\d+$/.test(v)) throw new UsageError(`${a} needs a number of milliseconds`);
+      timeoutMs = Number(v);
+    } else break;
+  }
+  return { server, timeoutMs, command: argv.slice(i) };
+}
+
+function failure(io: CliIo, err: unknown): number {
+  if (err instanceof UsageError) {
+    io.stderr.write(err.message.endsWith('\n') ? err.message : err.message + '\n');
+    return 2;
+  }
+  if (err instanceof ZookooperError) {
+    io.stderr.write(formatError(err) + '\n');
+    return 1;
+  }
+  throw err; // a bug: let it surface with its stack
+}
+
+/** Resolves on SIGINT or when stdin ends, whichever first. */
+function interrupted(io: CliIo): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      process.off('SIGINT', done);
+      io.stdin.off('end', done);
+      io.stdin.off('close', done);
+      resolve();
+    };
+    process.once('SIGINT', done);
+    io.stdin.once('end', done);
+    io.stdin.once('close', done);
+    io.stdin.resume(); // 'end' only comes while flowing
+  });
+}
+
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  let args: Args;
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    return failure(io, e);
+  }
+  const [first] = args.command;
+  if (first === 'help' || first === '-h' || first === '--help') {
+    io.stdout.write(usage);
+    return 0;
+  }
+  if (first !== undefined && !Object.hasOwn(commands, first)) {
+    io.stderr.write(`unknown command ${JSON.stringify(first)}\n${usage}`);
+    return 2;
+  }
+  let zk: Client;
+  try {
+    zk = await connect(args.server, { sessionTimeoutMs: args.timeoutMs });
+  } catch (e) {
+    return failure(io, e);
+  }
+  try {
+    if (first !== undefined) return await oneShot(zk, args.command, io);
+    return await interactive(zk, args.server, io);
+  } finally {
+    await zk.close();
+  }
+}
+
+async function oneShot(zk: Client, words: string[], io: CliIo): Promise<number> {
+  const ctx: Context = { zk, out: io.stdout, interactive: false, untilInterrupted: () => interrupted(io) };
+  try {
+    await runCommand(ctx, words);
+    return 0;
+  } catch (e) {
+    return failure(io, e);
+  }
+}
+
+async function interactive(zk: Client, server: string, io: CliIo): Promise<number> {
+  const rl = createInterface({ input: io.stdin, output: io.stdout, terminal: (io.stdout as { isTTY?: boolean }).isTTY === true });
+  const ctx: Context = { zk, out: io.stdout, interactive: true, untilInterrupted: () => Promise.resolve() };
+  let n = 0;
+  const prompt = (): void => {
+    rl.setPrompt(`[zk: ${server}(${zk.state.toUpperCase()}) ${n}] `);
+    rl.prompt();
+  };
+  const onState = (s: string): void => {
+    if (s !== 'closed') io.stdout.write(`\nWatchedEvent state:${s}\n`);
+  };
+  zk.on('state', onState);
+  prompt();
+  for await (const line of rl) {
+    let words: string[];
+    try {
+      words = splitWords(line.trim());
+    } catch (e) {
+      io.stderr.write(`${(e as Error).message}\n`);
+      prompt();
+      continue;
+    }
+    const [name] = words;
+    if (name === 'quit' || name === 'exit') break;
+    if (name === 'help') io.stdout.write(helpText());
+    else if (name !== undefined) {
+      n++;
+      try {
+        await runCommand(ctx, words);
+      } catch (e) {
+        if (e instanceof UsageError || e instanceof ZookooperError) io.stderr.write((e instanceof UsageError ? e.message : formatError(e)).replace(/\n?$/, '\n'));
+        else throw e;
+      }
+    }
+    prompt();
+  }
+  rl.close();
+  return 0;
+}

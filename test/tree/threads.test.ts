@@ -1,0 +1,115 @@
+// The DESIGN's thread test for the tree: the main thread applies multi-node write windows at full
+// speed (rewrites K nodes, creates and deletes nodes, grows the buffer, moves the ACL directory)
+// while two worker threads read the same memory and check they never see a torn node or half a
+// window. The second test turns the seqlock off in the readers and requires the same checks to
+// catch torn reads: proof that the first test can fail.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Worker } from 'node:worker_threads';
+import { createTree, verifyTree, type TreeWriter } from '../../src/server/tree/index.js';
+import { CHURN, K, S, dataFor } from './threads-shared.js';
+
+interface WorkerResult {
+  reads: number;
+  violations: number;
+  firstViolation: string;
+  retries: number;
+  lastZxid: string;
+}
+
+const READERS = 2;
+const none = new Uint8Array(0);
+
+function setup(): TreeWriter {
+  const t = createTree({ initialBytes: 65536, maxBytes: 512 * 1_048_576 });
+  t.beginWrite();
+  for (const p of ['/t', '/g']) t.createNode(p, { data: none, aclIndex: 0, ephemeralOwner: 0n, zxid: 0n, timeMs: 0 });
+  for (let i = 0; i < K; i++) t.createNode(`/t/k${i}`, { data: dataFor(0), aclIndex: 0, ephemeralOwner: 0n, zxid: 0n, timeMs: 0 });
+  t.endWrite(0n);
+  return t;
+}
+
+/** Write window c: what reader-worker.ts expects to find (see threads-shared.ts). */
+function applyWindow(t: TreeWriter, c: number, big: { n: number }): void {
+  t.beginWrite();
+  const data = dataFor(c);
+  for (let i = 0; i < K; i++) {
+    t.setData(`/t/k${i}`, data);
+    t.updateStat(`/t/k${i}`, { version: c, mzxid: BigInt(c), mtime: c });
+  }
+  t.createNode(`/t/e${c}`, { data: dataFor(c + 1), aclIndex: 0, ephemeralOwner: 1n, zxid: BigInt(c), timeMs: c });
+  if (c > CHURN) t.deleteNode(`/t/e${c - CHURN}`);
+  if (c % 20 === 0) {
+    // Big blobs grow the buffer several times, then are freed and their blocks reused.
+    if (big.n === 200) {
+      for (let j = 0; j < big.n; j++) t.deleteNode(`/g/b${j}`);
+      big.n = 0;
+    }
+    t.createNode(`/g/b${big.n++}`, { data: Buffer.alloc(32_768 + c, 7), aclIndex: 0, ephemeralOwner: 0n, zxid: BigInt(c), timeMs: c });
+  }
+  if (c % 97 === 0) t.internAcl([{ perms: 1, scheme: 'ip', id: `10.0.${c >> 8}.${c & 0xff}` }]);
+  t.endWrite(BigInt(c));
+}
+
+async function run(noSeqlock: boolean, maxMs: number): Promise<{ results: WorkerResult[]; windows: number; grows: number; tree: TreeWriter }> {
+  const tree = setup();
+  const control = new Int32Array(new SharedArrayBuffer(16));
+  const url = new URL('./reader-worker.js', import.meta.url);
+  const workers = Array.from({ length: READERS }, () => new Worker(url, { workerData: { tree: tree.buffer, control: control.buffer, noSeqlock } }));
+  const results = workers.map(
+    (w) =>
+      new Promise<WorkerResult>((resolve, reject) => {
+        w.on('message', (m: WorkerResult | { ready: true }) => {
+          if (!('ready' in m)) resolve(m);
+        });
+        w.on('error', reject);
+        w.on('exit', (code) => reject(new Error(`reader exited (${code}) before reporting`)));
+      }),
+  );
+  try {
+    // Wait (on events, not sleeps) until both readers are reading.
+    await Promise.all(workers.map((w) => new Promise<void>((resolve) => w.once('message', () => resolve()))));
+    const start = performance.now();
+    const big = { n: 0 };
+    let capacity = tree.buffer.byteLength;
+    let grows = 0;
+    let c = 0;
+    while (c < 1_000_000 && performance.now() - start < maxMs) {
+      applyWindow(tree, ++c, big);
+      if (tree.buffer.byteLength !== capacity) {
+        grows++;
+        capacity = tree.buffer.byteLength;
+      }
+      // The unsafe run stops as soon as the readers caught a torn read.
+      if (noSeqlock && Atomics.load(control, S.VIOLATIONS) > 0) break;
+    }
+    Atomics.store(control, S.STOP, 1);
+    return { results: await Promise.all(results), windows: c, grows, tree };
+  } finally {
+    Atomics.store(control, S.STOP, 1);
+    await Promise.allSettled(results);
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+test('readers in worker threads never see a torn node or half a write window', { timeout: 30_000 }, async () => {
+  const { results, windows, grows, tree } = await run(false, 2_000);
+  const reads = results.reduce((n, r) => n + r.reads, 0);
+  const retries = results.reduce((n, r) => n + r.retries, 0);
+  for (const r of results) assert.equal(r.violations, 0, `a reader saw: ${r.firstViolation}`);
+  assert.equal(results.length, READERS);
+  assert.ok(windows > 1_000, `only ${windows} write windows`);
+  assert.ok(reads > 1_000, `only ${reads} reads`);
+  assert.ok(retries > 0, 'readers never raced the writer: the test proved nothing');
+  assert.ok(grows >= 3, `the buffer grew only ${grows} times`);
+  for (const r of results) assert.ok(BigInt(r.lastZxid) > 0n, 'every reader saw writes');
+  verifyTree(tree);
+  console.log(`# ${windows} windows, ${reads} reads, ${retries} retries, ${grows} grows`);
+});
+
+test('the same checks catch torn reads when the seqlock is off (the test can fail)', { timeout: 30_000 }, async () => {
+  const { results, windows } = await run(true, 10_000);
+  const violations = results.reduce((n, r) => n + r.violations, 0);
+  assert.ok(violations > 0, `no torn read seen in ${windows} windows without the seqlock`);
+  console.log(`# without the seqlock: ${violations} violations after ${windows} windows, e.g. ${results.find((r) => r.violations > 0)?.firstViolation}`);
+});
