@@ -29,6 +29,8 @@ export interface ServerConfig {
   snapshotEveryTxns: number;
   snapRetainCount: number;
   purgeIntervalHours: number;
+  /** The purge period actually used: purgeIntervalHours in ms, or --purge-interval-ms. 0 = off. */
+  purgeIntervalMs: number;
   logLevel: string;
   allowUwsFallback: boolean;
   serverId: number;
@@ -57,6 +59,7 @@ export function defaultConfig(): ServerConfig {
     snapshotEveryTxns: constants.snapshotEveryTxns,
     snapRetainCount: constants.snapRetainCount,
     purgeIntervalHours: constants.purgeIntervalHours,
+    purgeIntervalMs: -1, // -1 = derive from purgeIntervalHours in finish()
     logLevel: 'info',
     allowUwsFallback: false,
     serverId: 0,
@@ -126,7 +129,8 @@ export function applyZooCfg(config: ServerConfig, text: string, baseDir: string)
 const flagHelp = `zookooper server [--config zoo.cfg] [--host 127.0.0.1] [--port 2181] [--data-dir ./data]
                  [--data-log-dir DIR] [--workers N] [--tick-ms 2000] [--log-level info]
                  [--min-session-timeout-ms N] [--max-session-timeout-ms N] [--data-bytes-max N]
-                 [--snap-count N] [--id N --servers 1=h:p:q,2=h:p:q,...] [--allow-uws-fallback]`;
+                 [--snap-count N] [--snap-retain-count N] [--purge-interval-ms N]
+                 [--id N --servers 1=h:p:q,2=h:p:q,...] [--allow-uws-fallback]`;
 
 export function serverUsage(): string {
   return flagHelp;
@@ -175,6 +179,8 @@ export function parseServerArgs(argv: string[]): ServerConfig {
       case '--max-session-timeout-ms': config.sessionTimeoutMsMax = int(value, name, 1); break;
       case '--data-bytes-max': config.dataBytesMax = int(value, name, 1, 64 * 1_048_576); break;
       case '--snap-count': config.snapshotEveryTxns = int(value, name, 2); break;
+      case '--snap-retain-count': config.snapRetainCount = Math.max(3, int(value, name, 1)); break;
+      case '--purge-interval-ms': config.purgeIntervalMs = int(value, name, 0); break;
       case '--max-client-cnxns': config.connectionsPerAddressMax = int(value, name, 0); break;
       case '--id': config.serverId = int(value, name, 0, 255); break;
       case '--servers': config.servers = parseServers(value); break;
@@ -188,6 +194,7 @@ export function parseServerArgs(argv: string[]): ServerConfig {
 
 export function finish(config: ServerConfig): ServerConfig {
   if (config.dataLogDir === '') config.dataLogDir = config.dataDir;
+  if (config.purgeIntervalMs < 0) config.purgeIntervalMs = config.purgeIntervalHours * 3_600_000;
   if (config.sessionTimeoutMsMin === 0) config.sessionTimeoutMsMin = constants.sessionTimeoutTicksMin * config.tickMs;
   if (config.sessionTimeoutMsMax === 0) config.sessionTimeoutMsMax = constants.sessionTimeoutTicksMax * config.tickMs;
   if (config.sessionTimeoutMsMin > config.sessionTimeoutMsMax) {

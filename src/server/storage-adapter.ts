@@ -102,17 +102,17 @@ export async function openStorage(config: ServerConfig, logger: Logger, sessions
   };
 
   const maybePurge = async (): Promise<void> => {
-    if (config.purgeIntervalHours <= 0) return;
-    if (Date.now() - lastPurgeMs < config.purgeIntervalHours * 3_600_000) return;
+    if (config.purgeIntervalMs <= 0) return;
+    if (Date.now() - lastPurgeMs < config.purgeIntervalMs) return;
     lastPurgeMs = Date.now();
     const r = await jobs.purge(dirs, { retain: config.snapRetainCount });
     logger.info(r, 'autopurge');
   };
   const purgeTimer =
-    config.purgeIntervalHours > 0
+    config.purgeIntervalMs > 0
       ? setInterval(() => {
           if (!snapshotRunning) void maybePurge().catch((err: unknown) => logger.error({ err }, 'autopurge failed'));
-        }, config.purgeIntervalHours * 3_600_000)
+        }, config.purgeIntervalMs)
       : null;
   purgeTimer?.unref();
 

@@ -6,7 +6,7 @@ import { openSync, readdirSync, readFileSync, writeSync, closeSync } from 'node:
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { connect } from '../../src/index.js';
-import { startServer, tempDir } from '../helpers/server.js';
+import { eventually, startServer, tempDir } from '../helpers/server.js';
 
 const rounds = Number(process.env.ZK_KILL_ROUNDS ?? 5);
 
@@ -163,6 +163,31 @@ describe('durability', () => {
     assert.equal((await zk2.getChildren('/s')).length, 150);
     assert.equal((await zk2.getData('/s/n7')).data.toString(), 'changed');
     assert.equal((await zk2.getData('/s/n149')).data.toString(), 'v149');
+    await zk2.close();
+    await server.stop();
+    server.cleanup();
+  });
+
+  test('autopurge keeps the newest snapshots and the log they need; recovery still works', async () => {
+    const dataDir = tempDir();
+    let server = await startServer({ dataDir, workers: 1, args: ['--snap-count', '20', '--snap-retain-count', '3', '--purge-interval-ms', '50'] });
+    const zk = await connect(server.connectString);
+    await zk.create('/p');
+    const dir = join(dataDir, 'version-2');
+    const snapshots = (): string[] => readdirSync(dir).filter((n) => /^snapshot\.[0-9a-f]+$/.test(n));
+    let i = 0;
+    for (let round = 0; round < 12; round++) {
+      for (let k = 0; k < 25; k++) await zk.create(`/p/n${i++}`);
+      await server.waitForLine(/"msg":"snapshot written"/);
+    }
+    await eventually(() => server.lines.some((l) => l.includes('"msg":"autopurge"')), 10_000, 'an autopurge ran');
+    // Twelve snapshots were written; purge keeps three (a fourth may be in flight).
+    await eventually(() => snapshots().length <= 4, 10_000, 'old snapshots purged');
+    await zk.close();
+    await server.stop();
+    server = await startServer({ dataDir, workers: 1 });
+    const zk2 = await connect(server.connectString);
+    assert.equal((await zk2.getChildren('/p')).length, i, 'every node recovered from what purge kept');
     await zk2.close();
     await server.stop();
     server.cleanup();
