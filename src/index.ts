@@ -19,3 +19,4 @@ export {
   type WatcherType,
   type WatchMode,
 } from './common/types.js';
+export * from './recipes/index.js';
