@@ -24,11 +24,14 @@ export class RawConnection {
 
   static async open(port: number): Promise<RawConnection> {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+    // Listen before 'open': a frame sent right after the upgrade can arrive in the same chunk as
+    // the upgrade response, and ws emits it synchronously after 'open'.
+    const raw = new RawConnection(ws);
     await new Promise<void>((res, rej) => {
       ws.once('open', () => res());
       ws.once('error', rej);
     });
-    return new RawConnection(ws);
+    return raw;
   }
 
   /** Opens a connection and establishes a (new or existing) session. */

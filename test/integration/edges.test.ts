@@ -145,6 +145,27 @@ describe('start-up checks', () => {
     }
   });
 
+  test('maxClientCnxns: connections over the per-address bound are refused with THROTTLEDOP', async () => {
+    const server = await startServer({ workers: 1, args: ['--max-client-cnxns', '2'] });
+    try {
+      const a = await RawConnection.open(server.port);
+      const b = await RawConnection.open(server.port);
+      const c = await RawConnection.open(server.port);
+      const m = await c.next();
+      assert.equal(m.kind === 'closing' ? m.code : m.kind, 'THROTTLEDOP');
+      await c.waitClosed();
+      a.close();
+      await a.waitClosed();
+      // A slot freed: a new connection is accepted and can open a session.
+      const { raw } = await RawConnection.session(server.port);
+      raw.close();
+      b.close();
+    } finally {
+      await server.stop();
+      server.cleanup();
+    }
+  });
+
   test('zoo.cfg: known keys applied, unknown keys reported', async () => {
     const dir = tempDir();
     const cfg = join(dir, 'zoo.cfg');

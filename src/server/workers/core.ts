@@ -412,6 +412,10 @@ export class WorkerCore {
   private runRead(conn: Conn, req: Request): Uint8Array {
     this.figures.reads++;
     const tree = this.o.tree;
+    if (conn.watchCount >= constants.watchesPerSessionMax && setsWatch(req)) {
+      // Bounded: refuse the whole request (it changes nothing) rather than drop the watch silently.
+      return encodeErrorResponse(req.xid, this.processedZxid, 'THROTTLEDOP', `session has ${constants.watchesPerSessionMax} watches, the most allowed`);
+    }
     switch (req.opcode) {
       case Opcode.exists: {
         const r = tree.stat(req.path);
@@ -520,7 +524,7 @@ export class WorkerCore {
   }
 
   private addWatch(conn: Conn, kind: WatchKind, path: string): void {
-    if (conn.watchCount >= constants.watchesPerSessionMax) return; // bounded; see README limits
+    // setWatches may bring up to the protocol's path bound at once; the bound is checked per request.
     if (this.registry.add(kind, path, conn)) conn.watchKeys.add(kind + '\0' + path);
   }
 
@@ -549,6 +553,20 @@ export class WorkerCore {
   /** Stop: every connection is closed (sessions live on; clients reconnect elsewhere). */
   closeAll(): void {
     for (const conn of [...this.conns.values()]) this.kill(conn, 'CONNECTIONLOSS', 'server stopping');
+  }
+}
+
+function setsWatch(req: Request): boolean {
+  switch (req.opcode) {
+    case Opcode.exists:
+    case Opcode.getData:
+    case Opcode.getChildren:
+      return req.watch;
+    case Opcode.addWatch:
+    case Opcode.setWatches:
+      return true;
+    default:
+      return false;
   }
 }
 
