@@ -23,6 +23,15 @@ export const constants = {
   socketBackpressureBytesMax: 16 * 1_048_576,
   handshakeTimeoutMs: 10_000,
 
+  // Wire protocol (src/protocol/limits.ts names them for the codec)
+  sessionPasswordBytes: 16, // fixed length, as ZooKeeper's
+  ttlMsMax: 2 ** 40 - 1, // ZooKeeper's TTL bound: 40 bits of milliseconds (~34 years)
+  multiOpsMax: 10_000, // ops in one multi (the frame bound limits total bytes anyway)
+  aclSchemeBytesMax: 64,
+  aclIdBytesMax: 1_024,
+  authCredentialBytesMax: 4_096,
+  errorMessageBytesMax: 4_096, // human-readable reasons the server sends
+
   // Time
   tickMs: 2_000,
   sessionTimeoutTicksMin: 2,
@@ -34,6 +43,10 @@ export const constants = {
   writeBatchMax: 1_000, // transactions covered by one fdatasync
 
   // Storage
+  logRecordPayloadBytesMax: 2 * (4 * 1_048_576 + 64 * 1024), // an encoded txn: one frame plus bookkeeping
+  logPendingBytesMax: 256 * 1_048_576, // appended and not yet synced
+  snapshotMetaBytesMax: 1024 * 1_048_576, // session table and other snapshot metadata
+  snapRetainCountMin: 3, // ZooKeeper's minimum for autopurge.snapRetainCount
   logSegmentBytes: 64 * 1_048_576, // preallocated size of a txn log segment
   snapshotEveryTxns: 100_000,
   snapRetainCount: 3, // autopurge.snapRetainCount default (ZooKeeper's minimum is 3)
@@ -52,3 +65,6 @@ assert(constants.writeBatchMax <= constants.pendingTxnsMax, 'a batch fits in the
 assert(constants.outstandingRequestsPerSessionMax <= constants.outstandingRequestsPerServerMax, 'per-session <= per-server');
 assert(constants.treeInitialBytes <= constants.treeMaxBytes, 'tree growth range');
 assert(constants.pathBytesMax < constants.frameBytesMax, 'a path fits a frame');
+assert(constants.logRecordPayloadBytesMax >= 2 * constants.frameBytesMax, 'a txn of one frame fits a log record');
+assert(constants.snapRetainCount >= constants.snapRetainCountMin, 'retain at least the minimum');
+assert(constants.multiOpsMax < constants.frameBytesMax, 'each multi op takes at least a byte');

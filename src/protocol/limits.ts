@@ -6,17 +6,17 @@ import { constants } from '../common/constants.js';
 
 export const protocolLimits = {
   protocolVersion: 1, // the version this code speaks; a ConnectRequest carries the client's
-  passwordBytes: 16, // session password, fixed length (ZooKeeper uses 16 too)
+  passwordBytes: constants.sessionPasswordBytes,
   xidMax: 0xffff_ffff, // xid is a u32 client counter
   sessionTimeoutMsMax: 0x7fff_ffff, // asked-for timeout must fit an int32 (the server clamps it)
   versionMax: 0x7fff_ffff, // znode versions are int32; -1 means "any version"
-  ttlMsMax: 2 ** 40 - 1, // ZooKeeper's TTL bound (40 bits of milliseconds, ~34 years)
-  multiOpsMax: 10_000, // ops in one multi (the frame bound limits total bytes anyway)
+  ttlMsMax: constants.ttlMsMax,
+  multiOpsMax: constants.multiOpsMax,
   setWatchesPathsMax: constants.watchesPerSessionMax, // paths in one setWatches, all lists together
-  aclSchemeBytesMax: 64,
-  aclIdBytesMax: 1_024,
-  authCredentialBytesMax: 4_096,
-  errorMessageBytesMax: 4_096, // human-readable reason strings sent by the server
+  aclSchemeBytesMax: constants.aclSchemeBytesMax,
+  aclIdBytesMax: constants.aclIdBytesMax,
+  authCredentialBytesMax: constants.authCredentialBytesMax,
+  errorMessageBytesMax: constants.errorMessageBytesMax,
   childrenListedMax: constants.childrenListedMax,
   aclEntriesMax: constants.aclEntriesMax,
   frameBytesMax: constants.frameBytesMax,

@@ -4,6 +4,7 @@
 // committed ones, so after recovery it is rebuilt from the same records.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { assert } from '../../common/assert.js';
+import { constants } from '../../common/constants.js';
 import { SessionTracker } from './tracker.js';
 
 export interface SessionInfo {
@@ -14,7 +15,7 @@ export interface SessionInfo {
   owner: { workerId: number; connId: number } | null;
 }
 
-export const sessionPasswordBytes = 16;
+export const sessionPasswordBytes = constants.sessionPasswordBytes;
 
 export class SessionManager {
   private readonly table = new Map<bigint, SessionInfo>();

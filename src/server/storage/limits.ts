@@ -13,9 +13,9 @@ export const storageLimits = {
   logRecordHeadBytes: 8, // length + crc
   logRecordZxidBytes: 8,
   /** (common) largest encoded txn; a txn is at most one frame plus its Stat bookkeeping. */
-  logRecordPayloadBytesMax: 2 * constants.frameBytesMax,
+  logRecordPayloadBytesMax: constants.logRecordPayloadBytesMax,
   /** (common) bytes buffered between append() and sync(); the pipeline's batch bound keeps it far below. */
-  logPendingBytesMax: 256 * MiB,
+  logPendingBytesMax: constants.logPendingBytesMax,
   /** sync() calls queued behind each other (a pipelining caller may overlap two or three). */
   logSyncsQueuedMax: 4,
   /** Smallest segment accepted (tests use tiny segments to exercise the roll). */
@@ -28,7 +28,7 @@ export const storageLimits = {
   /** Snapshot files are copied, checksummed and written in chunks of this size. */
   snapshotChunkBytes: 8 * MiB,
   /** (common) session table and other metadata in a snapshot. */
-  snapshotMetaBytesMax: 1024 * MiB,
+  snapshotMetaBytesMax: constants.snapshotMetaBytesMax,
   snapshotImageBytesMax: constants.treeMaxBytes,
 } as const;
 

@@ -19,7 +19,7 @@ export interface PurgeResult {
   oldestRetainedZxid: bigint | null;
 }
 
-export const snapRetainCountMin = 3;
+export const snapRetainCountMin = constants.snapRetainCountMin;
 
 /** Which files purge would delete. Pure, so the rule is easy to test. */
 export function purgePlan(snaps: StorageFile[], logs: StorageFile[], retain: number): { snaps: StorageFile[]; logs: StorageFile[]; oldest: bigint | null } {
