@@ -13,7 +13,7 @@ import type { DataDirs } from './storage/layout.js';
 import { recover, type RecoveryProgress } from './storage/recovery.js';
 import type { TxnLog } from './storage/txnlog.js';
 import type { SessionManager } from './sessions/manager.js';
-import { createTree, treeFromImage, type TreeWriter } from './tree/index.js';
+import { allocTreeImage, createTree, treeFromLoadedImage, type TreeWriter } from './tree/index.js';
 
 export interface Storage {
   tree: TreeWriter;
@@ -40,6 +40,7 @@ export async function openStorage(config: ServerConfig, logger: Logger, sessions
   const progress = progressReporter(logger);
   const rec = await recover(dirs, {
     onProgress: progress.update,
+    allocImage: (bytes) => allocTreeImage(bytes),
     onWarning: (w) => {
       if (w.kind === 'tornTail') {
         logger.warn({ file: w.path, offset: w.offset, lastGoodZxid: w.lastGoodZxid === null ? null : zxidHex(w.lastGoodZxid), bytesCut: w.bytesCut, reason: w.reason }, 'txn log had a torn or corrupt tail: truncated after the last good record');
@@ -50,7 +51,7 @@ export async function openStorage(config: ServerConfig, logger: Logger, sessions
   });
   let tree: TreeWriter;
   if (rec.snapshot) {
-    tree = treeFromImage(rec.snapshot.image);
+    tree = treeFromLoadedImage(rec.snapshot.image);
     const meta = unpack(rec.snapshot.meta) as SnapshotMeta;
     for (const s of meta.sessions) sessions.created(BigInt(s.sessionId), s.timeoutMs, new Uint8Array(s.password));
   } else {
