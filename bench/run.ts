@@ -284,7 +284,17 @@ async function main(): Promise<void> {
     log(`\n== load: ${l.sessions} sessions x ${l.outstanding} outstanding, ${l.valueBytes} B values, ${l.durationMs} ms per shape after ${l.warmupMs} ms warm-up ==`);
     const show = (f: LoadFigures): void => log(`  ${F.loadLine(f)}`);
     if (ourMissing !== null) skip('load', 'zookooper', ourMissing);
-    else await attempt('load', 'zookooper', async () => void r.load.push(...(await runZookooperLoad(o.workers, l, tmp, o.serverArgs, show))));
+    else {
+      for (const workers of o.workers) {
+        // Figures are kept as they come, so a failure later in the run loses nothing measured.
+        await attempt('load', `zookooper w=${workers}`, async () =>
+          runZookooperLoad(workers, l, tmp, o.serverArgs, (f) => {
+            r.load.push(f);
+            show(f);
+          }),
+        );
+      }
+    }
     if (zkMissing !== null || zkCp === null) skip('load', 'zookeeper', zkMissing ?? 'no driver');
     else {
       const cp = zkCp;
@@ -415,7 +425,8 @@ function updateReadme(r: Results, file: string): void {
   const parts = [
     `Latest figures: \`${r.command}\` on ${r.date.slice(0, 10)} — ${m.cpuModel}, ${m.cores} cores, ` +
       `${(m.memBytes / 2 ** 30).toFixed(0)} GiB, node ${m.nodeVersion}, ${m.kernel}` +
-      `${r.versions.zookeeper ? `, ZooKeeper ${r.versions.zookeeper} (${r.versions.java ?? 'java'})` : ''}. Full data: \`${file}\`.`,
+      `${r.versions.zookeeper ? `, ZooKeeper ${r.versions.zookeeper} (${r.versions.java ?? 'java'})` : ''}; ` +
+      `load average at start ${m.loadAverage.map((x) => x.toFixed(1)).join(' / ')} (other work on the machine shows here). Full data: \`${file}\`.`,
   ];
   if (r.load.length) parts.push(`Load (${r.options.load.sessions} sessions x ${r.options.load.outstanding} outstanding, ${r.options.load.durationMs / 1000} s per shape):\n\n${F.markdownTable(F.loadHeader, F.loadRows(r.load))}`);
   if (r.ratios.length)

@@ -59,8 +59,11 @@ export function targets(load: LoadFigures[], watch: WatchFigures[], memory: Memo
   const mem = memory.find((m) => m.system === 'zookooper');
   out.push({
     target: '<= 200 B overhead per znode beyond path and data',
-    figure: mem ? `${Math.round(mem.overheadBytesPerZnode)} B (${mem.znodes.toLocaleString('en-US')} znodes)` : 'not measured',
-    met: mem ? mem.overheadBytesPerZnode <= 200 : null,
+    figure: mem
+      ? `tree ${mem.treeOverheadBytesPerZnode === null ? '-' : Math.round(mem.treeOverheadBytesPerZnode)} B, ` +
+        `process RSS ${Math.round(mem.overheadBytesPerZnode)} B (${mem.znodes.toLocaleString('en-US')} znodes)`
+      : 'not measured',
+    met: mem ? (mem.treeOverheadBytesPerZnode ?? mem.overheadBytesPerZnode) <= 200 : null,
   });
   out.push({
     target: 'restart with 1,000,000 znodes < 2 s',

@@ -71,7 +71,7 @@ export function watchRows(figs: WatchFigures[]): (string | number)[][] {
   ]);
 }
 
-export const memoryHeader = ['system', 'znodes', 'bytes/znode (RSS)', 'overhead B/znode', 'populate creates/s', 'restart ms', 'count after restart'];
+export const memoryHeader = ['system', 'znodes', 'RSS B/znode', 'RSS overhead B/znode', 'tree B/znode', 'tree overhead B/znode', 'populate creates/s', 'restart ms', 'count after restart'];
 
 export function memoryRows(figs: MemoryFigures[]): (string | number)[][] {
   return figs.map((f) => [
@@ -79,6 +79,8 @@ export function memoryRows(figs: MemoryFigures[]): (string | number)[][] {
     fmt.int(f.znodes),
     fmt.int(f.bytesPerZnode),
     fmt.int(f.overheadBytesPerZnode),
+    fmt.int(f.treeBytesPerZnode),
+    fmt.int(f.treeOverheadBytesPerZnode),
     fmt.int(f.createsPerSec),
     fmt.int(f.restartMs),
     f.countAfterRestart === null ? '-' : fmt.int(f.countAfterRestart),

@@ -34,8 +34,15 @@ export function stopAllRunning(): void {
   }
 }
 
-export function startManaged(cmd: string, args: string[], opts: { cwd?: string; logFile: string; env?: NodeJS.ProcessEnv }): Managed {
-  const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startManaged(cmd: string, args: string[], opts: { cwd?: string; logFile: string; env?: NodeJS.ProcessEnv; stdin?: boolean }): Managed {
+  // detached: its own process group, so a signal aimed at the bench's group (a terminal's Ctrl-C)
+  // does not stop a server mid-measurement; the bench stops everything it started by PID.
+  const child = spawn(cmd, args, {
+    cwd: opts.cwd,
+    env: opts.env ?? process.env,
+    stdio: [opts.stdin === true ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   if (child.pid === undefined) throw new Error(`could not start ${cmd}`);
   const pid = child.pid;
   running.add(pid);

@@ -107,6 +107,53 @@ export async function startZooKeeper(opts: { dir: string; dataDir: string; logFi
 
 export type DriverLine = { event: string } & Record<string, unknown>;
 
+/** A Java driver process in a stdin-driven mode (mode=watchers), with its JSON events queued. */
+export class InteractiveDriver {
+  readonly managed: Managed;
+  private readonly events: DriverLine[] = [];
+  private error: string | undefined;
+
+  constructor(classpath: string, args: Record<string, string | number>, opts: { logFile: string; jvmArgs?: string[] }) {
+    const argv = [...(opts.jvmArgs ?? []), '-cp', classpath, 'ZkDriver', ...Object.entries(args).map(([k, v]) => `${k}=${v}`)];
+    this.managed = startManaged('java', argv, { logFile: opts.logFile, stdin: true });
+    this.managed.onLine((line, stream) => {
+      if (stream !== 'stdout' || !line.startsWith('{')) return;
+      try {
+        const parsed = JSON.parse(line) as DriverLine;
+        if (parsed.event === 'error') this.error = String(parsed.message);
+        this.events.push(parsed);
+      } catch {
+        // not one of ours
+      }
+    });
+  }
+
+  command(line: string): void {
+    this.managed.child.stdin?.write(`${line}\n`);
+  }
+
+  async next(event: string, timeoutMs: number): Promise<DriverLine> {
+    const deadline = performance.now() + timeoutMs;
+    let exited = false;
+    void this.managed.exited.then(() => (exited = true));
+    for (;;) {
+      if (this.error !== undefined) throw new Error(`ZooKeeper driver: ${this.error}`);
+      const at = this.events.findIndex((e) => e.event === event);
+      if (at >= 0) return this.events.splice(at, 1)[0]!;
+      if (exited) throw new Error(`ZooKeeper driver exited before '${event}':\n${this.managed.tail()}`);
+      if (performance.now() > deadline) throw new Error(`ZooKeeper driver: no '${event}' within ${timeoutMs} ms`);
+      await sleep(5);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.command('close');
+    const timer = setTimeout(() => void this.managed.stop(2_000), 30_000);
+    await this.managed.exited;
+    clearTimeout(timer);
+  }
+}
+
 /** Runs the Java driver; `onEvent` sees each JSON line as it arrives; resolves with the result line. */
 export async function runDriver(
   classpath: string,

@@ -56,6 +56,8 @@ export interface MemoryFigures {
   rssAfterBytes: number;
   bytesPerZnode: number; // RSS growth / znodes
   overheadBytesPerZnode: number; // bytesPerZnode - value - path
+  treeBytesPerZnode: number | null; // the server's own tree accounting (zookooper /mntr), growth / znodes
+  treeOverheadBytesPerZnode: number | null; // treeBytesPerZnode - value - path
   serverAccounting: unknown; // what the server itself reports (/mntr), if anything
   stopMs: number;
   restartMs: number; // spawn until serving

@@ -40,6 +40,7 @@ export async function memoryZookooper(o: MemoryOptions, tmpDir: string, extraSer
     }
     await sleep(1_000);
     const before = memory(server.pid);
+    const treeBefore = treeUsedBytes(await fetchState(server.port, 'mntr'));
     log(`  populating ${o.znodes.toLocaleString('en-US')} znodes ...`);
     const pool = new GeneratorPool(o.procs);
     const t0 = performance.now();
@@ -67,7 +68,10 @@ export async function memoryZookooper(o: MemoryOptions, tmpDir: string, extraSer
     const populateSec = (performance.now() - t0) / 1000;
     await sleep(2_000);
     const after = memory(server.pid);
-    const accounting = { mntr: await fetchState(server.port, 'mntr') };
+    const mntr = await fetchState(server.port, 'mntr');
+    const treeAfter = treeUsedBytes(mntr);
+    const treeBytesPerZnode = treeBefore === null || treeAfter === null ? null : (treeAfter - treeBefore) / o.znodes;
+    const accounting = { mntr };
     const countBefore = await admin.getAllChildrenNumber('/mem');
     if (countBefore !== o.znodes + parents) log(`  warning: /mem has ${countBefore} descendants, expected ${o.znodes + parents}`);
     await admin.close();
@@ -102,6 +106,8 @@ export async function memoryZookooper(o: MemoryOptions, tmpDir: string, extraSer
       rssAfterBytes: after?.rssBytes ?? 0,
       bytesPerZnode: perZnode,
       overheadBytesPerZnode: perZnode - o.valueBytes - pathBytes,
+      treeBytesPerZnode,
+      treeOverheadBytesPerZnode: treeBytesPerZnode === null ? null : treeBytesPerZnode - o.valueBytes - pathBytes,
       serverAccounting: accounting,
       stopMs,
       restartMs: server.readyMs,
@@ -111,6 +117,12 @@ export async function memoryZookooper(o: MemoryOptions, tmpDir: string, extraSer
   } finally {
     await server.managed.stop();
   }
+}
+
+/** The tree's own used-bytes figure from zookooper's /mntr JSON page, if it reports one. */
+function treeUsedBytes(mntr: unknown): number | null {
+  const v = (mntr as Record<string, unknown> | null)?.zk_approximate_data_size;
+  return typeof v === 'number' ? v : null;
 }
 
 function mntrValue(text: string, key: string): number | null {
@@ -125,6 +137,7 @@ export async function memoryZooKeeper(o: MemoryOptions, classpath: string, tmpDi
   try {
     await sleep(1_000);
     const before = memory(server.pid);
+    const baseCount = mntrValue(await tcpAsk(server.port, 'mntr', 5_000).catch(() => ''), 'zk_znode_count');
     log(`  populating ${o.znodes.toLocaleString('en-US')} znodes (ZooKeeper) ...`);
     const { result } = await runDriver(
       classpath,
@@ -159,6 +172,8 @@ export async function memoryZooKeeper(o: MemoryOptions, classpath: string, tmpDi
       rssAfterBytes: after?.rssBytes ?? 0,
       bytesPerZnode: perZnode,
       overheadBytesPerZnode: perZnode - o.valueBytes - pathBytes,
+      treeBytesPerZnode: null,
+      treeOverheadBytesPerZnode: null,
       serverAccounting: {
         zk_znode_count: mntrValue(mntr, 'zk_znode_count'),
         zk_approximate_data_size: mntrValue(mntr, 'zk_approximate_data_size'),
@@ -167,8 +182,8 @@ export async function memoryZooKeeper(o: MemoryOptions, classpath: string, tmpDi
       stopMs,
       restartMs: server.readyMs,
       restartProgressLines: [],
-      // zk_znode_count counts every node (incl. /, /zookeeper, /mem and its parents).
-      countAfterRestart: countAfter === null ? null : countAfter - Math.ceil(o.znodes / fanout) - 1 - 4,
+      // zk_znode_count counts every node: subtract the fresh server's, /mem and its parents.
+      countAfterRestart: countAfter === null || baseCount === null ? null : countAfter - baseCount - 1 - Math.ceil(o.znodes / fanout),
     };
   } finally {
     await server.managed.stop();

@@ -3,7 +3,7 @@
 // comparable across the processes of one machine.
 import path from 'node:path';
 import { ensureNode, loadConnect } from '../lib/client.js';
-import { runDriver, type ZooKeeperServer } from '../lib/zookeeper.js';
+import { InteractiveDriver, type ZooKeeperServer } from '../lib/zookeeper.js';
 import type { ZookooperServer } from '../lib/zookooper.js';
 import { median, summarizeRounds, type WatchFigures, type WatchRound } from './figures.js';
 import { GeneratorPool, split } from './pool.js';
@@ -48,23 +48,38 @@ export async function watchFanoutZookooper(server: ZookooperServer, watchers: nu
   }
 }
 
+/** Sessions per driver JVM: each ZooKeeper client holds a socket, an epoll fd and a wake-up fd. */
+const watchersPerJvm = 3_000;
+
 export async function watchFanoutZooKeeper(server: ZooKeeperServer, classpath: string, watchers: number, rounds: number, tmpDir: string): Promise<WatchFigures> {
-  const { result } = await runDriver(
-    classpath,
-    { mode: 'watch', connect: server.connectString, watchers, rounds },
-    {
-      logFile: path.join(tmpDir, `zk-driver-watch-${watchers}.log`),
-      timeoutMs: 600_000,
-      // 10,000 ZooKeeper client objects are 20,000 threads: keep their stacks small.
-      jvmArgs: ['-Xss256k'],
-    },
+  const jvms = Math.ceil(watchers / watchersPerJvm);
+  // 3,000 ZooKeeper client objects are 6,000 threads per JVM: keep their stacks small.
+  const jvmArgs = ['-Xss256k'];
+  const setter = new InteractiveDriver(classpath, { mode: 'watchers', connect: server.connectString, watchers: 0 }, { logFile: path.join(tmpDir, `zk-watch-${watchers}-setter.log`), jvmArgs });
+  const drivers = split(watchers, jvms).map(
+    (count, i) => new InteractiveDriver(classpath, { mode: 'watchers', connect: server.connectString, watchers: count }, { logFile: path.join(tmpDir, `zk-watch-${watchers}-${i}.log`), jvmArgs }),
   );
-  const r = result as unknown as { connectMs: number; rounds: { allNotifiedMs: number; firstMs: number; medianWatcherMs: number; missing: number }[] };
-  const out: WatchRound[] = r.rounds.map((x) => ({
-    allNotifiedMs: x.allNotifiedMs < 0 ? null : x.allNotifiedMs,
-    firstMs: x.firstMs,
-    medianWatcherMs: x.medianWatcherMs,
-    missing: x.missing,
-  }));
-  return { system: 'zookeeper', workers: null, watchers, connectMs: r.connectMs, rounds: out, ...summarizeRounds(out) };
+  try {
+    await setter.next('ready', 120_000);
+    const ready = await Promise.all(drivers.map((d) => d.next('ready', 300_000)));
+    const connectMs = Math.max(...ready.map((r) => Number(r.connectMs)));
+    const out: WatchRound[] = [];
+    for (let round = 0; round < rounds; round++) {
+      for (const d of drivers) d.command(`arm ${round}`);
+      await Promise.all(drivers.map((d) => d.next('armed', 120_000)));
+      setter.command(`set ${round}`);
+      const t0 = Number((await setter.next('set', 30_000)).ns);
+      const notified = await Promise.all(drivers.map((d) => d.next('notified', 120_000)));
+      const lat: number[] = [];
+      let missing = 0;
+      for (const n of notified) {
+        missing += Number(n.missing);
+        for (const t of n.timesNs as number[]) if (t !== 0) lat.push((t - t0) / 1e6);
+      }
+      out.push({ allNotifiedMs: missing === 0 ? Math.max(...lat) : null, firstMs: Math.min(...lat), medianWatcherMs: median(lat), missing });
+    }
+    return { system: 'zookeeper', workers: null, watchers, connectMs, rounds: out, ...summarizeRounds(out) };
+  } finally {
+    await Promise.all([setter, ...drivers].map((d) => d.close()));
+  }
 }

@@ -106,33 +106,24 @@ export async function runShapeZookooper(server: ZookooperServer, shape: Shape, o
   }
 }
 
-/** Every shape against one server per --workers value, each on a fresh data dir. */
+/** Every shape against one server (fresh data dir) with `workers` session workers. */
 export async function runZookooperLoad(
-  workersList: number[],
+  workers: number,
   o: LoadOptions,
   tmpDir: string,
   extraServerArgs: string[],
   onFigure: (f: LoadFigures) => void,
-): Promise<LoadFigures[]> {
-  const out: LoadFigures[] = [];
-  for (const workers of workersList) {
-    const dataDir = path.join(tmpDir, `zookooper-load-w${workers}`);
-    const server = await startZookooper({
-      dataDir,
-      workers,
-      logFile: path.join(tmpDir, `zookooper-load-w${workers}.log`),
-      extraArgs: extraServerArgs,
-    });
-    try {
-      await prepareZookooper(server.connectString, o);
-      for (const shape of o.shapes) {
-        const f = await runShapeZookooper(server, shape, o);
-        out.push(f);
-        onFigure(f);
-      }
-    } finally {
-      await server.managed.stop();
-    }
+): Promise<void> {
+  const server = await startZookooper({
+    dataDir: path.join(tmpDir, `zookooper-load-w${workers}`),
+    workers,
+    logFile: path.join(tmpDir, `zookooper-load-w${workers}.log`),
+    extraArgs: extraServerArgs,
+  });
+  try {
+    await prepareZookooper(server.connectString, o);
+    for (const shape of o.shapes) onFigure(await runShapeZookooper(server, shape, o));
+  } finally {
+    await server.managed.stop();
   }
-  return out;
 }

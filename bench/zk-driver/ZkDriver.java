@@ -11,7 +11,11 @@
 // Modes (arguments are key=value):
 //   mode=load     connect=H:P shape=get|set|mix|eph sessions=S outstanding=K warmupMs= durationMs=
 //                 valueBytes=1024 nodes=64
-//   mode=watch    connect=H:P watchers=W rounds=R
+//   mode=watchers connect=H:P watchers=W                 (watch fan-out: a share of the watchers,
+//                 driven over stdin: "arm R" arms every watch, prints "armed", then "notified" with
+//                 each watcher's System.nanoTime once all fired; "set R" (in a JVM with watchers=0)
+//                 does the setData and prints its start time; "close" ends. The orchestrator spreads
+//                 10,000 watchers over several JVMs: each ZooKeeper client holds ~3 file descriptors)
 //   mode=populate connect=H:P znodes=N valueBytes=100 sessions=S outstanding=K
 // Output: one JSON object per line on stdout. Lines with "event":"measure-start" and
 // "event":"measure-end" mark the measurement window (the orchestrator samples the server's and
@@ -53,7 +57,7 @@ public final class ZkDriver {
     try {
       switch (mode) {
         case "load": load(args); break;
-        case "watch": watch(args); break;
+        case "watchers": watchers(args); break;
         case "populate": populate(args); break;
         default: fail("unknown mode " + mode);
       }
@@ -339,17 +343,19 @@ public final class ZkDriver {
 
   // ---------------------------------------------------------------- watch fan-out
 
-  static void watch(Map<String, String> args) throws Exception {
+  static void watchers(Map<String, String> args) throws Exception {
     String connect = req(args, "connect");
     int watchers = intArg(args, "watchers", 1_000);
-    int rounds = intArg(args, "rounds", 5);
     String path = "/bench-watch";
     ZooKeeper admin = openSessions(connect, 1, null)[0];
-    ensure(admin, path, new byte[] {0});
-
+    try {
+      admin.create(path, new byte[] {0}, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+    } catch (KeeperException.NodeExistsException e) {
+      // another JVM of this run created it
+    }
     long t0 = System.nanoTime();
     final long[] notifiedNs = new long[watchers];
-    final CountDownLatch[] latch = new CountDownLatch[1];
+    final CountDownLatch[] latch = {new CountDownLatch(0)};
     Watcher[] ws = new Watcher[watchers];
     for (int i = 0; i < watchers; i++) {
       final int idx = i;
@@ -360,40 +366,35 @@ public final class ZkDriver {
         }
       };
     }
-    ZooKeeper[] zks = openSessions(connect, watchers, ws);
-    long connectMs = (System.nanoTime() - t0) / 1_000_000;
-    emit("{\"event\":\"ready\",\"watchers\":" + watchers + ",\"connectMs\":" + connectMs + "}");
-
-    StringBuilder roundsJson = new StringBuilder("[");
-    for (int r = 0; r < rounds; r++) {
-      latch[0] = new CountDownLatch(watchers);
-      Arrays.fill(notifiedNs, 0);
-      CountDownLatch armed = new CountDownLatch(watchers);
-      for (int i = 0; i < watchers; i++) {
-        // getData with the session's default watcher (the one passed to the constructor).
-        zks[i].getData(path, true, (rc, p, ctx, data, stat) -> armed.countDown(), null);
+    ZooKeeper[] zks = watchers == 0 ? new ZooKeeper[0] : openSessions(connect, watchers, ws);
+    emit("{\"event\":\"ready\",\"watchers\":" + watchers + ",\"connectMs\":" + ((System.nanoTime() - t0) / 1_000_000) + "}");
+    java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));
+    for (String line; (line = in.readLine()) != null; ) {
+      String[] cmd = line.trim().split(" ");
+      if (cmd[0].equals("close")) break;
+      int round = cmd.length > 1 ? Integer.parseInt(cmd[1]) : 0;
+      if (cmd[0].equals("set")) {
+        long setNs = System.nanoTime();
+        admin.setData(path, new byte[] {(byte) round}, -1);
+        emit("{\"event\":\"set\",\"round\":" + round + ",\"ns\":" + setNs + "}");
+      } else if (cmd[0].equals("arm")) {
+        latch[0] = new CountDownLatch(watchers);
+        Arrays.fill(notifiedNs, 0);
+        CountDownLatch armed = new CountDownLatch(watchers);
+        for (int i = 0; i < watchers; i++) zks[i].getData(path, true, (rc, p, ctx, data, stat) -> armed.countDown(), null);
+        if (!armed.await(60, TimeUnit.SECONDS)) fail("watches were not armed in time");
+        emit("{\"event\":\"armed\",\"round\":" + round + "}");
+        latch[0].await(30, TimeUnit.SECONDS);
+        StringBuilder b = new StringBuilder("{\"event\":\"notified\",\"round\":" + round + ",\"timesNs\":[");
+        int missing = 0;
+        for (int i = 0; i < watchers; i++) {
+          if (notifiedNs[i] == 0) missing++;
+          if (i > 0) b.append(',');
+          b.append(notifiedNs[i]);
+        }
+        emit(b.append("],\"missing\":").append(missing).append('}').toString());
       }
-      if (!armed.await(60, TimeUnit.SECONDS)) fail("watches were not armed in time");
-      long setNs = System.nanoTime();
-      admin.setData(path, new byte[] {(byte) r}, -1);
-      boolean all = latch[0].await(30, TimeUnit.SECONDS);
-      long[] lat = new long[watchers];
-      int missing = 0;
-      for (int i = 0; i < watchers; i++) {
-        if (notifiedNs[i] == 0) missing++;
-        lat[i] = notifiedNs[i] == 0 ? Long.MAX_VALUE : notifiedNs[i] - setNs;
-      }
-      Arrays.sort(lat);
-      double allMs = all ? lat[watchers - 1] / 1e6 : -1;
-      if (r > 0) roundsJson.append(',');
-      roundsJson.append("{\"allNotifiedMs\":").append(allMs)
-          .append(",\"firstMs\":").append(lat[0] / 1e6)
-          .append(",\"medianWatcherMs\":").append(pct(lat, 50) / 1e6)
-          .append(",\"missing\":").append(missing).append('}');
     }
-    roundsJson.append(']');
-    emit("{\"event\":\"result\",\"watchers\":" + watchers + ",\"connectMs\":" + connectMs
-        + ",\"rounds\":" + roundsJson + "}");
     closeAll(zks);
     admin.close(1_000);
   }

@@ -4,6 +4,7 @@ import { ZookooperError } from '../common/errors.js';
 import type { CreateMode, WatchedEvent } from '../common/types.js';
 import { formatAcl, parseAclText } from './acl-text.js';
 import { formatStat } from './format.js';
+import { servicesCommand } from './services.js';
 
 export type Client = Awaited<ReturnType<typeof connect>>;
 
@@ -258,6 +259,13 @@ export const commands: Record<string, Spec> = {
       ctx.out.write(`watching ${path} (${mode})\n`);
       if (!ctx.interactive) await ctx.untilInterrupted();
     },
+  },
+  services: {
+    usage: 'services [-b BASE] [NAME]   (registered service instances, as a table)',
+    flags: '',
+    valued: 'b',
+    args: [0, 1],
+    run: (ctx, flags, [name]) => servicesCommand(ctx, flags.get('b'), name),
   },
 };
 
