@@ -136,6 +136,13 @@ export async function openStorage(config: ServerConfig, logger: Logger, sessions
     async close() {
       if (purgeTimer) clearInterval(purgeTimer);
       if (snapshotRunning) await snapshotRunning;
+      // A clean stop leaves a snapshot at the last zxid, so the next start loads it and replays
+      // nothing (ZooKeeper snapshots after loading instead; this keeps restarts fast).
+      if (txnsSinceSnapshot > 0) {
+        txnsSinceSnapshot = 0;
+        takeSnapshot();
+        if (snapshotRunning) await snapshotRunning;
+      }
       await log.close();
       await jobs.close();
     },

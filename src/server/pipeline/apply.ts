@@ -21,7 +21,7 @@ export class NodeIndexes {
 
   static rebuild(tree: TreeWriter): NodeIndexes {
     const idx = new NodeIndexes();
-    tree.forEachNode((path, stat) => idx.added(path, stat.ephemeralOwner));
+    tree.forEachOwnedNode((path, owner) => idx.added(path, owner));
     return idx;
   }
 

@@ -108,6 +108,8 @@ export interface TreeWriter extends TreeReader {
   dataOf(path: string): Buffer | null;
   /** Every node, parents before children (used to rebuild indexes after recovery). */
   forEachNode(visit: (path: string, stat: Stat) => void): void;
+  /** Every node with a non-zero ephemeralOwner (sessions, containers, TTL), parents first. */
+  forEachOwnedNode(visit: (path: string, ephemeralOwner: bigint) => void): void;
 
   /** A consistent copy of the tree's memory (call outside a write window), for snapshots. */
   image(): Uint8Array;
