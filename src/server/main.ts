@@ -179,6 +179,8 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       treeCapacityBytes: mem.capacityBytes,
       committedTxns: loop.txns,
       logSyncs: loop.syncs,
+      logSyncMs: Math.round(loop.syncMs),
+      commitMs: Math.round(loop.commitMs),
       startedAtMs,
       workers: workers.length,
       dataDir: config.dataDir,

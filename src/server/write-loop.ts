@@ -30,6 +30,9 @@ export class WriteLoop {
   private idleWaiters: (() => void)[] = [];
   syncs = 0;
   txns = 0;
+  /** Time spent waiting for the log's write + fdatasync, and applying/publishing, in ms. */
+  syncMs = 0;
+  commitMs = 0;
 
   constructor(
     private readonly pipeline: PipelineLike,
@@ -66,15 +69,19 @@ export class WriteLoop {
         if (records.length > 0) {
           this.log.append(records);
           // Save before you send: nothing of this batch is answered before the fdatasync.
+          const t0 = performance.now();
           await this.log.sync();
+          this.syncMs += performance.now() - t0;
           this.syncs++;
           this.pipeline.logged(records[records.length - 1]!.zxid);
         }
         let applied = 0;
+        const t1 = performance.now();
         this.pipeline.commit((entries, appliedZxid) => {
           for (const e of entries) if (e.zxid !== 0n) applied++;
           this.hooks.publish(entries, appliedZxid);
         });
+        this.commitMs += performance.now() - t1;
         this.txns += applied;
         this.hooks.afterBatch(applied);
         if (records.length === 0) break;

@@ -45,6 +45,8 @@ export function mntrPage(stats: ServerStats, worker: WorkerFigures): string {
     zk_tree_capacity_bytes: stats.treeCapacityBytes,
     zk_committed_txns: stats.committedTxns,
     zk_log_syncs: stats.logSyncs,
+    zk_log_sync_ms_total: stats.logSyncMs,
+    zk_commit_ms_total: stats.commitMs,
     zk_workers: stats.workers,
     zk_throttled_requests_this_worker: worker.throttled,
     zk_malformed_frames_this_worker: worker.malformedFrames,
@@ -72,6 +74,8 @@ export function metricsPage(stats: ServerStats, worker: WorkerFigures): string {
   gauge('zookooper_tree_capacity_bytes', 'Bytes of the shared tree allocated', stats.treeCapacityBytes);
   counter('zookooper_committed_txns_total', 'Transactions committed since start', stats.committedTxns);
   counter('zookooper_log_syncs_total', 'fdatasync calls on the txn log since start', stats.logSyncs);
+  counter('zookooper_log_sync_seconds_total', 'Time spent in txn log write + fdatasync', stats.logSyncMs / 1000);
+  counter('zookooper_commit_seconds_total', 'Time spent applying and publishing committed batches', stats.commitMs / 1000);
   gauge('zookooper_worker_connections', 'Client connections of the answering worker', worker.connections, w);
   gauge('zookooper_worker_watches', 'Watch registrations of the answering worker', worker.watches, w);
   counter('zookooper_worker_requests_total', 'Requests received by the answering worker', worker.requestsServed, w);

@@ -55,6 +55,8 @@ export interface ServerStats {
   treeCapacityBytes: number;
   committedTxns: number;
   logSyncs: number;
+  logSyncMs: number;
+  commitMs: number;
   startedAtMs: number;
   workers: number;
   dataDir: string;
