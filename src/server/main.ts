@@ -25,6 +25,7 @@ export interface RunningServer {
 
 /** The main thread's own requests (session create/close, container sweeps) use this worker slot. */
 const mainTagSlot = tagWorkerBits - 1;
+const noEvents: CommittedEntry['events'] = [];
 
 interface WorkerHandle {
   id: number;
@@ -87,7 +88,8 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
         if (e.closedSessionId !== undefined) endedSessions.push({ sessionId: e.closedSessionId, expired: e.tag % tagWorkerBits === mainTagSlot });
         const w = tagWorker(e.tag);
         if (w === mainTagSlot) mainEntries.push(e);
-        else perWorker[w]?.push(e);
+        // Events travel once per batch in `events`, not again inside each reply.
+        else perWorker[w]?.push({ tag: e.tag, sessionId: e.sessionId, zxid: e.zxid, result: e.result, events: noEvents });
       }
       for (const s of endedSessions) sessions.closed(s.sessionId);
       for (const w of workers) {

@@ -15,6 +15,7 @@
 // gaps only ever sit between segments and recovery can tell them from damage.
 import type { FileHandle } from 'node:fs/promises';
 import { open, rename, unlink } from 'node:fs/promises';
+import { fdatasyncSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { assert } from '../../common/assert.js';
 import { constants } from '../../common/constants.js';
@@ -140,6 +141,7 @@ export class TxnLog {
   sync(): Promise<void> {
     this.checkUsable();
     assert(this.queued < L.logSyncsQueuedMax, 'sync() calls queued within bound');
+    if (this.syncInline()) return Promise.resolve();
     const batch = this.takePending();
     this.queued++;
     const done = this.chain.then(() => this.runSync(batch));
@@ -148,6 +150,41 @@ export class TxnLog {
       () => void this.queued--,
     );
     return done;
+  }
+
+  /**
+   * The common case done with blocking calls: nothing queued, the batch fits the active segment
+   * and starts no new one. A blocking write + fdatasync of a batch takes ~0.2-1.3 ms here, while
+   * the same through libuv's thread pool adds ~0.6 ms of hand-off latency to every batch, which
+   * caps a group-committing writer at far fewer batches per second (native-notes/fsync.md).
+   */
+  private syncInline(): boolean {
+    const seg = this.active;
+    const b = this.pending;
+    if (seg === null || this.queued !== 0 || this.pendingBytes === 0) return false;
+    if (seg.offset + this.pendingBytes > seg.sizeBytes) return false;
+    for (const roll of b.mustRoll) if (roll) return false;
+    const batch = this.takePending();
+    try {
+      let done = 0;
+      while (done < batch.buf.length) {
+        const n = writeSync(seg.fh.fd, batch.buf, done, batch.buf.length - done, seg.offset + done);
+        this.stats.writes++;
+        assert(n > 0, 'write makes progress');
+        done += n;
+      }
+      fdatasyncSync(seg.fh.fd);
+    } catch (err) {
+      this.failed = err instanceof Error ? err : new Error(String(err));
+      throw err;
+    }
+    this.stats.syncs++;
+    this.stats.fdatasyncs++;
+    seg.offset += batch.buf.length;
+    this.lastSynced = batch.zxids[batch.zxids.length - 1]!;
+    this.stats.recordsSynced += batch.zxids.length;
+    if (this.spare === null && seg.offset > seg.sizeBytes / 2) this.prepareSpare();
+    return true;
   }
 
   /** Waits for queued syncs, then closes files. Unsynced appends are an error (they'd be lost). */

@@ -298,10 +298,13 @@ export class WorkerCore {
 
   private applyCommit(msg: CommitMessage): void {
     if (msg.zxid > this.processedZxid) {
-      // Posted before its batch was published; the window is microseconds.
-      let spins = 0;
+      // Posted before its batch was published. A tree read blocks (Atomics.wait, no spinning)
+      // while the write window is open, so this waits without taking the CPU the main thread
+      // needs to finish the window: with two workers on two cores a busy spin starved it.
+      let reads = 0;
       while (this.o.tree.appliedZxid() < msg.zxid) {
-        assert(++spins < 100_000_000, 'commit never became visible in the tree');
+        this.o.tree.stat('/');
+        assert(++reads < 1_000_000, 'commit never became visible in the tree');
       }
     }
     const deliveries: Delivery<Conn>[] = [];
