@@ -4,7 +4,7 @@
 //   npm run bench -- --quick           the same, small (about 1-2 minutes)
 //   npm run bench -- --vs-zookeeper    also Apache ZooKeeper 3.8 standalone (fsync on), same shapes,
 //                                      same invocation, ratios printed
-//   npm run bench -- --only load,watch one or more of: micro, load, watch, memory
+//   npm run bench -- --only load,watch one or more of: micro, load, watch, memory, recipes
 //   more: --help
 //
 // Prints tables and writes bench/results/<date>-<name>.json (machine, command, date, every figure).
@@ -26,7 +26,7 @@ import { runShapeZooKeeper } from './load/zookeeper-load.js';
 import { runZookooperLoad, type LoadOptions } from './load/zookooper-load.js';
 import { runMicro, type MicroRow } from './micro/index.js';
 
-const sections = ['micro', 'load', 'watch', 'memory'] as const;
+const sections = ['micro', 'load', 'watch', 'memory', 'recipes'] as const;
 type Section = (typeof sections)[number];
 
 interface Options {
@@ -196,6 +196,8 @@ interface Results {
   load: LoadFigures[];
   watch: WatchFigures[];
   memory: MemoryFigures[];
+  /** Issue 3's recipe figures: discovery propagation, provider picks, soft load balancing, locks. */
+  recipes: Record<string, number>;
   ratios: ReturnType<typeof ratios>;
   targets: TargetCheck[];
   skipped: { section: string; system: string; why: string }[];
@@ -229,6 +231,7 @@ async function main(): Promise<void> {
     load: [],
     watch: [],
     memory: [],
+    recipes: {},
     ratios: [],
     targets: [],
     skipped: [],
@@ -353,6 +356,31 @@ async function main(): Promise<void> {
         }
       });
     }
+  }
+
+  // ---------------------------------------------------------------- recipes (issue 3)
+  if (has('recipes')) {
+    log('\n== recipes: service discovery, soft load balancing, locks ==');
+    if (ourMissing !== null) skip('recipes', 'zookooper', ourMissing);
+    else
+      await attempt('recipes', 'zookooper', async () => {
+        const server = await startZookooper({
+          dataDir: path.join(tmp, 'zookooper-recipes'),
+          workers: 2,
+          logFile: path.join(tmp, 'zookooper-recipes.log'),
+          extraArgs: o.serverArgs,
+        });
+        try {
+          const connectString = `127.0.0.1:${server.port}`;
+          const { benchDiscovery } = await import('./recipes/discovery.js');
+          const { benchLocks } = await import('./recipes/locks.js');
+          Object.assign(r.recipes, await benchDiscovery({ connectString, quick: o.quick }));
+          Object.assign(r.recipes, await benchLocks({ connectString, quick: o.quick }));
+          for (const [k, v] of Object.entries(r.recipes)) log(`  ${k.padEnd(48)} ${Number.isInteger(v) ? v.toLocaleString('en-US') : v.toFixed(2)}`);
+        } finally {
+          await server.managed.stop();
+        }
+      });
   }
 
   // ---------------------------------------------------------------- memory and recovery
