@@ -26,6 +26,12 @@ export function ratios(load: LoadFigures[]): Ratio[] {
   return out;
 }
 
+/**
+ * The issue's reference figures: Apache ZooKeeper 3.8.0 standalone, fsync on, 32 sessions x 32
+ * outstanding, 1 KiB values, a Java async load generator, on this kind of 2-core machine.
+ */
+export const issueReference = { getOps: 48_800, getCpuUs: 15.7, getP99Ms: 36, setOps: 36_100, setCpuUs: 27.5, setP99Ms: 49, mixOps: 39_300 } as const;
+
 export interface TargetCheck {
   target: string;
   figure: string;
@@ -40,10 +46,31 @@ export function targets(load: LoadFigures[], watch: WatchFigures[], memory: Memo
   const get = best('get');
   const set = best('set');
   const f2 = (x: number): string => x.toFixed(2);
-  out.push({ target: 'reads >= 2x ZooKeeper ops/s', figure: get ? `${f2(get.opsRatio)}x (w=${get.workers})` : 'not measured', met: get ? get.opsRatio >= 2 : null });
-  out.push({ target: 'reads <= 0.5x ZooKeeper server CPU/op', figure: get ? `${f2(get.cpuPerOpRatio)}x` : 'not measured', met: get ? get.cpuPerOpRatio <= 0.5 : null });
-  out.push({ target: 'writes >= 1.5x ZooKeeper ops/s', figure: set ? `${f2(set.opsRatio)}x (w=${set.workers})` : 'not measured', met: set ? set.opsRatio >= 1.5 : null });
-  out.push({ target: 'writes <= 0.5x ZooKeeper server CPU/op', figure: set ? `${f2(set.cpuPerOpRatio)}x` : 'not measured', met: set ? set.cpuPerOpRatio <= 0.5 : null });
+  // A ZooKeeper driver that takes most of a core is itself the bottleneck (the issue asks for one
+  // that is not): then the same-invocation ratios overstate zookooper, and the rows against the
+  // issue's published reference below are the ones to read.
+  const zkDriver = load.filter((f) => f.system === 'zookeeper');
+  const driverBound = zkDriver.some((f) => f.driverCpuCores >= 0.8);
+  const caveat = driverBound ? ` [ZooKeeper driver-bound: ${Math.max(...zkDriver.map((f) => f.driverCpuCores)).toFixed(2)} cores]` : '';
+  out.push({ target: 'reads >= 2x ZooKeeper ops/s', figure: get ? `${f2(get.opsRatio)}x (w=${get.workers})${caveat}` : 'not measured', met: get ? get.opsRatio >= 2 : null });
+  out.push({ target: 'reads <= 0.5x ZooKeeper server CPU/op', figure: get ? `${f2(get.cpuPerOpRatio)}x${caveat}` : 'not measured', met: get ? get.cpuPerOpRatio <= 0.5 : null });
+  out.push({ target: 'writes >= 1.5x ZooKeeper ops/s', figure: set ? `${f2(set.opsRatio)}x (w=${set.workers})${caveat}` : 'not measured', met: set ? set.opsRatio >= 1.5 : null });
+  out.push({ target: 'writes <= 0.5x ZooKeeper server CPU/op', figure: set ? `${f2(set.cpuPerOpRatio)}x${caveat}` : 'not measured', met: set ? set.cpuPerOpRatio <= 0.5 : null });
+  // Against the issue's reference run of ZooKeeper 3.8.0 on this kind of machine (32 x 32, 1 KiB).
+  const ours = (shape: Shape): LoadFigures | undefined =>
+    load.filter((f) => f.system === 'zookooper' && f.shape === shape && f.sessions === 32 && f.outstanding === 32).sort((a, b) => b.opsPerSec - a.opsPerSec)[0];
+  const oGet = ours('get');
+  const oSet = ours('set');
+  const ref = issueReference;
+  out.push({ target: `reads >= 2x reference ZooKeeper (${ref.getOps / 1000}k/s)`, figure: oGet ? `${f2(oGet.opsPerSec / ref.getOps)}x (${Math.round(oGet.opsPerSec)}/s)` : 'not measured', met: oGet ? oGet.opsPerSec >= 2 * ref.getOps : null });
+  out.push({ target: `reads <= 0.5x reference CPU/op (${ref.getCpuUs} µs)`, figure: oGet ? `${f2(oGet.serverCpuUsPerOp / ref.getCpuUs)}x (${oGet.serverCpuUsPerOp.toFixed(1)} µs)` : 'not measured', met: oGet ? oGet.serverCpuUsPerOp <= 0.5 * ref.getCpuUs : null });
+  out.push({ target: `writes >= 1.5x reference ZooKeeper (${ref.setOps / 1000}k/s)`, figure: oSet ? `${f2(oSet.opsPerSec / ref.setOps)}x (${Math.round(oSet.opsPerSec)}/s)` : 'not measured', met: oSet ? oSet.opsPerSec >= 1.5 * ref.setOps : null });
+  out.push({ target: `writes <= 0.5x reference CPU/op (${ref.setCpuUs} µs)`, figure: oSet ? `${f2(oSet.serverCpuUsPerOp / ref.setCpuUs)}x (${oSet.serverCpuUsPerOp.toFixed(1)} µs)` : 'not measured', met: oSet ? oSet.serverCpuUsPerOp <= 0.5 * ref.setCpuUs : null });
+  out.push({
+    target: `p99 no worse than reference (reads ${ref.getP99Ms} ms, writes ${ref.setP99Ms} ms)`,
+    figure: oGet && oSet ? `reads ${oGet.latencyMs.p99.toFixed(1)} ms, writes ${oSet.latencyMs.p99.toFixed(1)} ms` : 'not measured',
+    met: oGet && oSet ? oGet.latencyMs.p99 <= ref.getP99Ms && oSet.latencyMs.p99 <= ref.setP99Ms : null,
+  });
   const p99s = rs.filter((r) => r.workers === (get?.workers ?? r.workers));
   out.push({
     target: 'p99 no worse than ZooKeeper (same S x K)',
