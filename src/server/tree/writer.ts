@@ -266,35 +266,29 @@ export class SharedTreeWriter implements TreeWriter {
   }
 
   forEachNode(visit: (path: string, stat: Stat) => void): void {
-    // Pre-order walk over the child links: parents before children. `visit` must not mutate.
     const m = this.m;
-    const u32 = m.u32;
-    const root = u32[L.H_ROOT_REF]!;
-    let cur = root;
-    for (;;) {
-      visit(m.path(cur), m.stat(cur));
-      const first = u32[cur * 2 + L.N_FIRST_CHILD]!;
-      if (first !== 0) {
-        cur = first;
-        continue;
-      }
-      while (cur !== root && u32[cur * 2 + L.N_NEXT] === 0) cur = u32[cur * 2 + L.N_PARENT]!;
-      if (cur === root) return;
-      cur = u32[cur * 2 + L.N_NEXT]!;
-    }
+    this.walk((ref) => visit(m.path(ref), m.stat(ref)));
   }
 
   forEachOwnedNode(visit: (path: string, ephemeralOwner: bigint) => void): void {
-    // The same walk, but a node without an owner costs two word reads: no path or Stat decoded,
-    // which matters when rebuilding indexes over millions of nodes at start-up.
+    // A node without an owner costs two word reads here: no path or Stat decoded, which matters
+    // when rebuilding indexes over millions of nodes at start-up.
     const m = this.m;
     const u32 = m.u32;
+    this.walk((ref) => {
+      const lo = u32[ref * 2 + L.N_EPH_LO]!;
+      const hi = u32[ref * 2 + L.N_EPH_HI]!;
+      if (lo !== 0 || hi !== 0) visit(m.path(ref), (BigInt(hi) << 32n) | BigInt(lo));
+    });
+  }
+
+  /** Pre-order walk over the child links: parents before children. `visit` must not mutate. */
+  private walk(visit: (ref: number) => void): void {
+    const u32 = this.m.u32;
     const root = u32[L.H_ROOT_REF]!;
     let cur = root;
     for (;;) {
-      const lo = u32[cur * 2 + L.N_EPH_LO]!;
-      const hi = u32[cur * 2 + L.N_EPH_HI]!;
-      if (lo !== 0 || hi !== 0) visit(m.path(cur), (BigInt(hi) << 32n) | BigInt(lo));
+      visit(cur);
       const first = u32[cur * 2 + L.N_FIRST_CHILD]!;
       if (first !== 0) {
         cur = first;
