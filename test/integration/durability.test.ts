@@ -192,4 +192,28 @@ describe('durability', () => {
     await server.stop();
     server.cleanup();
   });
+
+  test('sessions survive a restart: their ephemerals stay until the session expires without its client', async () => {
+    const dataDir = tempDir();
+    let server = await startServer({ dataDir, workers: 1, tickMs: 200 });
+    // 3 s: long enough to see the node after a restart even on a slow machine, short enough to expire.
+    const zk = await connect(server.connectString, { sessionTimeoutMs: 3_000 });
+    await zk.create('/eph-held', '', { mode: 'ephemeral' });
+    await zk.create('/plain', 'x');
+    await server.kill9();
+    // The client is gone for good: close its socket side without a close request.
+    await zk.close().catch(() => {});
+    server = await startServer({ dataDir, workers: 1, tickMs: 200 });
+    const recovered = await server.waitForLine(/"msg":"recovered"/);
+    assert.match(recovered, /"sessions":[1-9]/, 'the session was recovered');
+    const other = await connect(server.connectString);
+    // Rebuilt ephemeral index: the node is there after recovery, then goes with its session.
+    const owner = (await other.exists('/eph-held'))?.ephemeralOwner;
+    assert.equal(owner, zk.sessionId);
+    await eventually(async () => (await other.exists('/eph-held')) === null, 10_000, 'ephemeral removed when the recovered session expired');
+    assert.ok(await other.exists('/plain'));
+    await other.close();
+    await server.stop();
+    server.cleanup();
+  });
 });
