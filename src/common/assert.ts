@@ -4,8 +4,12 @@ export class AssertionError extends Error {
   override name = 'AssertionError';
 }
 
-export function assert(condition: unknown, message = 'assertion failed'): asserts condition {
-  if (!condition) throw new AssertionError(message);
+/**
+ * `message` may be a function so that hot paths build the text only when the check fails:
+ * a template literal argument is evaluated on every call, which showed up in write profiles.
+ */
+export function assert(condition: unknown, message: string | (() => string) = 'assertion failed'): asserts condition {
+  if (!condition) throw new AssertionError(typeof message === 'function' ? message() : message);
 }
 
 export function unreachable(value: never, message = 'unreachable'): never {

@@ -38,7 +38,7 @@ export class NodeIndexes {
       case 'session': {
         let set = this.ephemerals.get(owner);
         if (set === undefined) this.ephemerals.set(owner, (set = new Set()));
-        assert(!set.has(path), `ephemeral index already has ${path}`);
+        assert(!set.has(path), () => `ephemeral index already has ${path}`);
         set.add(path);
         return;
       }
@@ -50,14 +50,14 @@ export class NodeIndexes {
       case 'none':
         return;
       case 'container':
-        assert(this.containers.delete(path), `container index lacks ${path}`);
+        assert(this.containers.delete(path), () => `container index lacks ${path}`);
         return;
       case 'ttl':
-        assert(this.ttls.delete(path), `ttl index lacks ${path}`);
+        assert(this.ttls.delete(path), () => `ttl index lacks ${path}`);
         return;
       case 'session': {
         const set = this.ephemerals.get(owner);
-        assert(set !== undefined && set.delete(path), `ephemeral index lacks ${path}`);
+        assert(set !== undefined && set.delete(path), () => `ephemeral index lacks ${path}`);
         if (set.size === 0) this.ephemerals.delete(owner);
         return;
       }
@@ -71,7 +71,7 @@ export class NodeIndexes {
  * deleted + parent childrenChanged, setData -> dataChanged, setACL -> none).
  */
 export function applyTxn(tree: TreeWriter, idx: NodeIndexes, txn: Txn, zxid: bigint): ChangeEvent[] {
-  assert(zxid > tree.appliedZxid(), `txn zxid 0x${zxid.toString(16)} not after the applied zxid`);
+  assert(zxid > tree.appliedZxid(), () => `txn zxid 0x${zxid.toString(16)} not after the applied zxid`);
   const events: ChangeEvent[] = [];
   switch (txn.type) {
     case 'createSession':
@@ -90,18 +90,18 @@ function applyOp(tree: TreeWriter, idx: NodeIndexes, op: TxnOp, zxid: bigint, ti
     case 'create': {
       const parent = parentPath(op.path);
       const p = tree.statOf(parent);
-      assert(p !== null, `apply create ${op.path}: no parent`);
-      assert(!tree.has(op.path), `apply create ${op.path}: exists`);
-      assert(ownerKind(p.ephemeralOwner) !== 'session', `apply create ${op.path}: ephemeral parent`);
-      assert(op.parentCversion === p.cversion + 1, `apply create ${op.path}: parent cversion ${p.cversion} -> ${op.parentCversion}`);
+      assert(p !== null, () => `apply create ${op.path}: no parent`);
+      assert(!tree.has(op.path), () => `apply create ${op.path}: exists`);
+      assert(ownerKind(p.ephemeralOwner) !== 'session', () => `apply create ${op.path}: ephemeral parent`);
+      assert(op.parentCversion === p.cversion + 1, () => `apply create ${op.path}: parent cversion ${p.cversion} -> ${op.parentCversion}`);
       const seq = tree.sequenceOf(parent);
-      assert(seq !== null && op.parentSequence === seq + 1, `apply create ${op.path}: parent sequence`);
+      assert(seq !== null && op.parentSequence === seq + 1, () => `apply create ${op.path}: parent sequence`);
       const aclIndex = tree.internAcl(op.acl);
       tree.createNode(op.path, { data: op.data, aclIndex, ephemeralOwner: op.owner, zxid, timeMs });
       tree.updateStat(parent, { cversion: op.parentCversion, pzxid: zxid, sequence: op.parentSequence });
       idx.added(op.path, op.owner);
       const s = tree.statOf(op.path);
-      assert(s !== null && s.czxid === zxid && s.dataLength === op.data.length, `apply create ${op.path}: not stored`);
+      assert(s !== null && s.czxid === zxid && s.dataLength === op.data.length, () => `apply create ${op.path}: not stored`);
       events.push({ type: 'created', path: op.path }, { type: 'childrenChanged', path: parent });
       return;
     }
@@ -109,21 +109,21 @@ function applyOp(tree: TreeWriter, idx: NodeIndexes, op: TxnOp, zxid: bigint, ti
       const parent = parentPath(op.path);
       const s = tree.statOf(op.path);
       const p = tree.statOf(parent);
-      assert(s !== null && p !== null, `apply delete ${op.path}: missing node or parent`);
-      assert(s.numChildren === 0, `apply delete ${op.path}: has children`);
-      assert(op.parentCversion === p.cversion + 1, `apply delete ${op.path}: parent cversion ${p.cversion} -> ${op.parentCversion}`);
+      assert(s !== null && p !== null, () => `apply delete ${op.path}: missing node or parent`);
+      assert(s.numChildren === 0, () => `apply delete ${op.path}: has children`);
+      assert(op.parentCversion === p.cversion + 1, () => `apply delete ${op.path}: parent cversion ${p.cversion} -> ${op.parentCversion}`);
       tree.deleteNode(op.path);
       // ZooKeeper sets the parent's pzxid only if it grows (DataTree.deleteNode); in order it always does.
       tree.updateStat(parent, { cversion: op.parentCversion, pzxid: zxid > p.pzxid ? zxid : p.pzxid });
       idx.removed(op.path, s.ephemeralOwner);
-      assert(!tree.has(op.path), `apply delete ${op.path}: still there`);
+      assert(!tree.has(op.path), () => `apply delete ${op.path}: still there`);
       events.push({ type: 'deleted', path: op.path }, { type: 'childrenChanged', path: parent });
       return;
     }
     case 'setData': {
       const s = tree.statOf(op.path);
-      assert(s !== null, `apply setData ${op.path}: no node`);
-      assert(op.version === s.version + 1, `apply setData ${op.path}: version ${s.version} -> ${op.version}`);
+      assert(s !== null, () => `apply setData ${op.path}: no node`);
+      assert(op.version === s.version + 1, () => `apply setData ${op.path}: version ${s.version} -> ${op.version}`);
       tree.setData(op.path, op.data);
       tree.updateStat(op.path, { version: op.version, mzxid: zxid, mtime: timeMs });
       events.push({ type: 'dataChanged', path: op.path });
@@ -131,8 +131,8 @@ function applyOp(tree: TreeWriter, idx: NodeIndexes, op: TxnOp, zxid: bigint, ti
     }
     case 'setACL': {
       const s = tree.statOf(op.path);
-      assert(s !== null, `apply setACL ${op.path}: no node`);
-      assert(op.aversion === s.aversion + 1, `apply setACL ${op.path}: aversion ${s.aversion} -> ${op.aversion}`);
+      assert(s !== null, () => `apply setACL ${op.path}: no node`);
+      assert(op.aversion === s.aversion + 1, () => `apply setACL ${op.path}: aversion ${s.aversion} -> ${op.aversion}`);
       tree.updateStat(op.path, { aversion: op.aversion, aclIndex: tree.internAcl(op.acl) });
       return; // ZooKeeper fires no watch on an ACL change
     }

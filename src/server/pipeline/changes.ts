@@ -100,6 +100,6 @@ export function readTree(tree: TreeWriter, path: string): NodeState | null {
   if (stat === null) return null;
   const sequence = tree.sequenceOf(path);
   const aclIndex = tree.aclIndexOf(path);
-  assert(sequence !== null && aclIndex !== null, `tree node ${path} lacks sequence or acl`);
+  assert(sequence !== null && aclIndex !== null, () => `tree node ${path} lacks sequence or acl`);
   return { stat, sequence, acl: tree.acl(aclIndex) };
 }

@@ -25,7 +25,7 @@ export function ownerKind(raw: bigint): OwnerKind {
   if (raw === containerOwner) return 'container';
   if ((raw & extendedMask) === extendedMask) {
     // Extended-type bits other than TTL's (0) are reserved; ZooKeeper throws on them too.
-    assert((raw & extendedBitsMask) === 0n, `unknown extended ephemeralOwner type 0x${raw.toString(16)}`);
+    assert((raw & extendedBitsMask) === 0n, () => `unknown extended ephemeralOwner type 0x${raw.toString(16)}`);
     return 'ttl';
   }
   return 'session';
@@ -33,7 +33,7 @@ export function ownerKind(raw: bigint): OwnerKind {
 
 /** The raw owner of a TTL node. ttlMs must be in [1, ttlMsMax] (validated at prep). */
 export function ttlOwner(ttlMs: number): bigint {
-  assert(Number.isInteger(ttlMs) && ttlMs >= 1 && ttlMs <= ttlMsMax, `ttlMs out of range: ${ttlMs}`);
+  assert(Number.isInteger(ttlMs) && ttlMs >= 1 && ttlMs <= ttlMsMax, () => `ttlMs out of range: ${ttlMs}`);
   return extendedMask | BigInt(ttlMs);
 }
 

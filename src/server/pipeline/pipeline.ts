@@ -367,12 +367,12 @@ export class Pipeline {
     for (const path of this.idx.containers) {
       const s = this.tree.statOf(path);
       const seq = this.tree.sequenceOf(path);
-      assert(s !== null && seq !== null, `container index stale at ${path}`);
+      assert(s !== null && seq !== null, () => `container index stale at ${path}`);
       if (s.numChildren === 0 && seq > 0) out.push(path);
     }
     for (const path of this.idx.ttls) {
       const s = this.tree.statOf(path);
-      assert(s !== null && ownerKind(s.ephemeralOwner) === 'ttl', `ttl index stale at ${path}`);
+      assert(s !== null && ownerKind(s.ephemeralOwner) === 'ttl', () => `ttl index stale at ${path}`);
       if (s.numChildren === 0 && nowMs - s.mtime > ownerTtlMs(s.ephemeralOwner)) out.push(path);
     }
     return out;

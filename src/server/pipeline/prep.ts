@@ -138,10 +138,10 @@ function prepCreate(op: Extract<WriteOp, { type: 'create' }>, ctx: PrepContext):
 
 function setParent(ctx: PrepContext, path: string, p: NodeState, childDelta: number, cversion: number, sequence: number): void {
   const stat = { ...p.stat, numChildren: p.stat.numChildren + childDelta, cversion, pzxid: ctx.zxid };
-  assert(stat.numChildren >= 0, `negative child count of ${path}`);
+  assert(stat.numChildren >= 0, () => `negative child count of ${path}`);
   // ZooKeeper stores the creation count and shows cversion = 2 * creations - numChildren
   // (DataNode.copyStat); we keep both and they must agree (mod 2^32, as Java ints).
-  assert(((2 * sequence - stat.numChildren) | 0) === stat.cversion, `cversion of ${path} disagrees with its creation count`);
+  assert(((2 * sequence - stat.numChildren) | 0) === stat.cversion, () => `cversion of ${path} disagrees with its creation count`);
   ctx.view.set(path, { stat, sequence, acl: p.acl });
 }
 
@@ -245,11 +245,11 @@ export function prepDeleteContainer(path: string, ctx: PrepContext): void {
 export function prepCloseSession(paths: readonly string[], ctx: PrepContext): void {
   for (const path of paths) {
     const n = ctx.view.get(path);
-    assert(n !== null && n.stat.ephemeralOwner === ctx.sessionId, `closeSession: ${path} is not an ephemeral of the session`);
+    assert(n !== null && n.stat.ephemeralOwner === ctx.sessionId, () => `closeSession: ${path} is not an ephemeral of the session`);
     assert(n.stat.numChildren === 0, 'an ephemeral has no children');
     const parent = parentPath(path);
     const p = ctx.view.get(parent);
-    assert(p !== null, `closeSession: no parent of ${path}`);
+    assert(p !== null, () => `closeSession: no parent of ${path}`);
     removeNode(ctx, path, parent, p);
   }
 }

@@ -45,7 +45,7 @@ function u64Out(v: bigint): number | bigint {
 
 function u64In(v: unknown, what: string): bigint {
   if (typeof v === 'bigint') return v;
-  assert(typeof v === 'number' && Number.isSafeInteger(v), `txn: ${what} is not an integer`);
+  assert(typeof v === 'number' && Number.isSafeInteger(v), () => `txn: ${what} is not an integer`);
   return BigInt(v);
 }
 
@@ -83,23 +83,23 @@ export function encodeTxn(txn: Txn): Uint8Array {
 // ---- decoding: a record passed its CRC, so a shape error here is a bug, not bad input ----
 
 function arr(v: unknown, what: string): unknown[] {
-  assert(Array.isArray(v), `txn: ${what} is not an array`);
+  assert(Array.isArray(v), () => `txn: ${what} is not an array`);
   return v;
 }
 function int(v: unknown, what: string): number {
-  assert(typeof v === 'number' && Number.isInteger(v), `txn: ${what} is not an integer`);
+  assert(typeof v === 'number' && Number.isInteger(v), () => `txn: ${what} is not an integer`);
   return v;
 }
 function num(v: unknown, what: string): number {
-  assert(typeof v === 'number' && Number.isFinite(v), `txn: ${what} is not a number`);
+  assert(typeof v === 'number' && Number.isFinite(v), () => `txn: ${what} is not a number`);
   return v;
 }
 function str(v: unknown, what: string): string {
-  assert(typeof v === 'string', `txn: ${what} is not a string`);
+  assert(typeof v === 'string', () => `txn: ${what} is not a string`);
   return v;
 }
 function bin(v: unknown, what: string): Uint8Array {
-  assert(v instanceof Uint8Array, `txn: ${what} is not binary`);
+  assert(v instanceof Uint8Array, () => `txn: ${what} is not binary`);
   // A copy: decoded binaries are views into the caller's (reusable) read buffer.
   return new Uint8Array(v);
 }
@@ -139,13 +139,13 @@ function opIn(v: unknown): TxnOp {
       assert(a.length === 4, 'txn: setACL arity');
       return { type: 'setACL', path: str(a[1], 'path'), acl: aclIn(a[2]), aversion: int(a[3], 'aversion') };
     default:
-      assert(false, `txn: unknown op kind ${kind}`);
+      assert(false, () => `txn: unknown op kind ${kind}`);
   }
 }
 
 export function decodeTxn(bytes: Uint8Array): Txn {
   const a = arr(packr.unpack(bytes), 'txn');
-  assert(a[0] === formatVersion, `txn: unknown format version ${String(a[0])}`);
+  assert(a[0] === formatVersion, () => `txn: unknown format version ${String(a[0])}`);
   const kind = int(a[1], 'kind');
   const sessionId = u64In(a[2], 'sessionId');
   const timeMs = num(a[3], 'timeMs');
@@ -160,6 +160,6 @@ export function decodeTxn(bytes: Uint8Array): Txn {
       assert(a.length === 5, 'txn: closeSession arity');
       return { type: 'closeSession', sessionId, timeMs, ops: arr(a[4], 'ops').map(opIn) };
     default:
-      assert(false, `txn: unknown kind ${kind}`);
+      assert(false, () => `txn: unknown kind ${kind}`);
   }
 }

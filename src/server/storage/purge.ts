@@ -23,7 +23,7 @@ export const snapRetainCountMin = constants.snapRetainCountMin;
 
 /** Which files purge would delete. Pure, so the rule is easy to test. */
 export function purgePlan(snaps: StorageFile[], logs: StorageFile[], retain: number): { snaps: StorageFile[]; logs: StorageFile[]; oldest: bigint | null } {
-  assert(retain >= snapRetainCountMin, `retain at least ${snapRetainCountMin} snapshots`);
+  assert(retain >= snapRetainCountMin, () => `retain at least ${snapRetainCountMin} snapshots`);
   const deleteSnaps = snaps.slice(0, Math.max(0, snaps.length - retain));
   const oldest = snaps[deleteSnaps.length]?.zxid ?? null;
   // No snapshot at all: the log is the only copy of the data, keep all of it.

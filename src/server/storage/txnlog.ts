@@ -119,8 +119,8 @@ export class TxnLog {
     this.checkUsable();
     for (const r of records) {
       const prev = this.lastAppended;
-      assert(prev === null || r.zxid > prev, `zxid ${zxidHex(r.zxid)} above last appended ${prev === null ? '-' : zxidHex(prev)}`);
-      assert(r.bytes.length <= L.logRecordPayloadBytesMax, `record ${zxidHex(r.zxid)} of ${r.bytes.length} bytes within bound`);
+      assert(prev === null || r.zxid > prev, () => `zxid ${zxidHex(r.zxid)} above last appended ${prev === null ? '-' : zxidHex(prev)}`);
+      assert(r.bytes.length <= L.logRecordPayloadBytesMax, () => `record ${zxidHex(r.zxid)} of ${r.bytes.length} bytes within bound`);
       const size = recordBytes(r.bytes.length);
       assert(L.logSegmentHeaderBytes + size <= this.segmentBytes, 'record fits an empty segment');
       this.reserve(size);
@@ -211,7 +211,7 @@ export class TxnLog {
 
   private reserve(size: number): void {
     const need = this.pendingBytes + size;
-    assert(need <= L.logPendingBytesMax, `pending log bytes ${need} within ${L.logPendingBytesMax}: sync more often`);
+    assert(need <= L.logPendingBytesMax, () => `pending log bytes ${need} within ${L.logPendingBytesMax}: sync more often`);
     if (need <= this.pending.buf.length) return;
     let cap = this.pending.buf.length * 2;
     while (cap < need) cap *= 2;

@@ -59,7 +59,7 @@ export function free(m: TreeMemory, ref: number, bytes: number): void {
     // The mark can be a coincidence in live data: only a hit on the free list is a double free.
     let cur = u32[L.H_FREE_HEADS + cls]!;
     for (let steps = u32[L.H_FREE_SLOTS]!; cur !== 0 && steps >= 0; steps--) {
-      assert(cur !== ref, `allocator double free of ref ${ref}`);
+      assert(cur !== ref, () => `allocator double free of ref ${ref}`);
       cur = u32[cur * 2]!;
     }
   }

@@ -91,7 +91,7 @@ function sizes(opts: TreeOptions, atLeast: number): { initialBytes: number; maxB
   const maxBytes = Math.floor(Math.min(opts.maxBytes ?? constants.treeMaxBytes, L.SAB_BYTES_MAX) / 65536) * 65536;
   const want = Math.max(opts.initialBytes ?? constants.treeInitialBytes, atLeast, L.HEADER_BYTES + 16384);
   const initialBytes = Math.min(L.roundUp(want, 65536), maxBytes);
-  assert(initialBytes >= atLeast, `tree image of ${atLeast} bytes exceeds maxBytes ${maxBytes}`);
+  assert(initialBytes >= atLeast, () => `tree image of ${atLeast} bytes exceeds maxBytes ${maxBytes}`);
   return { initialBytes, maxBytes };
 }
 

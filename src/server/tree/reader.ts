@@ -91,7 +91,7 @@ export class SharedTreeReader implements TreeReader {
     assert(Number.isInteger(aclIndex) && aclIndex >= 0, 'acl: bad index');
     const m = this.m;
     const acl = this.section(() => (aclIndex < m.u32[L.H_ACL_COUNT]! ? m.aclAt(aclIndex) : null)).value;
-    assert(acl !== null, `acl: no ACL list ${aclIndex}`);
+    assert(acl !== null, () => `acl: no ACL list ${aclIndex}`);
     // Interned lists never change, so the decoded copy is valid forever.
     const frozen = Object.freeze(acl.map((a) => Object.freeze(a))) as ACL[];
     this.aclCache[aclIndex] = frozen;

@@ -461,6 +461,6 @@ function fail(what: string, path: string): never {
 }
 
 function int32(v: number, name: string): number {
-  assert(Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff, `updateStat: ${name} is i32`);
+  assert(Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff, () => `updateStat: ${name} is i32`);
   return v;
 }
