@@ -1,6 +1,6 @@
 // Durability against real processes: kill -9 at random points after acknowledged writes, restart,
 // every acknowledged write present; torn and corrupt log tails recovered with a warning.
-// ZK_KILL_ROUNDS raises the number of kill -9 rounds (default 5).
+// ZK_KILL_ROUNDS sets the number of kill -9 rounds (default 8); ZK_SEED picks the kill times.
 import assert from 'node:assert/strict';
 import { openSync, readdirSync, readFileSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { connect } from '../../src/index.js';
 import { eventually, startServer, tempDir } from '../helpers/server.js';
 
-const rounds = Number(process.env.ZK_KILL_ROUNDS ?? 5);
+const rounds = Number(process.env.ZK_KILL_ROUNDS ?? 8);
 
 function seeded(seed: number): () => number {
   let s = seed >>> 0;
