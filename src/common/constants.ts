@@ -20,6 +20,10 @@ export const constants = {
   connectionsPerAddressMax: 1_000, // ZooKeeper's maxClientCnxns (0 there means unlimited)
   sessionsPerServerMax: 100_000,
   watchesPerSessionMax: 100_000,
+  authIdsPerSessionMax: 32, // identities added with addAuth on one connection
+  // Past this many queued requests (answered THROTTLEDOP or not) a connection is closed: uWS cannot
+  // pause reading a WebSocket, so a client that keeps flooding would otherwise grow the queue.
+  queuedRequestsPerConnectionMax: 2 * 1_000,
   socketBackpressureBytesMax: 16 * 1_048_576,
   handshakeTimeoutMs: 10_000,
 
@@ -68,3 +72,4 @@ assert(constants.pathBytesMax < constants.frameBytesMax, 'a path fits a frame');
 assert(constants.logRecordPayloadBytesMax >= 2 * constants.frameBytesMax, 'a txn of one frame fits a log record');
 assert(constants.snapRetainCount >= constants.snapRetainCountMin, 'retain at least the minimum');
 assert(constants.multiOpsMax < constants.frameBytesMax, 'each multi op takes at least a byte');
+assert(constants.queuedRequestsPerConnectionMax > constants.outstandingRequestsPerSessionMax, 'THROTTLEDOP answers come before the connection is closed');

@@ -11,7 +11,7 @@ import type { CommittedEntry, WriteRequest } from './pipeline/api.js';
 import { SessionManager } from './sessions/manager.js';
 import { probePort } from './port.js';
 import { msgpackrNative, uwsStatus } from './workers/uws.js';
-import type { AttachRequest, CommitMessage, ServerStats, ToMain, ToWorker, WorkerInit } from './workers/messages.js';
+import type { AttachRequest, CommitMessage, CommitReply, ServerStats, ToMain, ToWorker, WorkerInit } from './workers/messages.js';
 import { tagWorker, tagWorkerBits } from './workers/messages.js';
 import { WriteLoop } from './write-loop.js';
 import { openStorage, type Storage } from './storage-adapter.js';
@@ -22,6 +22,10 @@ export interface RunningServer {
   /** Resolves when the server stops on its own (a fatal error); rejects with it. */
   done: Promise<void>;
 }
+
+/** Session expiry runs on a monotonic clock: a wall clock stepping back or forward must neither
+ *  stop expiry nor expire every session at once. ~Date.now() at start. */
+const monotonicNowMs = (): number => Math.floor(performance.timeOrigin + performance.now());
 
 /** The main thread's own requests (session create/close, container sweeps) use this worker slot. */
 const mainTagSlot = tagWorkerBits - 1;
@@ -48,7 +52,8 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   const port = await probePort(config.host, config.port);
 
   const startedAtMs = Date.now();
-  const sessions = new SessionManager(config.tickMs, config.serverId, startedAtMs);
+  // The same monotonic clock as the expiry timer (session ids only need it to grow across runs).
+  const sessions = new SessionManager(config.tickMs, config.serverId, monotonicNowMs());
   const storage: Storage = await openStorage(config, logger, sessions);
   const { tree, pipeline } = storage;
 
@@ -77,19 +82,27 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
 
   const loop = new WriteLoop(pipeline, storage.log, {
     publish(entries, appliedZxid) {
-      const perWorker: CommittedEntry[][] = workers.map(() => []);
+      const perWorker: CommitReply[][] = workers.map(() => []);
       const events: CommitMessage['events'] = [];
       const endedSessions: CommitMessage['endedSessions'] = [];
+      const ended = new Set<bigint>();
       const mainEntries: CommittedEntry[] = [];
       let txns = 0;
       for (const e of entries) {
         if (e.zxid !== 0n) txns++;
         for (const ev of e.events) events.push({ type: ev.type, path: ev.path, zxid: e.zxid });
-        if (e.closedSessionId !== undefined) endedSessions.push({ sessionId: e.closedSessionId, expired: e.tag % tagWorkerBits === mainTagSlot });
+        // A session ends once: a client's close and the expiry's close of the same session can
+        // both commit (the expiry fired while the close was in flight); the first one counts.
+        if (e.closedSessionId !== undefined && !ended.has(e.closedSessionId)) {
+          ended.add(e.closedSessionId);
+          endedSessions.push({ sessionId: e.closedSessionId, expired: e.tag % tagWorkerBits === mainTagSlot });
+        }
         const w = tagWorker(e.tag);
         if (w === mainTagSlot) mainEntries.push(e);
-        // Events travel once per batch in `events`, not again inside each reply.
-        else perWorker[w]?.push({ tag: e.tag, sessionId: e.sessionId, zxid: e.zxid, result: e.result, events: noEvents });
+        // Events travel once per batch in `events`, not again inside each reply; `eventsBefore`
+        // (the events of this entry and every earlier one) lets the worker send the answer
+        // between them, in ZooKeeper's order.
+        else perWorker[w]?.push({ tag: e.tag, sessionId: e.sessionId, zxid: e.zxid, result: e.result, events: noEvents, eventsBefore: events.length } satisfies CommitReply);
       }
       for (const s of endedSessions) sessions.closed(s.sessionId);
       for (const w of workers) {
@@ -161,7 +174,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   };
 
   const expireTimer = setInterval(() => {
-    for (const sessionId of sessions.expire(Date.now())) {
+    for (const sessionId of sessions.expire(monotonicNowMs())) {
       logger.info({ sessionId: '0x' + sessionId.toString(16) }, 'session expired');
       submitFromMain(sessionId, { type: 'closeSession' }, () => {});
     }

@@ -28,6 +28,8 @@ export class WriteLoop {
   private scheduled = false;
   private running = false;
   private idleWaiters: (() => void)[] = [];
+  /** Set by a fatal error: nothing runs any more, and idle() must not wait for it. */
+  private failed = false;
   syncs = 0;
   txns = 0;
   /** Time spent waiting for the log's write + fdatasync, and applying/publishing, in ms. */
@@ -46,7 +48,7 @@ export class WriteLoop {
   }
 
   schedule(): void {
-    if (this.scheduled || this.running) return;
+    if (this.scheduled || this.running || this.failed) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -56,7 +58,7 @@ export class WriteLoop {
 
   /** Resolves once nothing is pending (used at shutdown). */
   idle(): Promise<void> {
-    if (!this.running && !this.scheduled && this.pipeline.pendingCount() === 0) return Promise.resolve();
+    if (this.failed || (!this.running && !this.scheduled && this.pipeline.pendingCount() === 0)) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -87,6 +89,9 @@ export class WriteLoop {
         if (records.length === 0) break;
       }
     } catch (err) {
+      this.failed = true;
+      // A stop waiting in idle() (a shutdown that began before the failure) must not hang.
+      for (const w of this.idleWaiters.splice(0)) w();
       this.hooks.fatal(err);
       return;
     } finally {

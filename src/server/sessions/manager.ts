@@ -21,13 +21,15 @@ export class SessionManager {
   private readonly table = new Map<bigint, SessionInfo>();
   private readonly tracker: SessionTracker;
   private nextId: bigint;
+  private lastTick: number;
 
   constructor(
     private readonly tickMs: number,
     serverId: number,
     nowMs: number,
   ) {
-    this.tracker = new SessionTracker(Math.floor(nowMs / tickMs));
+    this.lastTick = Math.floor(nowMs / tickMs);
+    this.tracker = new SessionTracker(this.lastTick);
     // ZooKeeper's scheme: server id in the top byte, the start time below it, so ids from one
     // server's earlier runs are never handed out again.
     this.nextId = (BigInt(serverId) << 56n) | ((BigInt(nowMs) << 16n) & 0x00ff_ffff_ffff_ffffn);
@@ -78,9 +80,14 @@ export class SessionManager {
     return this.tracker.touch(sessionId);
   }
 
-  /** Sessions whose timeout passed by `nowMs`; each is reported once. */
+  /**
+   * Sessions whose timeout passed by `nowMs`; each is reported once. A clock that steps back is
+   * held at the last tick (the tracker's ticks never go back); callers should pass a monotonic ms.
+   */
   expire(nowMs: number): bigint[] {
-    return this.tracker.advance(Math.floor(nowMs / this.tickMs));
+    const tick = Math.floor(nowMs / this.tickMs);
+    if (tick > this.lastTick) this.lastTick = tick;
+    return this.tracker.advance(this.lastTick);
   }
 
   /** For snapshots: the table without owners. */

@@ -84,7 +84,9 @@ export class WorkerCore {
   private readonly bySession = new Map<bigint, Conn>();
   private readonly registry = new WatchRegistry<Conn>();
   private readonly pendingWrites = new Map<number, { conn: Conn; item: QueueItem }>();
-  private readonly attachWaits = new Map<number, { conn: Conn; req: ConnectRequest }>();
+  // `ended`: the session ended in a commit this worker processed before the main thread's answer
+  // (the answer and the commit travel on different ports): an 'attached' answer is then refused.
+  private readonly attachWaits = new Map<number, { conn: Conn; req: ConnectRequest; ended: boolean }>();
   private outgoing: WriteRequest[] = [];
   private flushScheduled = false;
   private touched = new Set<bigint>();
@@ -158,9 +160,15 @@ export class WorkerCore {
       this.kill(conn, 'BADARGUMENTS', `unsupported protocol version ${req.protocolVersion}`);
       return;
     }
+    if (req.lastZxidSeen > this.o.tree.appliedZxid()) {
+      // ZooKeeper refuses a client that has seen a newer state than this server has, before it
+      // touches the session: the connection that holds the session must not be moved away.
+      this.kill(conn, 'CONNECTIONLOSS', 'client has seen a newer zxid than this server');
+      return;
+    }
     conn.state = 'attaching';
     const reqId = this.nextAttach++;
-    this.attachWaits.set(reqId, { conn, req });
+    this.attachWaits.set(reqId, { conn, req, ended: false });
     this.o.toMain({
       kind: 'attach',
       reqId,
@@ -176,19 +184,19 @@ export class WorkerCore {
     const wait = this.attachWaits.get(msg.reqId);
     if (!wait) return;
     this.attachWaits.delete(msg.reqId);
-    const { conn, req } = wait;
+    const { conn } = wait;
     if (msg.kind === 'attachFailed') {
       this.kill(conn, msg.code, msg.message);
+      return;
+    }
+    if (wait.ended) {
+      // Closed or expired after the main thread attached it (its close was in flight).
+      this.kill(conn, 'SESSIONEXPIRED', 'session ended');
       return;
     }
     if (conn.state !== 'attaching') {
       // The socket went away while the main thread attached it: let the session be reconnected.
       this.o.toMain({ kind: 'detach', sessionId: msg.sessionId, connId: conn.id });
-      return;
-    }
-    if (req.lastZxidSeen > this.o.tree.appliedZxid()) {
-      // ZooKeeper refuses a client that has seen a newer state than this server has.
-      this.kill(conn, 'CONNECTIONLOSS', 'client has seen a newer zxid than this server');
       return;
     }
     const older = this.bySession.get(msg.sessionId);
@@ -222,6 +230,11 @@ export class WorkerCore {
     conn.lastHeardMs = Date.now();
     this.touched.add(conn.sessionId);
     const item: QueueItem = { xid: req.xid, opcode: req.opcode, request: null, write: null, answer: null, closeAfter: false };
+    if (conn.queue.length - conn.queueHead >= constants.queuedRequestsPerConnectionMax) {
+      this.figures.throttled++;
+      this.kill(conn, 'THROTTLEDOP', `more than ${constants.queuedRequestsPerConnectionMax} requests queued on this connection: closed (the session lives on)`);
+      return;
+    }
     if (conn.queue.length - conn.queueHead >= constants.outstandingRequestsPerSessionMax) {
       this.figures.throttled++;
       item.answer = encodeErrorResponse(req.xid, this.processedZxid, 'THROTTLEDOP', `more than ${constants.outstandingRequestsPerSessionMax} requests outstanding on this session`);
@@ -307,36 +320,57 @@ export class WorkerCore {
         assert(++reads < 1_000_000, 'commit never became visible in the tree');
       }
     }
-    const deliveries: Delivery<Conn>[] = [];
-    for (const ev of msg.events) {
-      deliveries.length = 0;
-      this.registry.trigger(ev.type, ev.path, deliveries);
-      if (deliveries.length === 0) continue;
-      const frame = encodeWatchEvent(ev.zxid, ev.type, ev.path);
-      for (const d of deliveries) {
-        if (d.session.state !== 'open') continue;
-        this.forgetWatchKey(d.session, ev.type, ev.path);
-        this.send(d.session, frame);
+    // ZooKeeper's order on a session's wire: a write's answer follows the watch events of its own
+    // and every earlier txn of the batch and precedes the events of later ones. Each answer is
+    // sent (flushAnswers) as soon as it is known; reads still run only after the whole message.
+    let fired = 0;
+    let seen = this.processedZxid;
+    const fireTo = (n: number): void => {
+      for (; fired < n; fired++) {
+        const ev = msg.events[fired]!;
+        this.fireEvent(ev.type, ev.path, ev.zxid);
+        if (ev.zxid > seen) seen = ev.zxid;
       }
+    };
+    for (const reply of msg.replies) {
+      fireTo(Math.min(reply.eventsBefore, msg.events.length));
+      if (reply.zxid > seen) seen = reply.zxid;
+      this.finishWrite(reply, seen);
     }
+    fireTo(msg.events.length);
     if (msg.zxid > this.processedZxid) this.processedZxid = msg.zxid;
     for (const ended of msg.endedSessions) {
+      // The closing connection has had its close answer and is gone (closeAfter). Any connection
+      // still holding the session took it over while the close was in flight, or the session
+      // expired: either way it must not live on as if the session were alive.
       const conn = this.bySession.get(ended.sessionId);
-      if (!conn) continue;
-      if (ended.expired) this.kill(conn, 'SESSIONEXPIRED', 'session expired');
-      // A closed session's connection is ended after its close answer has been sent (closeAfter).
+      if (conn) this.kill(conn, 'SESSIONEXPIRED', ended.expired ? 'session expired' : 'session closed');
+      for (const wait of this.attachWaits.values()) if (wait.req.sessionId === ended.sessionId) wait.ended = true;
     }
-    for (const reply of msg.replies) this.finishWrite(reply);
   }
 
-  private finishWrite(entry: CommittedEntry): void {
+  private fireEvent(type: CommitMessage['events'][number]['type'], path: string, zxid: bigint): void {
+    const deliveries: Delivery<Conn>[] = [];
+    this.registry.trigger(type, path, deliveries);
+    if (deliveries.length === 0) return;
+    const frame = encodeWatchEvent(zxid, type, path);
+    for (const d of deliveries) {
+      if (d.session.state !== 'open') continue;
+      this.forgetWatchKey(d.session, type, path);
+      this.send(d.session, frame);
+    }
+  }
+
+  private finishWrite(entry: CommittedEntry, seenZxid: bigint): void {
     const pending = this.pendingWrites.get(entry.tag);
     assert(pending !== undefined, 'a reply for a write this worker sent');
     this.pendingWrites.delete(entry.tag);
     const { conn, item } = pending;
-    const zxid = entry.zxid !== 0n ? entry.zxid : this.processedZxid;
+    const zxid = entry.zxid !== 0n ? entry.zxid : seenZxid;
     item.answer = encodeWriteResult(item.xid, zxid, item.opcode, entry);
-    if (conn.state !== 'closed') this.dirty.add(conn);
+    if (conn.state === 'closed') return;
+    this.dirty.add(conn);
+    this.flushAnswers(conn);
   }
 
   /** Processes commit messages until this worker has seen every change up to `zxid`. */
@@ -373,22 +407,7 @@ export class WorkerCore {
   private drain(conn: Conn): void {
     if (conn.state === 'closed') return;
     conn.socket.cork(() => {
-      while (conn.queueHead < conn.queue.length) {
-        const item = conn.queue[conn.queueHead]!;
-        if (item.answer === null) {
-          if (item.request === null) break; // a write: unsent (step 2 sends it) or in the pipeline
-          item.answer = this.runRead(conn, item.request);
-          item.request = null;
-        }
-        conn.queueHead++;
-        this.send(conn, item.answer);
-        if (item.closeAfter) {
-          conn.socket.end();
-          this.closed(conn);
-          return;
-        }
-        if (conn.state === 'closed') return;
-      }
+      if (!this.sendHead(conn, true)) return;
       for (let i = conn.queueHead; i < conn.queue.length; i++) {
         const item = conn.queue[i]!;
         if (item.request !== null) break; // an unexecuted read: later writes wait for it
@@ -402,6 +421,32 @@ export class WorkerCore {
         conn.queueHead = 0;
       }
     });
+  }
+
+  /** Sends the answers ready at the head of the queue (no reads run: see applyCommit). */
+  private flushAnswers(conn: Conn): void {
+    conn.socket.cork(() => void this.sendHead(conn, false));
+  }
+
+  /** Sends answers from the head in order (running reads there if `runReads`); false if closed. */
+  private sendHead(conn: Conn, runReads: boolean): boolean {
+    while (conn.queueHead < conn.queue.length) {
+      const item = conn.queue[conn.queueHead]!;
+      if (item.answer === null) {
+        if (item.request === null || !runReads) break; // a write: unsent (step 2 sends it) or in the pipeline
+        item.answer = this.runRead(conn, item.request);
+        item.request = null;
+      }
+      conn.queueHead++;
+      this.send(conn, item.answer);
+      if (item.closeAfter) {
+        conn.socket.end();
+        this.closed(conn);
+        return false;
+      }
+      if (conn.state === 'closed') return false;
+    }
+    return true;
   }
 
   private send(conn: Conn, frame: Uint8Array): void {
@@ -485,7 +530,12 @@ export class WorkerCore {
           return encodeErrorResponse(req.xid, this.processedZxid, 'AUTHFAILED', `auth scheme ${req.scheme} is not supported with addAuth (use digest user:password)`);
         }
         const id = digestAuthId(credential);
-        if (!conn.authIds.some((a) => a.scheme === 'digest' && a.id === id)) conn.authIds = [...conn.authIds, { scheme: 'digest', id }];
+        if (!conn.authIds.some((a) => a.scheme === 'digest' && a.id === id)) {
+          if (conn.authIds.length >= constants.authIdsPerSessionMax) {
+            return encodeErrorResponse(req.xid, this.processedZxid, 'AUTHFAILED', `a connection holds at most ${constants.authIdsPerSessionMax} identities`);
+          }
+          conn.authIds = [...conn.authIds, { scheme: 'digest', id }];
+        }
         return encodeResponse(req.xid, this.processedZxid, null);
       }
       default:

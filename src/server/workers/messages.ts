@@ -69,13 +69,20 @@ export type ToWorker =
   | { kind: 'stats'; reqId: number; stats: ServerStats }
   | { kind: 'stop' };
 
+/**
+ * A committed answer as posted to a worker. `eventsBefore` counts the batch's events up to and
+ * including this entry's own, so the worker sends the answer right after them: ZooKeeper's
+ * order of events and answers by zxid.
+ */
+export type CommitReply = CommittedEntry & { eventsBefore: number };
+
 export interface CommitMessage {
   /** appliedZxid of the tree once this batch is published (unchanged if the batch had no txn). */
   zxid: bigint;
   /** Every change of the batch, in zxid order: every worker fires its own sessions' watches. */
   events: { type: CommittedEntry['events'][number]['type']; path: string; zxid: bigint }[];
-  /** Answers for this worker's requests (routed by tag). */
-  replies: CommittedEntry[];
+  /** Answers for this worker's requests (routed by tag), in zxid order. */
+  replies: CommitReply[];
   /** Sessions that ended in this batch (closed or expired): their connections are closed. */
   endedSessions: { sessionId: bigint; expired: boolean }[];
 }

@@ -41,20 +41,34 @@ interface UserData {
 }
 
 // ---- HTTP state pages: figures from the main thread, asked for per request ----
+// Every HTTP answer closes its connection (`end(body, true)`): an idle keep-alive connection
+// would keep this thread's uWS loop alive at stop, and terminating a worker with open sockets
+// aborts the process. Requests still waiting for figures at stop are answered 503.
 let statsSeq = 0;
-const statsWaits = new Map<number, (s: ServerStats) => void>();
+const statsWaits = new Map<number, { answer: (s: ServerStats) => void; abandon: () => void }>();
 function withStats(res: uWS.HttpResponse, render: (s: ServerStats) => { status?: number; type: string; body: string }): void {
   let aborted = false;
-  res.onAborted(() => (aborted = true));
   const reqId = ++statsSeq;
-  statsWaits.set(reqId, (stats) => {
-    if (aborted) return;
-    const page = render(stats);
-    res.cork(() => {
-      res.writeStatus(page.status === 503 ? '503 Service Unavailable' : '200 OK');
-      res.writeHeader('content-type', page.type);
-      res.end(page.body);
-    });
+  res.onAborted(() => {
+    aborted = true;
+    statsWaits.delete(reqId);
+  });
+  statsWaits.set(reqId, {
+    answer: (stats) => {
+      if (aborted) return;
+      const page = render(stats);
+      res.cork(() => {
+        res.writeStatus(page.status === 503 ? '503 Service Unavailable' : '200 OK');
+        res.writeHeader('content-type', page.type);
+        res.end(page.body, true);
+      });
+    },
+    abandon: () => {
+      if (aborted) return;
+      res.cork(() => {
+        res.writeStatus('503 Service Unavailable').end('server stopping\n', true);
+      });
+    },
   });
   toMain({ kind: 'stats', reqId });
 }
@@ -162,10 +176,10 @@ const app = uWS
   .get('/stat', (res) => withStats(res, (s) => ({ type: json, body: statPage(s, figures()) })))
   .get('/mntr', (res) => withStats(res, (s) => ({ type: json, body: mntrPage(s, figures()) })))
   .get('/cons', (res) => {
-    res.writeHeader('content-type', json).end(consPage(figures()));
+    res.writeHeader('content-type', json).end(consPage(figures()), true);
   })
   .any('/*', (res) => {
-    res.writeStatus('404 Not Found').end('not found: try /health, /metrics, /stat, /mntr, /cons or a WebSocket\n');
+    res.writeStatus('404 Not Found').end('not found: try /health, /metrics, /stat, /mntr, /cons or a WebSocket\n', true);
   });
 
 let listenSocket: uWS.us_listen_socket | null = null;
@@ -187,7 +201,7 @@ port.on('message', (msg: ToWorker) => {
     case 'stats': {
       const w = statsWaits.get(msg.reqId);
       statsWaits.delete(msg.reqId);
-      w?.(msg.stats);
+      w?.answer(msg.stats);
       break;
     }
     case 'stop':
@@ -196,6 +210,8 @@ port.on('message', (msg: ToWorker) => {
       listenSocket = null;
       clearInterval(housekeeping);
       core.closeAll();
+      for (const w of statsWaits.values()) w.abandon();
+      statsWaits.clear();
       init.commitPort.close();
       toMain({ kind: 'stopped', workerId: init.workerId });
       port.close();
