@@ -30,6 +30,7 @@ const monotonicNowMs = (): number => Math.floor(performance.timeOrigin + perform
 /** The main thread's own requests (session create/close, container sweeps) use this worker slot. */
 const mainTagSlot = tagWorkerBits - 1;
 const noEvents: CommittedEntry['events'] = [];
+const workerStopWaitMs = 16_000; // uWS sweeps timeouts every 4 s: its 10 s idle timeout fires within 14 s
 
 interface WorkerHandle {
   id: number;
@@ -239,6 +240,9 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
             reject(new Error(`worker ${msg.workerId} could not listen: ${msg.reason}`));
             break;
           case 'writes':
+            // Once stopping, the workers' connections are closed (their clients see CONNECTIONLOSS,
+            // the outcome unknown, as ZooKeeper's) and the log is about to close: take nothing new.
+            if (stopping) break;
             for (const r of msg.requests) pipeline.submit(r);
             loop.schedule();
             break;
@@ -280,11 +284,16 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       clearInterval(sweepTimer);
       // Listen sockets first: uWS aborts the process if it exits with them open.
       for (const w of workers) w.thread.postMessage({ kind: 'stop' } satisfies ToWorker);
-      await Promise.race([Promise.all(workers.map((w) => w.stopped)), delay(5_000)]);
-      for (const w of workers) await w.thread.terminate();
+      // uWS keeps an idle raw TCP connection for its 10 s HTTP timeout and a worker cannot exit
+      // before; terminating it earlier aborts the process. So wait that long at most.
+      await Promise.race([Promise.all(workers.map((w) => w.stopped)), delay(workerStopWaitMs)]);
+      // Data first: a worker still holding a socket (an idle raw TCP connection uWS keeps for its
+      // HTTP idle timeout) can abort the process when terminated, and by then everything
+      // acknowledged is synced and the final snapshot written.
       if (fatalError === null) await loop.idle();
       await storage.close();
       logger.info('stopped');
+      for (const w of workers) await w.thread.terminate();
     })();
     return shutdownPromise;
   };

@@ -546,6 +546,9 @@ export class WorkerCore {
   private setWatches(conn: Conn, req: Extract<Request, { opcode: typeof Opcode.setWatches }>): Uint8Array {
     const tree = this.o.tree;
     const rel = req.relativeZxid;
+    // Process every change already visible before registering anything: otherwise a queued event
+    // the client saw before it reconnected (zxid <= rel) could fire, and use up, a watch set here.
+    this.catchUp(tree.appliedZxid());
     let seen = this.processedZxid;
     const fire: { type: 'created' | 'deleted' | 'dataChanged' | 'childrenChanged'; path: string }[] = [];
     for (const path of req.data) {
