@@ -156,7 +156,8 @@ describe('durability', () => {
     await server.kill9();
     const snaps = readdirSync(join(dataDir, 'version-2')).filter((n) => n.startsWith('snapshot.'));
     assert.ok(snaps.length >= 1, 'snapshot files exist');
-    server = await startServer({ dataDir, workers: 1 });
+    // With the opt-in full structure check of the loaded image.
+    server = await startServer({ dataDir, workers: 1, args: ['--verify-snapshot'] });
     const recovered = await server.waitForLine(/"msg":"recovered"/);
     assert.doesNotMatch(recovered, /"snapshotZxid":"0x0"/, 'recovery started from a snapshot');
     const zk2 = await connect(server.connectString);
