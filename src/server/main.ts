@@ -55,7 +55,16 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   const startedAtMs = Date.now();
   // The same monotonic clock as the expiry timer (session ids only need it to grow across runs).
   const sessions = new SessionManager(config.tickMs, config.serverId, monotonicNowMs());
-  const storage: Storage = await openStorage(config, logger, sessions);
+  // Worker threads load their modules (uWS, msgpackr, pino, ...) while the main thread recovers
+  // the data dir; they get the tree's buffer once it exists.
+  const prestarted = prestartWorkers(config, port);
+  let storage: Storage;
+  try {
+    storage = await openStorage(config, logger, sessions);
+  } catch (err) {
+    await Promise.all(prestarted.map((p) => p.thread.terminate()));
+    throw err;
+  }
   const { tree, pipeline } = storage;
 
   const workers: WorkerHandle[] = [];
@@ -207,25 +216,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   // ---- workers ----
   const readyAll = new Promise<void>((resolve, reject) => {
     let readyCount = 0;
-    for (let id = 0; id < config.workers; id++) {
-      const channel = new MessageChannel();
-      const init: WorkerInit = {
-        workerId: id,
-        treeBuffer: tree.buffer,
-        host: config.host,
-        port,
-        dataBytesMax: config.dataBytesMax,
-        connectionsPerAddressMax: config.connectionsPerAddressMax,
-        tickMs: config.tickMs,
-        logLevel: config.logLevel,
-        allowUwsFallback: config.allowUwsFallback,
-        commitPort: channel.port2,
-        statsBuffer: new SharedArrayBuffer(8),
-      };
-      const thread = new Worker(new URL('./workers/worker.js', import.meta.url), {
-        workerData: init,
-        transferList: [channel.port2],
-      });
+    for (const { id, thread, channel, early } of prestarted) {
       let resolveStopped!: () => void;
       const stopped = new Promise<void>((r) => (resolveStopped = r));
       const handle: WorkerHandle = { id, thread, commitPort: channel.port1, ready: false, stopped };
@@ -272,6 +263,13 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
         resolveStopped();
         if (!stopping) fail(new Error(`worker ${id} exited with code ${code}`));
       });
+      thread.off('error', early.onError);
+      thread.off('exit', early.onExit);
+      if (early.error !== null) reject(early.error);
+      else if (early.exitCode !== null) {
+        resolveStopped();
+        reject(new Error(`worker ${id} exited with code ${early.exitCode} while starting`));
+      } else thread.postMessage({ kind: 'tree', buffer: tree.buffer } satisfies ToWorker);
     }
   });
 
@@ -317,4 +315,48 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
 
 function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref());
+}
+
+interface PrestartedWorker {
+  id: number;
+  thread: Worker;
+  channel: MessageChannel;
+  /** What happened before the composition root attached its handlers. */
+  early: { error: unknown; exitCode: number | null; onError: (err: unknown) => void; onExit: (code: number) => void };
+}
+
+function prestartWorkers(config: ServerConfig, port: number): PrestartedWorker[] {
+  const out: PrestartedWorker[] = [];
+  for (let id = 0; id < config.workers; id++) {
+    const channel = new MessageChannel();
+    const init: WorkerInit = {
+      workerId: id,
+      host: config.host,
+      port,
+      dataBytesMax: config.dataBytesMax,
+      connectionsPerAddressMax: config.connectionsPerAddressMax,
+      tickMs: config.tickMs,
+      logLevel: config.logLevel,
+      allowUwsFallback: config.allowUwsFallback,
+      commitPort: channel.port2,
+    };
+    const thread = new Worker(new URL('./workers/worker.js', import.meta.url), {
+      workerData: init,
+      transferList: [channel.port2],
+    });
+    const early: PrestartedWorker['early'] = {
+      error: null,
+      exitCode: null,
+      onError: (err) => {
+        early.error ??= err;
+      },
+      onExit: (code) => {
+        early.exitCode = code;
+      },
+    };
+    thread.on('error', early.onError);
+    thread.on('exit', early.onExit);
+    out.push({ id, thread, channel, early });
+  }
+  return out;
 }

@@ -160,6 +160,14 @@ describe('start-up checks', () => {
     assert.match(r.stdout + r.stderr, /native binary is NOT in use/);
   });
 
+  test('a data dir that cannot be used stops start-up with an error (threads started early do not hang it)', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'version-2'), 'not a directory');
+    const r = spawnSync(process.execPath, [binPath, 'server', '--port', '0', '--data-dir', dir, '--workers', '2'], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 1, `exit ${r.status} ${r.signal ?? ''}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stdout + r.stderr, /cannot start/);
+  });
+
   test('a port already in use is an error, not a silent second server', async () => {
     const first = await startServer({ workers: 1 });
     try {

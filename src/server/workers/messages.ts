@@ -7,9 +7,9 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { CommittedEntry, WriteRequest } from '../pipeline/api.js';
 
+/** workerData of a session worker. The tree's buffer follows in a `tree` message (ToWorker). */
 export interface WorkerInit {
   workerId: number;
-  treeBuffer: SharedArrayBuffer;
   host: string;
   port: number;
   dataBytesMax: number;
@@ -18,7 +18,6 @@ export interface WorkerInit {
   logLevel: string;
   allowUwsFallback: boolean;
   commitPort: MessagePort;
-  statsBuffer: SharedArrayBuffer;
 }
 
 /** A worker's request to open or re-attach a session for one of its connections. */
@@ -64,6 +63,7 @@ export interface ServerStats {
 }
 
 export type ToWorker =
+  | { kind: 'tree'; buffer: SharedArrayBuffer } // the first message: start serving this tree
   | AttachAnswer
   | { kind: 'moved'; sessionId: bigint; connId: number } // another connection took the session
   | { kind: 'stats'; reqId: number; stats: ServerStats }

@@ -16,12 +16,21 @@ const port = parentPort!;
 const logger = pino({ level: init.logLevel, base: { pid: process.pid, worker: init.workerId } });
 const toMain = (msg: ToMain): void => port.postMessage(msg);
 
+// Started while the main thread recovers the data dir: wait for the tree before anything else
+// (the main thread listens for our messages only from then on).
+const treeBuffer = await new Promise<SharedArrayBuffer>((resolve) => {
+  port.once('message', (msg: ToWorker) => {
+    if (msg.kind !== 'tree') throw new Error(`worker: expected the tree first, got ${msg.kind}`);
+    resolve(msg.buffer);
+  });
+});
+
 const uws = uwsStatus();
 if (!uws.native && !init.allowUwsFallback) {
   toMain({ kind: 'listenFailed', workerId: init.workerId, reason: `uWebSockets.js native binary not loaded: ${uws.detail}` });
 }
 
-const tree = attachTree(init.treeBuffer);
+const tree = attachTree(treeBuffer);
 const core = new WorkerCore({
   workerId: init.workerId,
   tree,
