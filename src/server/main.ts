@@ -108,6 +108,13 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
           endedSessions.push({ sessionId: e.closedSessionId, expired: e.tag % tagWorkerBits === mainTagSlot });
         }
         const w = tagWorker(e.tag);
+        if (w !== mainTagSlot) {
+          const info = sessions.get(e.sessionId);
+          if (info) {
+            info.inflightWrites--;
+            assert(info.inflightWrites >= 0, 'in-flight writes of a session never go negative');
+          }
+        }
         if (w === mainTagSlot) mainEntries.push(e);
         // Events travel once per batch in `events`, not again inside each reply; `eventsBefore`
         // (the events of this entry and every earlier one) lets the worker send the answer
@@ -125,6 +132,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       pendingMain.push(...mainEntries);
     },
     afterBatch(txns) {
+      if (heldAttaches.size > 0) releaseHeldAttaches();
       for (const e of pendingMain.splice(0)) {
         const cb = mainReplies.get(e.tag);
         mainReplies.delete(e.tag);
@@ -180,7 +188,40 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     const prev = info.owner;
     info.owner = { workerId, connId: req.connId };
     if (prev && (prev.workerId !== workerId || prev.connId !== req.connId)) post(prev.workerId, { kind: 'moved', sessionId: req.sessionId, connId: prev.connId });
-    answer({ kind: 'attached', reqId: req.reqId, sessionId: info.sessionId, password: info.password, timeoutMs: info.timeoutMs });
+    // Per-session FIFO across connections (ZooKeeper's commit processor is per session): writes
+    // the old connection sent are still in the pipeline, so the new connection may start only
+    // once they have committed; otherwise its first read could miss them.
+    info.heldAttach?.(); // a newer attach supersedes one still held: that one is refused
+    const reply = (): void => answer({ kind: 'attached', reqId: req.reqId, sessionId: info.sessionId, password: info.password, timeoutMs: info.timeoutMs });
+    if (info.inflightWrites === 0) {
+      reply();
+      return;
+    }
+    const sessionId = info.sessionId;
+    const refuse = (code: 'SESSIONMOVED' | 'SESSIONEXPIRED', message: string): void => {
+      heldAttaches.delete(sessionId);
+      answer({ kind: 'attachFailed', reqId: req.reqId, code, message });
+    };
+    heldAttaches.set(sessionId, { reply, refuse });
+    info.heldAttach = () => {
+      info.heldAttach = null;
+      refuse('SESSIONMOVED', 'a newer connection took the session');
+    };
+  };
+  // Re-attaches waiting for their session's earlier writes to commit.
+  const heldAttaches = new Map<bigint, { reply: () => void; refuse: (code: 'SESSIONMOVED' | 'SESSIONEXPIRED', message: string) => void }>();
+  const releaseHeldAttaches = (): void => {
+    for (const [sessionId, held] of heldAttaches) {
+      const info = sessions.get(sessionId);
+      if (!info) {
+        held.refuse('SESSIONEXPIRED', 'the session ended before its earlier writes committed');
+        continue;
+      }
+      if (info.inflightWrites > 0) continue;
+      heldAttaches.delete(sessionId);
+      info.heldAttach = null;
+      held.reply();
+    }
   };
 
   const expireTimer = setInterval(() => {
@@ -234,7 +275,11 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
             // Once stopping, the workers' connections are closed (their clients see CONNECTIONLOSS,
             // the outcome unknown, as ZooKeeper's) and the log is about to close: take nothing new.
             if (stopping) break;
-            for (const r of msg.requests) pipeline.submit(r);
+            for (const r of msg.requests) {
+              const info = sessions.get(r.sessionId);
+              if (info) info.inflightWrites++;
+              pipeline.submit(r);
+            }
             loop.schedule();
             break;
           case 'touch':

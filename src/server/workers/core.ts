@@ -167,6 +167,9 @@ export class WorkerCore {
       return;
     }
     conn.state = 'attaching';
+    // Writes already read from other connections go to the main thread before this attach, so a
+    // session moving to this connection finds its earlier writes counted there (main.ts attach).
+    this.flushWrites();
     const reqId = this.nextAttach++;
     this.attachWaits.set(reqId, { conn, req, ended: false });
     this.o.toMain({
@@ -279,10 +282,14 @@ export class WorkerCore {
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
-      const requests = this.outgoing;
-      this.outgoing = [];
-      if (requests.length > 0) this.o.toMain({ kind: 'writes', requests });
+      this.flushWrites();
     });
+  }
+
+  private flushWrites(): void {
+    const requests = this.outgoing;
+    this.outgoing = [];
+    if (requests.length > 0) this.o.toMain({ kind: 'writes', requests });
   }
 
   /** Sessions heard from since the last call (sent to the main thread's expiry tracker). */

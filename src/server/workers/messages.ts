@@ -43,7 +43,7 @@ export type ToMain =
 
 export type AttachAnswer =
   | { kind: 'attached'; reqId: number; sessionId: bigint; password: Uint8Array; timeoutMs: number }
-  | { kind: 'attachFailed'; reqId: number; code: 'SESSIONEXPIRED' | 'THROTTLEDOP' | 'AUTHFAILED'; message: string };
+  | { kind: 'attachFailed'; reqId: number; code: 'SESSIONEXPIRED' | 'SESSIONMOVED' | 'THROTTLEDOP' | 'AUTHFAILED'; message: string };
 
 export interface ServerStats {
   zxid: string;
