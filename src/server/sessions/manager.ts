@@ -19,7 +19,6 @@ export interface SessionInfo {
   heldAttach: (() => void) | null;
 }
 
-export const sessionPasswordBytes = constants.sessionPasswordBytes;
 
 export class SessionManager {
   private readonly table = new Map<bigint, SessionInfo>();
@@ -49,7 +48,7 @@ export class SessionManager {
   }
 
   newPassword(): Uint8Array {
-    return new Uint8Array(randomBytes(sessionPasswordBytes));
+    return new Uint8Array(randomBytes(constants.sessionPasswordBytes));
   }
 
   get(sessionId: bigint): SessionInfo | undefined {

@@ -39,7 +39,6 @@ export interface Socket {
   /** Sends nothing more and closes. */
   end(): void;
   cork(fn: () => void): void;
-  bufferedBytes(): number;
 }
 
 interface QueueItem {

@@ -50,11 +50,6 @@ export class WatchRegistry<S extends { watchCount: number }> {
     return true;
   }
 
-  /** Drops every registration of a session (connection closed or session ended). */
-  removeSession(session: S, paths: Iterable<[WatchKind, string]>): void {
-    for (const [kind, path] of paths) this.remove(kind, path, session);
-  }
-
   /**
    * The deliveries one change causes, at most one per session (ZooKeeper dedupes watchers across
    * its data and child tables the same way); one-shot registrations are consumed. The client

@@ -130,7 +130,6 @@ const app = uWS
           send: (frame) => void ws.send(frame, true),
           end: () => ws.end(1000),
           cork: (fn) => void ws.cork(fn),
-          bufferedBytes: () => ws.getBufferedAmount(),
         },
         data.remote,
       );
