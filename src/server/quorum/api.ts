@@ -1,0 +1,151 @@
+// The contract between the Zab core (src/server/quorum/, a pure synchronous state machine) and
+// whoever drives it: the composition root with real TCP peer links, files and timers, or the
+// deterministic simulator in test/sim/ with simulated ones.
+//
+// Inputs are method calls on the core (ZabCore below): ticks, peer messages, link events, disk
+// completions, local requests. Outputs are Effects, drained with takeEffects() after every input,
+// and executed by the driver:
+//   - sends go out at once, FIFO per destination peer (a link never reorders);
+//   - disk effects (truncate, append, installSnapshot, persistEpochs) run strictly in the order
+//     they were emitted, one after another, on one disk queue; each completion is reported back as
+//     an input (truncated / logSynced / snapshotInstalled / epochsPersisted). The core never sends
+//     anything that depends on a disk effect before that effect's completion came back in
+//     ("save before you send": an ACK leaves only after logSynced covered its zxid);
+//   - commit / role / request / reply effects are handed to the local pipeline and session table.
+// No sockets, timers, files, promises or Date inside the core: time is ticks (the driver calls
+// tick() every constants.quorumTickMs), randomness comes from nowhere (it is deterministic).
+import type { WriteRequest, WriteResult } from '../pipeline/api.js';
+
+export type ServerState = 'looking' | 'following' | 'leading' | 'observing';
+
+/** Who submitted a txn or request: routes the answer back to the server holding the session. */
+export interface Origin {
+  serverId: number;
+  sessionId: bigint;
+  /** Opaque to the core: the origin server's reply tag (worker, connection, xid). */
+  tag: number;
+}
+
+/** One txn of the history: the log record's zxid and encoded bytes, plus its origin while in flight. */
+export interface Proposal {
+  zxid: bigint;
+  txn: Uint8Array;
+  /** null for txns read back from the log (recovery, DIFF of old history): nobody waits for them. */
+  origin: Origin | null;
+}
+
+export interface ZabOptions {
+  myId: number;
+  /** Voting members (participants), including myId unless this server is an observer. */
+  voters: number[];
+  /** Non-voting members (zoo.cfg `:observer`). */
+  observers: number[];
+  /** A LOOKING server re-sends its vote (and gives up waiting for a quorum) after this many ticks. */
+  electionTimeoutTicks: number;
+  /** Discovery + synchronisation with a new leader must finish within this many ticks (initLimit). */
+  initLimitTicks: number;
+  /** Silence allowed on a leader/learner link in broadcast before giving up (syncLimit). */
+  syncLimitTicks: number;
+  /** The leader pings every learner every this many ticks. */
+  heartbeatTicks: number;
+}
+
+/** Synchronous, I/O-free services the core may call (memory only). */
+export interface ZabHost {
+  /**
+   * A consistent image of the applied local state (tree + session table) and the zxid it is at,
+   * for a SNAP to a learner. The real host copies the shared tree; the simulator its model.
+   */
+  snapshotImage(): { zxid: bigint; image: Uint8Array };
+}
+
+/** What the server knows about itself at start (after recovering its data dir). */
+export interface ZabStart {
+  /** ZooKeeper's acceptedEpoch / currentEpoch files (0 for a new data dir). */
+  acceptedEpoch: number;
+  currentEpoch: number;
+  /** The last txn in the durable log (or the snapshot's zxid when the log is empty); 0n if none. */
+  lastLoggedZxid: bigint;
+  /**
+   * The newest txns of the log, oldest first, ending at lastLoggedZxid: the leader sends DIFFs
+   * from this window (bounded by constants.zabHistoryTxnsMax / zabHistoryBytesMax); a learner
+   * further behind gets a SNAP.
+   */
+  history: Proposal[];
+}
+
+/** A write a learner forwards to the leader (ZooKeeper's REQUEST packet). */
+export interface ForwardedRequest {
+  origin: Origin;
+  request: WriteRequest;
+}
+
+export type Effect =
+  // ---- network ----
+  | { kind: 'send'; to: number; msg: unknown /* a PeerMessage, opaque to the driver */ }
+  // ---- disk (one ordered queue; each completion comes back as an input) ----
+  /** Remove every log record with zxid > `zxid` (TRUNC); then call truncated(zxid). */
+  | { kind: 'truncate'; zxid: bigint }
+  /** Append to the log and fdatasync; then call logSynced(last zxid of the records). */
+  | { kind: 'append'; proposals: Proposal[] }
+  /**
+   * SNAP: replace the whole local state (tree, sessions) with `image` at `zxid`, make it durable
+   * (a snapshot file, fsynced; the log restarts after zxid); then call snapshotInstalled(zxid).
+   */
+  | { kind: 'installSnapshot'; zxid: bigint; image: Uint8Array }
+  /** Write and fsync the acceptedEpoch/currentEpoch files; then call epochsPersisted(). */
+  | { kind: 'persistEpochs'; acceptedEpoch: number; currentEpoch: number }
+  // ---- local state machine ----
+  /** Every txn through `zxid` is committed: apply it (once it is also in the local log). */
+  | { kind: 'commit'; zxid: bigint }
+  /** This server's role changed. Uncommitted local work is void when leaving a role. */
+  | { kind: 'role'; state: ServerState; epoch: number; leaderId: number | null }
+  /** Leader: a learner forwarded a write; submit it to the leader pipeline. */
+  | { kind: 'request'; from: number; forwarded: ForwardedRequest }
+  /** Learner: the leader's answer to a forwarded request that made no txn (error, sync, ...):
+   *  deliver it once the local tree has applied `afterZxid`, in arrival order. */
+  | { kind: 'reply'; origin: Origin; afterZxid: bigint; result: WriteResult }
+  /** Leader: learners report activity of these sessions (pings, touches). */
+  | { kind: 'sessionsTouched'; from: number; sessionIds: bigint[] };
+
+export interface ZabCore {
+  readonly myId: number;
+  state(): ServerState;
+  /** The current (accepted and acknowledged) epoch, and the leader this server follows or is. */
+  epoch(): number;
+  leaderId(): number | null;
+  /** The last zxid this server logged (durably) and the last it knows committed. */
+  lastLoggedZxid(): bigint;
+  committedZxid(): bigint;
+  /** Leader only: per learner, how far its log is (acked zxid) — for /mntr lag. */
+  learners(): { id: number; observer: boolean; ackedZxid: bigint; synced: boolean }[];
+
+  tick(): void;
+  receive(from: number, msg: unknown /* validated by validatePeerMessage before */): void;
+  /** The transport's link to `peer` (either direction) went down / came up. */
+  linkDown(peer: number): void;
+  linkUp(peer: number): void;
+
+  // disk completions, in the order the effects were emitted
+  truncated(zxid: bigint): void;
+  logSynced(zxid: bigint): void;
+  snapshotInstalled(zxid: bigint): void;
+  epochsPersisted(): void;
+
+  /** The local tree has applied every txn through zxid (the leader's SNAP point). */
+  applied(zxid: bigint): void;
+
+  /** Leader: txns the local pipeline prepared, in zxid order, to propose (and log locally). */
+  propose(proposals: Proposal[]): void;
+  /** Leader: the answer for a forwarded request that made no txn, routed back to its origin;
+   *  `afterZxid` is the last zxid proposed before it (the learner answers after applying it). */
+  replyTo(origin: Origin, afterZxid: bigint, result: WriteResult): void;
+  /** Learner: forward a local write to the leader; false if there is no leader to send it to. */
+  forward(forwarded: ForwardedRequest): boolean;
+  /** Learner: report local session activity to the leader (batched by the caller). */
+  touchSessions(sessionIds: bigint[]): void;
+  /** Leader: whether a quorum of voters is connected and synced right now (health). */
+  hasQuorum(): boolean;
+
+  takeEffects(): Effect[];
+}
