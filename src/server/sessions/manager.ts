@@ -13,10 +13,8 @@ export interface SessionInfo {
   password: Uint8Array;
   /** The worker connection holding the session, or null while no connection has it. */
   owner: { workerId: number; connId: number } | null;
-  /** Writes of this session submitted to the pipeline and not yet committed. */
+  /** Writes of this session submitted to the pipeline and not yet committed (sessions/attach.ts). */
   inflightWrites: number;
-  /** A re-attach answer held back until inflightWrites drains (see main.ts attach). */
-  heldAttach: (() => void) | null;
 }
 
 
@@ -62,7 +60,7 @@ export class SessionManager {
   /** A committed createSession (live or replayed). Recovered sessions start a fresh timeout. */
   created(sessionId: bigint, timeoutMs: number, password: Uint8Array): void {
     assert(!this.table.has(sessionId), 'session created twice');
-    this.table.set(sessionId, { sessionId, timeoutMs, password, owner: null, inflightWrites: 0, heldAttach: null });
+    this.table.set(sessionId, { sessionId, timeoutMs, password, owner: null, inflightWrites: 0 });
     if (sessionId >= this.nextId) this.nextId = sessionId;
     this.tracker.add(sessionId, Math.max(1, Math.ceil(timeoutMs / this.tickMs)));
   }

@@ -2,8 +2,12 @@
 //
 //   worker -> main (control port):  ToMain
 //   main -> worker (control port):  ToWorker        session attach answers, moves, stats requests
-//   main -> worker (commit port):   CommitMessage   one per committed batch, posted BEFORE the batch
-//                                                   is published in the tree (see DESIGN "Ordering")
+//   main -> worker (commit port):   CommitPortMessage
+//       CommitMessage  one per committed batch, posted BEFORE the batch is published in the tree
+//                      (see DESIGN "Ordering")
+//       TreeSwap       a new tree replaces the current one (a follower loaded a SNAP, a TRUNC
+//                      reloaded the tree): on the commit port, so it is ordered after every
+//                      commit of the old tree and before every commit of the new one
 import type { MessagePort } from 'node:worker_threads';
 import type { CommittedEntry, WriteRequest } from '../pipeline/api.js';
 
@@ -63,7 +67,10 @@ export interface ServerStats {
 }
 
 export type ToWorker =
-  | { kind: 'tree'; buffer: SharedArrayBuffer } // the first message: start serving this tree
+  | { kind: 'tree'; buffer: SharedArrayBuffer } // the first message: start serving this tree (later swaps: TreeSwap)
+  // Whether this server may answer clients (it is in a quorum). false: every client connection is
+  // closed (CONNECTIONLOSS, clients move on) and handshakes are refused with `reason` until true.
+  | { kind: 'serving'; serving: boolean; reason: string }
   | AttachAnswer
   | { kind: 'moved'; sessionId: bigint; connId: number } // another connection took the session
   | { kind: 'stats'; reqId: number; stats: ServerStats }
@@ -77,6 +84,7 @@ export type ToWorker =
 export type CommitReply = CommittedEntry & { eventsBefore: number };
 
 export interface CommitMessage {
+  kind: 'commit';
   /** appliedZxid of the tree once this batch is published (unchanged if the batch had no txn). */
   zxid: bigint;
   /** Every change of the batch, in zxid order: every worker fires its own sessions' watches. */
@@ -86,6 +94,14 @@ export interface CommitMessage {
   /** Sessions that ended in this batch (closed or expired): their connections are closed. */
   endedSessions: { sessionId: bigint; expired: boolean }[];
 }
+
+/** A new tree for the worker: commits after it refer to it (see the header). */
+export interface TreeSwap {
+  kind: 'tree';
+  buffer: SharedArrayBuffer;
+}
+
+export type CommitPortMessage = CommitMessage | TreeSwap;
 
 /** Request tags carry the worker id in their low byte so the main thread can route answers. */
 export const tagWorkerBits = 256;

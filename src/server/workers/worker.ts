@@ -1,14 +1,14 @@
 // A session worker thread: one uWS App on the shared client port (SO_REUSEPORT spreads
 // connections across workers). WebSocket frames go to WorkerCore; HTTP routes serve the state
 // pages. Nothing here touches the tree except through WorkerCore's reads.
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { constants } from '../../common/constants.js';
-import { decodeClientFrame, Opcode, ProtocolError } from '../../protocol/index.js';
 import { consPage, healthPage, metricsPage, mntrPage, statPage, type WorkerFigures } from '../http/pages.js';
 import { attachTree } from '../tree/index.js';
+import { msgpackCodec } from './codec.js';
 import { WorkerCore, type Conn } from './core.js';
-import type { CommitMessage, ServerStats, ToMain, ToWorker, WorkerInit } from './messages.js';
+import type { CommitPortMessage, ServerStats, ToMain, ToWorker, WorkerInit } from './messages.js';
 import { uWS, uwsStatus } from './uws.js';
 
 const init = workerData as WorkerInit;
@@ -34,15 +34,18 @@ const tree = attachTree(treeBuffer);
 const core = new WorkerCore({
   workerId: init.workerId,
   tree,
-  commitPort: init.commitPort,
+  takeCommit: () => receiveMessageOnPort(init.commitPort)?.message as CommitPortMessage | undefined,
   toMain,
+  defer: (fn) => void setImmediate(fn),
+  openTree: attachTree,
+  now: Date.now,
   dataBytesMax: init.dataBytesMax,
   outstandingWritesMax: Math.max(1, Math.floor(constants.outstandingRequestsPerServerMax / 4)),
 });
-const limits = { dataBytesMax: init.dataBytesMax, frameBytesMax: constants.frameBytesMax };
+const codec = msgpackCodec({ dataBytesMax: init.dataBytesMax, frameBytesMax: constants.frameBytesMax });
 const perAddress = new Map<string, number>();
 
-init.commitPort.on('message', (msg: CommitMessage) => core.commit(msg));
+init.commitPort.on('message', (msg: CommitPortMessage) => core.commit(msg));
 
 interface UserData {
   conn: Conn | null;
@@ -132,6 +135,7 @@ const app = uWS
           cork: (fn) => void ws.cork(fn),
         },
         data.remote,
+        codec,
       );
       data.conn = conn;
       perAddress.set(data.remote, count + 1);
@@ -141,35 +145,7 @@ const app = uWS
     },
     message: (ws, message, isBinary) => {
       const conn = ws.getUserData().conn;
-      if (!conn || conn.state === 'closed') return;
-      if (!isBinary) {
-        core.malformed(conn, 'text frame: the protocol uses binary MessagePack frames');
-        return;
-      }
-      let msg;
-      try {
-        msg = decodeClientFrame(new Uint8Array(message), limits, true);
-      } catch (err) {
-        if (err instanceof ProtocolError) {
-          core.malformed(conn, err.reason);
-          return;
-        }
-        throw err;
-      }
-      if (conn.state === 'handshake') {
-        if (msg.opcode !== Opcode.connect) core.malformed(conn, 'the first frame must be a ConnectRequest');
-        else core.handshake(conn, msg);
-        return;
-      }
-      if (msg.opcode === Opcode.connect) {
-        core.malformed(conn, 'ConnectRequest after the handshake');
-        return;
-      }
-      if (conn.state !== 'open') {
-        core.malformed(conn, 'request before the session was established');
-        return;
-      }
-      core.request(conn, msg);
+      if (conn) core.receive(conn, new Uint8Array(message), isBinary);
     },
     close: (ws) => {
       const data = ws.getUserData();
@@ -205,6 +181,13 @@ port.on('message', (msg: ToWorker) => {
       break;
     case 'moved':
       core.moved(msg.sessionId, msg.connId);
+      break;
+    case 'tree':
+      // The first tree was awaited above; a later one comes on the commit port (TreeSwap), ordered
+      // with the commits. One on this port is a programming error of the main thread.
+      throw new Error('worker: a new tree must come on the commit port');
+    case 'serving':
+      core.setServing(msg.serving, msg.reason);
       break;
     case 'stats': {
       const w = statsWaits.get(msg.reqId);

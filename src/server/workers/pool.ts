@@ -1,0 +1,165 @@
+// The session worker threads: started early (they load uWS, msgpackr, pino while the main thread
+// recovers the data dir), given the tree, watched for errors and exits, stopped in order. The
+// composition root gets their messages through one handler; nothing here knows sessions or the
+// pipeline.
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import type { ServerConfig } from '../../common/config.js';
+import type { CommitPortMessage, ToMain, ToWorker, WorkerInit } from './messages.js';
+
+/** uWS sweeps timeouts every 4 s: its 10 s idle timeout fires within 14 s. */
+const workerStopWaitMs = 16_000;
+
+interface WorkerHandle {
+  id: number;
+  thread: Worker;
+  commitPort: MessagePort;
+  ready: boolean;
+  stopped: Promise<void>;
+  resolveStopped(): void;
+  /** What happened before start() attached the real handlers. */
+  early: { error: unknown; exitCode: number | null; onError: (err: unknown) => void; onExit: (code: number) => void };
+}
+
+export interface PoolHandlers {
+  /** Every worker message but the pool's own (ready, listenFailed, stopped). */
+  message(workerId: number, msg: Exclude<ToMain, { kind: 'ready' | 'listenFailed' | 'stopped' }>): void;
+  /** A worker failed or exited after it was serving. */
+  fatal(err: unknown): void;
+}
+
+export class WorkerPool {
+  private readonly workers: WorkerHandle[];
+  private stopping = false;
+
+  private constructor(workers: WorkerHandle[]) {
+    this.workers = workers;
+  }
+
+  /** Starts the threads; they wait for the tree (start) before they listen. */
+  static prestart(config: ServerConfig, port: number): WorkerPool {
+    const workers: WorkerHandle[] = [];
+    for (let id = 0; id < config.workers; id++) workers.push(startThread(config, port, id));
+    return new WorkerPool(workers);
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  /** Gives every worker the tree; resolves once all of them listen, rejects if one cannot. */
+  start(treeBuffer: SharedArrayBuffer, handlers: PoolHandlers): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let readyCount = 0;
+      for (const w of this.workers) {
+        w.thread.on('message', (msg: ToMain) => {
+          switch (msg.kind) {
+            case 'ready':
+              w.ready = true;
+              if (++readyCount === this.workers.length) resolve();
+              break;
+            case 'listenFailed':
+              reject(new Error(`worker ${msg.workerId} could not listen: ${msg.reason}`));
+              break;
+            case 'stopped':
+              break;
+            default:
+              handlers.message(w.id, msg);
+          }
+        });
+        w.thread.on('error', (err) => {
+          if (!w.ready) reject(err);
+          else handlers.fatal(err);
+        });
+        w.thread.on('exit', (code) => {
+          w.resolveStopped();
+          if (!this.stopping) handlers.fatal(new Error(`worker ${w.id} exited with code ${code}`));
+        });
+        w.thread.off('error', w.early.onError);
+        w.thread.off('exit', w.early.onExit);
+        if (w.early.error !== null) reject(w.early.error);
+        else if (w.early.exitCode !== null) {
+          w.resolveStopped();
+          reject(new Error(`worker ${w.id} exited with code ${w.early.exitCode} while starting`));
+        } else w.thread.postMessage({ kind: 'tree', buffer: treeBuffer } satisfies ToWorker);
+      }
+    });
+  }
+
+  post(workerId: number, msg: ToWorker): void {
+    this.workers[workerId]?.thread.postMessage(msg);
+  }
+
+  postCommit(workerId: number, msg: CommitPortMessage): void {
+    this.workers[workerId]?.commitPort.postMessage(msg);
+  }
+
+  /**
+   * A new tree for every worker (a SNAP loaded, a TRUNC reloaded the tree). Call between batches:
+   * every commit posted before refers to the old tree, every one after to the new one.
+   */
+  swapTree(buffer: SharedArrayBuffer): void {
+    for (const w of this.workers) w.commitPort.postMessage({ kind: 'tree', buffer } satisfies CommitPortMessage);
+  }
+
+  /** Whether the workers may serve clients (see ToWorker 'serving'). */
+  setServing(serving: boolean, reason: string): void {
+    for (const w of this.workers) w.thread.postMessage({ kind: 'serving', serving, reason } satisfies ToWorker);
+  }
+
+  /**
+   * Stops the workers' listeners and connections and waits (bounded) for them to exit. The
+   * threads are terminated only by terminate(), after the data is safe.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    // Listen sockets first: uWS aborts the process if it exits with them open.
+    for (const w of this.workers) w.thread.postMessage({ kind: 'stop' } satisfies ToWorker);
+    // uWS keeps an idle raw TCP connection for its 10 s HTTP timeout and a worker cannot exit
+    // before; terminating it earlier aborts the process. So wait that long at most.
+    await Promise.race([Promise.all(this.workers.map((w) => w.stopped)), delay(workerStopWaitMs)]);
+  }
+
+  async terminate(): Promise<void> {
+    this.stopping = true;
+    for (const w of this.workers) await w.thread.terminate();
+  }
+}
+
+function startThread(config: ServerConfig, port: number, id: number): WorkerHandle {
+  const channel = new MessageChannel();
+  const init: WorkerInit = {
+    workerId: id,
+    host: config.host,
+    port,
+    dataBytesMax: config.dataBytesMax,
+    connectionsPerAddressMax: config.connectionsPerAddressMax,
+    tickMs: config.tickMs,
+    logLevel: config.logLevel,
+    allowUwsFallback: config.allowUwsFallback,
+    commitPort: channel.port2,
+  };
+  const thread = new Worker(new URL('./worker.js', import.meta.url), { workerData: init, transferList: [channel.port2] });
+  const early: WorkerHandle['early'] = {
+    error: null,
+    exitCode: null,
+    onError: (err) => {
+      early.error ??= err;
+    },
+    onExit: (code) => {
+      early.exitCode = code;
+    },
+  };
+  thread.on('error', early.onError);
+  thread.on('exit', early.onExit);
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => (resolveStopped = r));
+  return { id, thread, commitPort: channel.port1, ready: false, stopped, resolveStopped, early };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
