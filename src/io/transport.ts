@@ -15,7 +15,9 @@
 //     while ours is still connecting): a one-way partition is a real state the core must handle.
 //   - Payloads are opaque here: anything the codec round-trips (objects, arrays, strings, numbers,
 //     bigint, Uint8Array). The receiver validates them (validatePeerMessage in src/server/quorum/).
-//   - Handlers run synchronously on delivery. After close() no handler is called again.
+//   - Handlers run synchronously on delivery. An exception from a handler is not caught (a bug is
+//     loud); a driver that finds a message invalid calls disconnect(peer, reason) instead.
+//     After close() no handler is called again.
 
 export interface Transport {
   /** Queues `payload` for `to` (FIFO per destination); dropped if the link to `to` is down. */
@@ -25,6 +27,11 @@ export interface Transport {
   onMessage(handler: (from: number, payload: unknown) => void): void;
   onLinkUp(handler: (peer: number) => void): void;
   onLinkDown(handler: (peer: number, reason: string) => void): void;
+  /**
+   * Cuts both connections with `peer` (the driver got a message that failed validation): logged
+   * with `reason`, reported as onLinkDown if the link was up, and redialled after the backoff.
+   */
+  disconnect(peer: number, reason: string): void;
   /** Stops listening, cuts every link, cancels every timer; resolves when the listener is closed. */
   close(): Promise<void>;
   stats(): TransportStats;

@@ -21,10 +21,10 @@ export function memoryLogger(): TransportLogger & { lines: LogLine[] } {
 }
 
 /** Polls `check` every 10 ms until it returns true; fails after deadlineMs (generous, not a timing assert). */
-export async function until(what: string, check: () => boolean, deadlineMs = 20_000): Promise<void> {
+export async function until(what: string | (() => string), check: () => boolean, deadlineMs = 20_000): Promise<void> {
   const end = Date.now() + deadlineMs;
   while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for: ${typeof what === 'function' ? what() : what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }

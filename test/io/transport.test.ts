@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Unpackr } from 'msgpackr';
+import { pino } from 'pino';
 import { createTcpTransport } from '../../src/io/node/transport.js';
+import { CuttableProxy } from '../helpers/proxy.js';
 import { HOST, linkStats, memoryLogger, RawPeer, splitFrames, startCluster, startTransport, until, type Recorded } from './transport-helpers.js';
 
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'bigint' });
@@ -159,4 +161,64 @@ test('close() stops everything: a process using transports exits by itself', asy
   clearTimeout(timer);
   assert.equal(code, 0, `child exited by itself (output: ${out})`);
   assert.match(out, /exchanged 6 messages, closed/);
+});
+
+test('one direction cut (proxy on 1->2): both sides report linkDown, 2->1 keeps working, then 1->2 heals', async () => {
+  const a = await startTransport(1, [2]);
+  const b = await startTransport(2, [1]);
+  const proxy = await CuttableProxy.start(b.t.port);
+  try {
+    a.t.setPeerAddress(2, HOST, proxy.port);
+    b.t.setPeerAddress(1, HOST, a.t.port);
+    await until('linked both ways', () => linkStats(a, 2).connected && linkStats(b, 1).connected && linkStats(a, 2).inboundConnected && linkStats(b, 1).inboundConnected);
+    proxy.cut();
+    // 2 only lost its inbound connection, yet reports the link down: messages from 1 may be lost.
+    await until('both sides down', () => a.downs.length >= 1 && b.downs.length >= 1);
+    assert.match(b.downs[0]?.reason ?? '', /inbound connection from the peer closed/);
+    // 2 redials 1 directly (that direction works): its messages reach 1 even though 1's own
+    // outbound cannot get through.
+    // The proxy accepts and then drops 1's attempts, so 1 sees brief ups and downs, and each down
+    // cuts 2's connection too (by design): send again whenever 2 is up until one gets through.
+    await until('1 got a message from 2 over the working direction', () => {
+      if (linkStats(b, 1).connected) b.t.send(1, { oneWay: 1n });
+      return a.messages.some((m) => (m.payload as { oneWay?: bigint }).oneWay === 1n);
+    });
+    proxy.unblock();
+    await until('1->2 healed', () => linkStats(a, 2).connected && linkStats(b, 1).inboundConnected);
+    a.t.send(2, { healed: true });
+    await until('2 got it', () => b.messages.some((m) => (m.payload as { healed?: boolean }).healed === true));
+  } finally {
+    await Promise.all([a.t.close(), b.t.close(), proxy.close()]);
+  }
+});
+
+test('disconnect(peer) cuts both connections: both sides see linkDown, then the link comes back', async () => {
+  const [a, b] = (await startCluster(2)) as [Recorded, Recorded];
+  try {
+    a.t.disconnect(2, 'invalid peer message: test');
+    assert.deepEqual(a.downs, [{ peer: 2, reason: 'invalid peer message: test' }]);
+    assert.ok(a.log.lines.some((l) => l.level === 'warn' && l.obj['reason'] === 'invalid peer message: test'));
+    await until('2 sees it too', () => b.downs.length === 1);
+    await until('back up both ways', () => linkStats(a, 2).connected && linkStats(b, 1).connected && linkStats(a, 2).inboundConnected && linkStats(b, 1).inboundConnected);
+    a.t.send(2, { after: 1 });
+    b.t.send(1, { after: 2 });
+    await until('delivered both ways', () => a.messages.length === 1 && b.messages.length === 1);
+    assert.equal(a.ups.length, 2);
+    assert.equal(b.ups.length, 2);
+  } finally {
+    await Promise.all([a.t.close(), b.t.close()]);
+  }
+});
+
+test('a pino logger is accepted as the transport logger', async () => {
+  const t = await createTcpTransport({ myId: 1, host: HOST, port: 0, peers: [{ id: 2, host: HOST, port: 0 }], logger: pino({ level: 'silent' }) });
+  try {
+    assert.ok(t.port > 0, 'port 0 was bound to an ephemeral port');
+    assert.deepEqual(t.stats().peers.map((p) => [p.peer, p.connected]), [[2, false]]);
+    t.sendToMany([2], { nobody: 'listens' });
+    assert.equal(t.stats().framesEncoded, 0, 'nothing encoded when every link is down');
+    assert.equal(t.stats().peers[0]?.framesDropped, 1);
+  } finally {
+    await t.close();
+  }
 });

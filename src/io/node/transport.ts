@@ -250,6 +250,17 @@ class TcpTransportImpl implements TcpTransport {
     }
   }
 
+  disconnect(peer: number, reason: string): void {
+    const link = this.linkTo(peer);
+    if (this.closed) return;
+    this.log.warn({ myId: this.myId, peer, reason }, 'peer link cut by the driver');
+    if (link.up) {
+      this.linkLost(link, reason);
+      return;
+    }
+    this.dropInbound(link);
+  }
+
   // ---- outbound connections ----
 
   private dial(link: Link): void {
