@@ -61,6 +61,21 @@ export const constants = {
   // Address space reserved and grown in place on demand. V8 here refuses a growable
   // SharedArrayBuffer over 2^32 bytes, so 4 GiB is the tree's ceiling (native-notes/shared-memory.md).
   treeMaxBytes: 4 * 1024 * 1_048_576,
+
+  // Peer transport (src/io/node/transport.ts): TCP links between the servers of an ensemble
+  // A PROPOSAL of the largest log record (logRecordPayloadBytesMax) or one SNAP chunk, plus envelope.
+  peerFrameBytesMax: 16 * 1_048_576,
+  // Before its hello a connection is unauthenticated: its first frame may not be larger than this,
+  // so a stranger cannot make a server allocate a whole peerFrameBytesMax.
+  peerHelloBytesMax: 1_024,
+  // Written to one link and not yet taken by the kernel. Past it the link is cut (linkDown, queue
+  // dropped, the learner is resynchronised) so a slow follower cannot grow the leader's memory.
+  peerLinkQueuedBytesMax: 64 * 1_048_576,
+  peerReconnectBackoffMsMin: 20, // doubles per failed attempt up to the max
+  peerReconnectBackoffMsMax: 1_000, // also: a link up this long resets the backoff to the min
+  peerConnectTimeoutMs: 5_000,
+  peerHelloTimeoutMs: 5_000, // an inbound connection silent this long after accept is closed
+  peerInboundPendingMax: 64, // inbound connections accepted that have not said hello yet
 } as const;
 
 assert(constants.frameBytesMax > constants.dataBytesMax, 'a frame must hold the largest data');
@@ -73,3 +88,10 @@ assert(constants.logRecordPayloadBytesMax >= 2 * constants.frameBytesMax, 'a txn
 assert(constants.snapRetainCount >= constants.snapRetainCountMin, 'retain at least the minimum');
 assert(constants.multiOpsMax < constants.frameBytesMax, 'each multi op takes at least a byte');
 assert(constants.queuedRequestsPerConnectionMax > constants.outstandingRequestsPerSessionMax, 'THROTTLEDOP answers come before the connection is closed');
+assert(constants.peerFrameBytesMax >= constants.logRecordPayloadBytesMax + 64 * 1024, 'a proposal of the largest txn fits a peer frame');
+assert(constants.peerLinkQueuedBytesMax >= 2 * constants.peerFrameBytesMax, 'a peer link queues at least two full frames');
+assert(constants.peerHelloBytesMax < constants.peerFrameBytesMax, 'the hello bound is the tighter one');
+assert(constants.peerReconnectBackoffMsMin > 0, 'reconnect backoff is positive');
+assert(constants.peerReconnectBackoffMsMin <= constants.peerReconnectBackoffMsMax, 'reconnect backoff range');
+assert(constants.peerHelloTimeoutMs > 0, 'the peer hello timeout is positive');
+assert(constants.peerConnectTimeoutMs > 0, 'the peer connect timeout is positive');
