@@ -23,6 +23,7 @@ async function runServer(argv: string[]): Promise<number> {
   }
   const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
   for (const key of config.unknownKeys) logger.warn({ key }, 'zoo.cfg key not understood by zookooper: ignored');
+  for (const warning of config.warnings) logger.warn({ serverId: config.serverId }, warning);
   const { startServer } = await import('../server/main.js');
   let server;
   try {

@@ -61,6 +61,19 @@ export const constants = {
   // Address space reserved and grown in place on demand. V8 here refuses a growable
   // SharedArrayBuffer over 2^32 bytes, so 4 GiB is the tree's ceiling (native-notes/shared-memory.md).
   treeMaxBytes: 4 * 1024 * 1_048_576,
+
+  // Ensemble configuration and `zookooper ensemble` (src/common/config.ts, src/cli/ensemble*.ts)
+  // A looking server re-sends its vote this often by default (2 x tickTime, at most this): votes
+  // converge on arrival, so the timeout only matters when messages are lost.
+  electionTimeoutMsDefaultMax: 1_000,
+  // `ensemble`: peer / election port = client port + these, so 2181 gets ZooKeeper's customary
+  // 2888 / 3888, 2182 gets 2889 / 3889, and so on.
+  ensemblePeerPortOffset: 707,
+  ensembleElectionPortOffset: 1_707,
+  ensemblePollMs: 500, // the leader table polls every server's /stat this often
+  ensembleHttpTimeoutMs: 2_000, // one /stat poll gives up after this
+  ensembleStopGraceMs: 10_000, // SIGTERM, then SIGKILL a child still alive after this
+  ensembleServersMax: 32, // voters + observers one command starts
 } as const;
 
 assert(constants.frameBytesMax > constants.dataBytesMax, 'a frame must hold the largest data');
