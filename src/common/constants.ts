@@ -71,7 +71,7 @@ export const constants = {
   ensemblePeerPortOffset: 707,
   ensembleElectionPortOffset: 1_707,
   ensemblePollMs: 500, // the leader table polls every server's /stat this often
-  ensembleHttpTimeoutMs: 2_000, // one /stat poll gives up after this
+  statusRequestTimeoutMs: 2_000, // one HTTP /stat request (the ensemble table, cli srvr) gives up after this
   ensembleStopGraceMs: 10_000, // SIGTERM, then SIGKILL a child still alive after this
   ensembleServersMax: 32, // voters + observers one command starts
 } as const;
