@@ -4,7 +4,8 @@ import { ConfigError, parseServerArgs, serverUsage } from '../common/config.js';
 
 const usage = `usage:
   zookooper server [flags]      start a server (zookooper server --help for flags)
-  zookooper cli [-s host:port[,host:port...]] [COMMAND ARGS...]`;
+  zookooper cli [-s host:port[,host:port...]] [COMMAND ARGS...]
+  zookooper ensemble [--size 3] [--observers 0] [--base-port 2181]   a local ensemble (--help)`;
 
 async function runServer(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -65,6 +66,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'server':
       return runServer(rest);
+    case 'ensemble':
+      return (await import('./ensemble.js')).runEnsemble(rest, { stdout: process.stdout, stderr: process.stderr });
     case 'cli': {
       const { runCli } = await import('./zkcli.js');
       return runCli(rest, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });
