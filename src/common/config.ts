@@ -67,6 +67,15 @@ export function isEnsemble(config: ServerConfig): boolean {
   return config.servers.length > 1;
 }
 
+/**
+ * The Zab core's timeouts in its own ticks (one every `quorumTickMs`), from the ms settings:
+ * rounded up, at least one tick, so a timeout is never shorter than configured.
+ */
+export function zabTimeoutTicks(config: ServerConfig, quorumTickMs: number): { electionTimeoutTicks: number; initLimitTicks: number; syncLimitTicks: number } {
+  const ticks = (ms: number): number => Math.max(1, Math.ceil(ms / quorumTickMs));
+  return { electionTimeoutTicks: ticks(config.electionTimeoutMs), initLimitTicks: ticks(config.initLimitMs), syncLimitTicks: ticks(config.syncLimitMs) };
+}
+
 /** What was set explicitly (file or flag), for the rules that compare it with the server list. */
 const explicit = new WeakMap<ServerConfig, Set<'port' | 'host' | 'id'>>();
 function mark(config: ServerConfig, what: 'port' | 'host' | 'id'): void {

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { ConfigError, isEnsemble, observerIds, parseServerArgs, voterIds } from '../../src/common/config.js';
+import { ConfigError, isEnsemble, observerIds, parseServerArgs, voterIds, zabTimeoutTicks } from '../../src/common/config.js';
 import { parseServerValue } from '../../src/common/ensemble-config.js';
 
 const fixture = new URL('../../../test/common/fixtures/zoo-debian-ensemble.cfg', import.meta.url);
@@ -141,6 +141,8 @@ describe('config: --id and --servers', () => {
     assert.deepEqual([derived.electionTimeoutMs, derived.syncLimitMs, derived.initLimitMs], [200, 500, 1_000]);
     const set = parseServerArgs(['--data-dir', dir(), '--election-timeout-ms', '300', '--sync-limit-ms', '1500', '--init-limit-ms=4000']);
     assert.deepEqual([set.electionTimeoutMs, set.syncLimitMs, set.initLimitMs], [300, 1_500, 4_000]);
+    assert.deepEqual(zabTimeoutTicks(set, 100), { electionTimeoutTicks: 3, initLimitTicks: 40, syncLimitTicks: 15 });
+    assert.deepEqual(zabTimeoutTicks(set, 400), { electionTimeoutTicks: 1, initLimitTicks: 10, syncLimitTicks: 4 }, 'rounded up');
     refused(() => parseServerArgs(['--election-timeout-ms', '0']), /--election-timeout-ms: 0 is outside/);
     refused(() => parseServerArgs(['--sync-limit-ms', 'soon']), /--sync-limit-ms: expected an integer/);
   });
