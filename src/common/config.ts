@@ -35,7 +35,7 @@ export interface ServerConfig {
   serverId: number;
   /** The whole server list (this server included), in the order given; empty = standalone. */
   servers: PeerAddress[];
-  /** This server's role from the server list (zoo.cfg peerType only when there is no list). */
+  /** This server is an observer (from the server list; false without one). */
   observer: boolean;
   /** zoo.cfg peerType as written (the server list wins over it, with a warning, as ZooKeeper). */
   peerType: 'observer' | 'participant' | null;

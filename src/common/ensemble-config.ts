@@ -196,7 +196,8 @@ export function resolveEnsemble(input: EnsembleInput): EnsembleResolved {
   const { servers } = input;
   const warnings: string[] = [];
   const myId = resolveMyId(input);
-  const out: EnsembleResolved = { serverId: myId ?? 0, observer: input.peerType === 'observer', clientPort: null, clientHost: null, warnings };
+  // A server without a list runs standalone whatever peerType says (ZooKeeper reads it only in a quorum).
+  const out: EnsembleResolved = { serverId: myId ?? 0, observer: false, clientPort: null, clientHost: null, warnings };
   if (servers.length === 0) return out;
   checkIds(servers);
   checkAddressClashes(servers);
