@@ -271,7 +271,7 @@ export const commands: Record<string, Spec> = {
 
 export function helpText(): string {
   const lines = Object.values(commands).map((c) => `  ${c.usage}`);
-  return ['commands:', ...lines, '  help', '  quit'].join('\n') + '\n';
+  return ['commands:', ...lines, '  srvr   (one-shot: each -s server\'s role, zxid, figures)', '  help', '  quit'].join('\n') + '\n';
 }
 
 /** Run one command line's words. Throws UsageError or ZookooperError. */

@@ -4,7 +4,8 @@ import { ConfigError, parseServerArgs, serverUsage } from '../common/config.js';
 
 const usage = `usage:
   zookooper server [flags]      start a server (zookooper server --help for flags)
-  zookooper cli [-s host:port[,host:port...]] [COMMAND ARGS...]`;
+  zookooper cli [-s host:port[,host:port...]] [COMMAND ARGS...]
+  zookooper ensemble [--size 3] [--observers 0] [--base-port 2181]   a local ensemble (--help)`;
 
 async function runServer(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -23,6 +24,7 @@ async function runServer(argv: string[]): Promise<number> {
   }
   const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
   for (const key of config.unknownKeys) logger.warn({ key }, 'zoo.cfg key not understood by zookooper: ignored');
+  for (const warning of config.warnings) logger.warn({ serverId: config.serverId }, warning);
   const { startServer } = await import('../server/main.js');
   let server;
   try {
@@ -64,6 +66,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'server':
       return runServer(rest);
+    case 'ensemble':
+      return (await import('./ensemble.js')).runEnsemble(rest, { stdout: process.stdout, stderr: process.stderr });
     case 'cli': {
       const { runCli } = await import('./zkcli.js');
       return runCli(rest, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });

@@ -6,6 +6,7 @@ import { connect } from '../client/client.js';
 import { ZookooperError } from '../common/errors.js';
 import { commands, helpText, runCommand, UsageError, type Client, type Context } from './commands.js';
 import { formatError, splitWords } from './format.js';
+import { runSrvr } from './srvr.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -84,6 +85,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(usage);
     return 0;
   }
+  if (first === 'srvr') return runSrvr(args.server, io); // HTTP /stat of each server, no session
   if (first !== undefined && !Object.hasOwn(commands, first)) {
     io.stderr.write(`unknown command ${JSON.stringify(first)}\n${usage}`);
     return 2;

@@ -5,13 +5,9 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve, dirname } from 'node:path';
 import { constants } from './constants.js';
+import { ConfigError, parseServersFlag, parseServerValue, resolveEnsemble, serverIdMax, type PeerAddress } from './ensemble-config.js';
 
-export interface PeerAddress {
-  id: number;
-  host: string;
-  peerPort: number;
-  electionPort: number;
-}
+export { ConfigError, type PeerAddress } from './ensemble-config.js';
 
 export interface ServerConfig {
   host: string;
@@ -35,13 +31,60 @@ export interface ServerConfig {
   allowUwsFallback: boolean;
   /** Walk and check every structure of the loaded snapshot image at start-up (~0.5 s per million znodes). */
   verifySnapshot: boolean;
+  /** This server's id: --id, else the data dir's myid file; 0 standalone without either. */
   serverId: number;
+  /** The whole server list (this server included), in the order given; empty = standalone. */
   servers: PeerAddress[];
+  /** This server is an observer (from the server list; false without one). */
+  observer: boolean;
+  /** zoo.cfg peerType as written (the server list wins over it, with a warning, as ZooKeeper). */
+  peerType: 'observer' | 'participant' | null;
+  /**
+   * Failover times in ms; the wiring turns them into core ticks. syncLimitMs / initLimitMs default
+   * to syncLimit / initLimit ticks of tickTime (ZooKeeper's meaning); electionTimeoutMs to
+   * 2 x tickTime, capped at constants.electionTimeoutMsDefaultMax.
+   */
+  electionTimeoutMs: number;
+  syncLimitMs: number;
+  initLimitMs: number;
   unknownKeys: string[];
+  /** Log-worthy but valid (an even voter count, a single server, peerType against the list). */
+  warnings: string[];
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
+/** Voting members' ids (participants), in list order. */
+export function voterIds(config: ServerConfig): number[] {
+  return config.servers.filter((s) => !s.observer).map((s) => s.id);
+}
+
+/** Observers' ids, in list order. */
+export function observerIds(config: ServerConfig): number[] {
+  return config.servers.filter((s) => s.observer).map((s) => s.id);
+}
+
+/** More than one server listed: run the replicated ensemble (Zab); otherwise standalone. */
+export function isEnsemble(config: ServerConfig): boolean {
+  return config.servers.length > 1;
+}
+
+/**
+ * The Zab core's timeouts in its own ticks (one every `quorumTickMs`), from the ms settings:
+ * rounded up, at least one tick, so a timeout is never shorter than configured.
+ */
+export function zabTimeoutTicks(config: ServerConfig, quorumTickMs: number): { electionTimeoutTicks: number; initLimitTicks: number; syncLimitTicks: number } {
+  const ticks = (ms: number): number => Math.max(1, Math.ceil(ms / quorumTickMs));
+  return { electionTimeoutTicks: ticks(config.electionTimeoutMs), initLimitTicks: ticks(config.initLimitMs), syncLimitTicks: ticks(config.syncLimitMs) };
+}
+
+/** What was set explicitly (file or flag), for the rules that compare it with the server list. */
+const explicit = new WeakMap<ServerConfig, Set<'port' | 'host' | 'id'>>();
+function mark(config: ServerConfig, what: 'port' | 'host' | 'id'): void {
+  let set = explicit.get(config);
+  if (set === undefined) explicit.set(config, (set = new Set()));
+  set.add(what);
+}
+function isSet(config: ServerConfig, what: 'port' | 'host' | 'id'): boolean {
+  return explicit.get(config)?.has(what) === true;
 }
 
 export function defaultConfig(): ServerConfig {
@@ -67,7 +110,13 @@ export function defaultConfig(): ServerConfig {
     verifySnapshot: false,
     serverId: 0,
     servers: [],
+    observer: false,
+    peerType: null,
+    electionTimeoutMs: -1, // -1 = derive in finish()
+    syncLimitMs: -1,
+    initLimitMs: -1,
     unknownKeys: [],
+    warnings: [],
   };
 }
 
@@ -78,26 +127,26 @@ function int(value: string, what: string, min = 0, max = Number.MAX_SAFE_INTEGER
   return n;
 }
 
-function parseServers(spec: string): PeerAddress[] {
-  return spec
-    .split(',')
-    .filter((s) => s.trim() !== '')
-    .map((entry) => {
-      const m = /^\s*(\d+)=([^:]+):(\d+):(\d+)\s*$/.exec(entry);
-      if (!m) throw new ConfigError(`--servers: expected id=host:peerPort:electionPort, got ${JSON.stringify(entry)}`);
-      return { id: Number(m[1]), host: m[2]!, peerPort: Number(m[3]), electionPort: Number(m[4]) };
-    });
-}
-
 /** ZooKeeper's zoo.cfg keys we understand; the value is applied to the config. */
 const zooCfgKeys: Record<string, (c: ServerConfig, v: string, baseDir: string) => void> = {
   tickTime: (c, v) => (c.tickMs = int(v, 'tickTime', 1)),
-  initLimit: (c, v) => (c.initLimitTicks = int(v, 'initLimit', 1)),
-  syncLimit: (c, v) => (c.syncLimitTicks = int(v, 'syncLimit', 1)),
+  initLimit: (c, v) => (c.initLimitTicks = int(v, 'initLimit', 0)), // 0 is refused in finish() with a clear message
+  syncLimit: (c, v) => (c.syncLimitTicks = int(v, 'syncLimit', 0)),
   dataDir: (c, v, base) => (c.dataDir = resolve(base, v.trim())),
   dataLogDir: (c, v, base) => (c.dataLogDir = resolve(base, v.trim())),
-  clientPort: (c, v) => (c.port = int(v, 'clientPort', 0, 65535)),
-  clientPortAddress: (c, v) => (c.host = v.trim()),
+  clientPort: (c, v) => {
+    c.port = int(v, 'clientPort', 0, 65535);
+    mark(c, 'port');
+  },
+  clientPortAddress: (c, v) => {
+    c.host = v.trim();
+    mark(c, 'host');
+  },
+  peerType: (c, v) => {
+    const t = v.trim().toLowerCase();
+    if (t !== 'observer' && t !== 'participant') throw new ConfigError(`zoo.cfg: Unrecognised peertype: ${v}`);
+    c.peerType = t;
+  },
   maxClientCnxns: (c, v) => (c.connectionsPerAddressMax = int(v, 'maxClientCnxns', 0)),
   minSessionTimeout: (c, v) => (c.sessionTimeoutMsMin = int(v, 'minSessionTimeout', 1)),
   maxSessionTimeout: (c, v) => (c.sessionTimeoutMsMax = int(v, 'maxSessionTimeout', 1)),
@@ -116,11 +165,11 @@ export function applyZooCfg(config: ServerConfig, text: string, baseDir: string)
     if (eq <= 0) throw new ConfigError(`zoo.cfg: cannot parse line ${JSON.stringify(raw)}`);
     const key = line.slice(0, eq).trim();
     const value = line.slice(eq + 1).trim();
-    const server = /^server\.(\d+)$/.exec(key);
-    if (server) {
-      const m = /^([^:]+):(\d+):(\d+)/.exec(value);
-      if (!m) throw new ConfigError(`zoo.cfg: ${key}: expected host:peerPort:electionPort`);
-      config.servers.push({ id: Number(server[1]), host: m[1]!, peerPort: Number(m[2]), electionPort: Number(m[3]) });
+    if (key.startsWith('server.')) {
+      const id = key.slice('server.'.length);
+      if (!/^\d+$/.test(id)) throw new ConfigError(`zoo.cfg: ${key}: the server id must be a number`);
+      if (Number(id) > serverIdMax) throw new ConfigError(`zoo.cfg: ${key}: server id ${id} is outside [0, ${serverIdMax}]`);
+      config.servers.push(parseServerValue(Number(id), value, `zoo.cfg ${key}`));
       continue;
     }
     const apply = zooCfgKeys[key];
@@ -133,7 +182,9 @@ const flagHelp = `zookooper server [--config zoo.cfg] [--host 127.0.0.1] [--port
                  [--data-log-dir DIR] [--workers N] [--tick-ms 2000] [--log-level info]
                  [--min-session-timeout-ms N] [--max-session-timeout-ms N] [--data-bytes-max N]
                  [--snap-count N] [--snap-retain-count N] [--purge-interval-ms N]
-                 [--id N --servers 1=h:p:q,2=h:p:q,...] [--allow-uws-fallback] [--verify-snapshot]`;
+                 [--id N --servers 1=h:p:q[:observer][;clientPort],2=h:p:q,...]
+                 [--election-timeout-ms N] [--sync-limit-ms N] [--init-limit-ms N]
+                 [--allow-uws-fallback] [--verify-snapshot]`;
 
 export function serverUsage(): string {
   return flagHelp;
@@ -171,8 +222,8 @@ export function parseServerArgs(argv: string[]): ServerConfig {
     switch (name) {
       case '--config':
         break;
-      case '--host': config.host = value; break;
-      case '--port': config.port = int(value, name, 0, 65535); break;
+      case '--host': config.host = value; mark(config, 'host'); break;
+      case '--port': config.port = int(value, name, 0, 65535); mark(config, 'port'); break;
       case '--data-dir': config.dataDir = resolve(value); break;
       case '--data-log-dir': config.dataLogDir = resolve(value); break;
       case '--workers': config.workers = int(value, name, 1, 64); break;
@@ -185,8 +236,11 @@ export function parseServerArgs(argv: string[]): ServerConfig {
       case '--snap-retain-count': config.snapRetainCount = Math.max(3, int(value, name, 1)); break;
       case '--purge-interval-ms': config.purgeIntervalMs = int(value, name, 0); break;
       case '--max-client-cnxns': config.connectionsPerAddressMax = int(value, name, 0); break;
-      case '--id': config.serverId = int(value, name, 0, 255); break;
-      case '--servers': config.servers = parseServers(value); break;
+      case '--id': config.serverId = int(value, name, 0, serverIdMax); mark(config, 'id'); break;
+      case '--servers': config.servers = parseServersFlag(value); break;
+      case '--election-timeout-ms': config.electionTimeoutMs = int(value, name, 1); break;
+      case '--sync-limit-ms': config.syncLimitMs = int(value, name, 1); break;
+      case '--init-limit-ms': config.initLimitMs = int(value, name, 1); break;
       case '--allow-uws-fallback': config.allowUwsFallback = true; break;
       case '--verify-snapshot': config.verifySnapshot = true; break;
       default:
@@ -204,9 +258,23 @@ export function finish(config: ServerConfig): ServerConfig {
   if (config.sessionTimeoutMsMin > config.sessionTimeoutMsMax) {
     throw new ConfigError(`minSessionTimeout ${config.sessionTimeoutMsMin} > maxSessionTimeout ${config.sessionTimeoutMsMax}`);
   }
-  if (config.servers.length > 1) {
-    throw new ConfigError('a replicated ensemble (more than one server) is not available yet: run standalone');
-  }
+  if (config.initLimitTicks < 1) throw new ConfigError(`initLimit must be at least 1 tick, got ${config.initLimitTicks}`);
+  if (config.syncLimitTicks < 1) throw new ConfigError(`syncLimit must be at least 1 tick, got ${config.syncLimitTicks}`);
+  if (config.syncLimitMs < 0) config.syncLimitMs = config.syncLimitTicks * config.tickMs;
+  if (config.initLimitMs < 0) config.initLimitMs = config.initLimitTicks * config.tickMs;
+  if (config.electionTimeoutMs < 0) config.electionTimeoutMs = Math.min(2 * config.tickMs, constants.electionTimeoutMsDefaultMax);
+  const ensemble = resolveEnsemble({
+    servers: config.servers,
+    idFlag: isSet(config, 'id') ? config.serverId : null,
+    dataDir: config.dataDir,
+    peerType: config.peerType,
+    clientPort: isSet(config, 'port') ? config.port : null,
+  });
+  config.serverId = ensemble.serverId;
+  config.observer = ensemble.observer;
+  if (ensemble.clientPort !== null) config.port = ensemble.clientPort;
+  if (ensemble.clientHost !== null && !isSet(config, 'host')) config.host = ensemble.clientHost;
+  config.warnings.push(...ensemble.warnings);
   return config;
 }
 

@@ -76,6 +76,19 @@ export const constants = {
   peerConnectTimeoutMs: 5_000,
   peerHelloTimeoutMs: 5_000, // an inbound connection silent this long after accept is closed
   peerInboundPendingMax: 64, // inbound connections accepted that have not said hello yet
+
+  // Ensemble configuration and `zookooper ensemble` (src/common/config.ts, src/cli/ensemble*.ts)
+  // A looking server re-sends its vote this often by default (2 x tickTime, at most this): votes
+  // converge on arrival, so the timeout only matters when messages are lost.
+  electionTimeoutMsDefaultMax: 1_000,
+  // `ensemble`: peer / election port = client port + these, so 2181 gets ZooKeeper's customary
+  // 2888 / 3888, 2182 gets 2889 / 3889, and so on.
+  ensemblePeerPortOffset: 707,
+  ensembleElectionPortOffset: 1_707,
+  ensemblePollMs: 500, // the leader table polls every server's /stat this often
+  statusRequestTimeoutMs: 2_000, // one HTTP /stat request (the ensemble table, cli srvr) gives up after this
+  ensembleStopGraceMs: 10_000, // SIGTERM, then SIGKILL a child still alive after this
+  ensembleServersMax: 32, // voters + observers one command starts
 } as const;
 
 assert(constants.frameBytesMax > constants.dataBytesMax, 'a frame must hold the largest data');

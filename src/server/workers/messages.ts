@@ -63,8 +63,21 @@ export interface ServerStats {
   startedAtMs: number;
   workers: number;
   dataDir: string;
-  serverState: 'standalone';
+  serverState: ServerRole;
+  // Ensemble fields (absent on a standalone server); the HTTP pages show them when present.
+  /** The current epoch (ZooKeeper's currentEpoch). */
+  epoch?: number;
+  /** The leader this server follows or is; null while looking. */
+  leaderId?: number | null;
+  /** In a quorum right now (serving); false while looking or syncing. */
+  inQuorum?: boolean;
+  /** Zab phase, for zk_peer_state ("following - broadcast"). */
+  zabPhase?: 'election' | 'discovery' | 'synchronization' | 'broadcast';
+  /** On the leader: every connected learner, its role, whether it is synced, its lag in txns. */
+  learners?: { id: number; observer: boolean; synced: boolean; lagTxns: number }[];
 }
+
+export type ServerRole = 'standalone' | 'leader' | 'follower' | 'observer' | 'looking';
 
 export type ToWorker =
   | { kind: 'tree'; buffer: SharedArrayBuffer } // the first message: start serving this tree (later swaps: TreeSwap)

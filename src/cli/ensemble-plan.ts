@@ -1,0 +1,149 @@
+// The pure half of `zookooper ensemble`: its flags, the plan of servers (ids, ports, data dirs,
+// the `zookooper server` argv of each) and the text of the leader table. No processes here.
+import { join, resolve } from 'node:path';
+import { constants } from '../common/constants.js';
+
+export class EnsembleUsageError extends Error {
+  override name = 'EnsembleUsageError';
+}
+
+export const ensembleUsage = `usage: zookooper ensemble [--size 3] [--observers 0] [--base-port 2181] [--data-dir ./data]
+                          [--workers 1] [--tick-ms N] [-- more zookooper server flags]
+  Starts --size voters and --observers observers as separate \`zookooper server\` processes on
+  127.0.0.1, ids 1..N, client ports base..base+N-1, peer ports client+${constants.ensemblePeerPortOffset}, election ports
+  client+${constants.ensembleElectionPortOffset} (2181 -> 2888/3888, as ZooKeeper's usual ports), data in <data-dir>/s1..sN
+  (each with its myid, its log in zookooper.log). --base-port 0 picks every port free.
+  Prints who leads, refreshed when it changes; Ctrl-C stops every server.`;
+
+export interface EnsembleArgs {
+  size: number;
+  observers: number;
+  basePort: number; // 0 = every port picked free
+  dataDir: string;
+  workers: number;
+  tickMs: number | null;
+  /** Passed to every server as they are (after `--`). */
+  serverArgs: string[];
+}
+
+function intArg(name: string, value: string | undefined, min: number, max: number): number {
+  if (value === undefined || !/^\d+$/.test(value)) throw new EnsembleUsageError(`${name} needs an integer, got ${JSON.stringify(value ?? '')}`);
+  const n = Number(value);
+  if (n < min || n > max) throw new EnsembleUsageError(`${name}: ${n} is outside [${min}, ${max}]`);
+  return n;
+}
+
+export function parseEnsembleArgs(argv: string[]): EnsembleArgs {
+  const args: EnsembleArgs = { size: 3, observers: 0, basePort: constants.clientPort, dataDir: resolve('data'), workers: 1, tickMs: null, serverArgs: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      args.serverArgs = argv.slice(i + 1);
+      break;
+    }
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+    const max = constants.ensembleServersMax;
+    switch (name) {
+      case '--size': args.size = intArg(name, value, 1, max); break;
+      case '--observers': args.observers = intArg(name, value, 0, max); break;
+      case '--base-port': args.basePort = intArg(name, value, 0, 65535); break;
+      case '--data-dir':
+        if (value === undefined) throw new EnsembleUsageError('--data-dir needs a directory');
+        args.dataDir = resolve(value);
+        break;
+      case '--workers': args.workers = intArg(name, value, 1, 64); break;
+      case '--tick-ms': args.tickMs = intArg(name, value, 1, 3_600_000); break;
+      default:
+        throw new EnsembleUsageError(`unknown flag ${name}\n${ensembleUsage}`);
+    }
+  }
+  if (args.size + args.observers > constants.ensembleServersMax) {
+    throw new EnsembleUsageError(`--size + --observers: at most ${constants.ensembleServersMax} servers`);
+  }
+  const top = args.basePort + args.size + args.observers - 1 + constants.ensembleElectionPortOffset;
+  if (args.basePort !== 0 && top > 65535) throw new EnsembleUsageError(`--base-port ${args.basePort}: the election ports would pass 65535`);
+  return args;
+}
+
+export interface PlannedServer {
+  id: number;
+  observer: boolean;
+  clientPort: number;
+  peerPort: number;
+  electionPort: number;
+  dataDir: string;
+  logFile: string;
+}
+
+export const ensembleHost = '127.0.0.1';
+
+/**
+ * Ids 1..N, voters first. `freePorts` supplies three ports per server when --base-port is 0
+ * (client, peer, election, in that order).
+ */
+export function planEnsemble(args: EnsembleArgs, freePorts: number[] = []): PlannedServer[] {
+  const n = args.size + args.observers;
+  const out: PlannedServer[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = i + 1;
+    const dataDir = join(args.dataDir, `s${id}`);
+    const ports =
+      args.basePort === 0
+        ? [freePorts[3 * i], freePorts[3 * i + 1], freePorts[3 * i + 2]]
+        : [args.basePort + i, args.basePort + i + constants.ensemblePeerPortOffset, args.basePort + i + constants.ensembleElectionPortOffset];
+    if (ports.some((p) => p === undefined)) throw new Error(`planEnsemble: ${3 * n} free ports needed, got ${freePorts.length}`);
+    const [clientPort, peerPort, electionPort] = ports as [number, number, number];
+    out.push({ id, observer: i >= args.size, clientPort, peerPort, electionPort, dataDir, logFile: join(dataDir, 'zookooper.log') });
+  }
+  return out;
+}
+
+/** The --servers value every server gets: ZooKeeper's entries with :observer and ;clientPort. */
+export function serversSpec(plan: PlannedServer[]): string {
+  return plan.map((s) => `${s.id}=${ensembleHost}:${s.peerPort}:${s.electionPort}${s.observer ? ':observer' : ''};${s.clientPort}`).join(',');
+}
+
+export function serverArgv(args: EnsembleArgs, plan: PlannedServer[], s: PlannedServer): string[] {
+  return [
+    'server',
+    '--id', String(s.id),
+    '--servers', serversSpec(plan),
+    '--host', ensembleHost,
+    '--port', String(s.clientPort),
+    '--data-dir', s.dataDir,
+    '--workers', String(args.workers),
+    ...(args.tickMs !== null ? ['--tick-ms', String(args.tickMs)] : []),
+    ...args.serverArgs,
+  ];
+}
+
+export function connectString(plan: PlannedServer[]): string {
+  return plan.map((s) => `${ensembleHost}:${s.clientPort}`).join(',');
+}
+
+/** What the table knows of one server: its last /stat, or why it has none. */
+export interface ServerView {
+  id: number;
+  clientPort: number;
+  pid: number | null;
+  /** 'starting' before the first answer; a role from /stat; 'not answering'; 'exited (...)'. */
+  role: string;
+  epoch: number | null;
+  zxid: string | null;
+}
+
+function pad(cells: string[], widths: number[]): string {
+  return cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+}
+
+/** The leader table. Stable text for a stable ensemble, so it is reprinted only on a change. */
+export function formatTable(views: ServerView[]): string {
+  const leaders = views.filter((v) => v.role === 'leader').map((v) => `server ${v.id} (client port ${v.clientPort})`);
+  const head = ['server', 'client port', 'role', 'epoch', 'zxid', 'pid'];
+  const rows = views.map((v) => [String(v.id), String(v.clientPort), v.role, v.epoch === null ? '-' : String(v.epoch), v.zxid ?? '-', v.pid === null ? '-' : String(v.pid)]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const leaderLine = leaders.length === 0 ? 'leader: none' : `leader: ${leaders.join(', ')}`;
+  return [leaderLine, pad(head, widths), ...rows.map((r) => pad(r, widths))].join('\n') + '\n';
+}

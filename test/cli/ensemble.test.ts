@@ -1,0 +1,178 @@
+// `zookooper ensemble`: the plan (ports, ids, the argv of every server) as pure functions, and the
+// command itself as a child process with --base-port 0: it starts one server process per member,
+// prints the table, reports a member that dies, and stops them all on SIGTERM (exit 0, no pid left).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, test } from 'node:test';
+import { formatTable, parseEnsembleArgs, planEnsemble, serverArgv, serversSpec } from '../../src/cli/ensemble-plan.js';
+import { runEnsemble } from '../../src/cli/ensemble.js';
+import { fetchStat } from '../../src/cli/srvr.js';
+import { parseServerArgs } from '../../src/common/config.js';
+import { binPath, eventually, tempDir } from '../helpers/server.js';
+
+describe('ensemble plan', () => {
+  test('base 2181: client ports 2181.., ZooKeeper\'s customary 2888/3888 peer and election ports, observers last', () => {
+    const args = parseEnsembleArgs(['--size', '3', '--observers', '1', '--data-dir', '/d']);
+    const plan = planEnsemble(args);
+    assert.deepEqual(
+      plan.map((s) => [s.id, s.observer, s.clientPort, s.peerPort, s.electionPort, s.dataDir]),
+      [
+        [1, false, 2181, 2888, 3888, '/d/s1'],
+        [2, false, 2182, 2889, 3889, '/d/s2'],
+        [3, false, 2183, 2890, 3890, '/d/s3'],
+        [4, true, 2184, 2891, 3891, '/d/s4'],
+      ],
+    );
+    assert.equal(serversSpec(plan), '1=127.0.0.1:2888:3888;2181,2=127.0.0.1:2889:3889;2182,3=127.0.0.1:2890:3890;2183,4=127.0.0.1:2891:3891:observer;2184');
+  });
+
+  test('every server\'s argv is a valid `zookooper server` config that names it and the whole list', () => {
+    const dir = tempDir();
+    try {
+      const args = parseEnsembleArgs(['--size', '2', '--observers', '1', '--base-port', '0', '--data-dir', dir, '--tick-ms', '100', '--', '--log-level', 'warn']);
+      const plan = planEnsemble(args, [5001, 5002, 5003, 5004, 5005, 5006, 5007, 5008, 5009]);
+      for (const s of plan) {
+        const argv = serverArgv(args, plan, s);
+        assert.equal(argv[0], 'server');
+        const c = parseServerArgs(argv.slice(1));
+        assert.equal(c.serverId, s.id);
+        assert.equal(c.port, s.clientPort);
+        assert.equal(c.observer, s.observer);
+        assert.equal(c.servers.length, 3);
+        assert.equal(c.tickMs, 100);
+        assert.equal(c.logLevel, 'warn');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('bad flags are usage errors (exit 2), no process started', async () => {
+    for (const [argv, re] of [
+      [['--size', '0'], /--size: 0 is outside \[1, 32\]/],
+      [['--size', 'three'], /--size needs an integer/],
+      [['--base-port', '64000'], /election ports would pass 65535/],
+      [['--bogus', '1'], /unknown flag --bogus/],
+    ] as const) {
+      const stderr = new PassThrough();
+      let err = '';
+      stderr.on('data', (b: Buffer) => (err += b.toString()));
+      const code = await runEnsemble([...argv], { stdout: new PassThrough(), stderr });
+      assert.equal(code, 2);
+      assert.match(err, re);
+    }
+  });
+
+  test('the table names the leader, else says none', () => {
+    const t = formatTable([
+      { id: 1, clientPort: 2181, pid: 10, role: 'follower', epoch: 2, zxid: '0x200000001' },
+      { id: 2, clientPort: 2182, pid: 11, role: 'leader', epoch: 2, zxid: '0x200000001' },
+      { id: 3, clientPort: 2183, pid: null, role: 'exited (signal SIGKILL)', epoch: null, zxid: null },
+    ]);
+    assert.match(t, /^leader: server 2 \(client port 2182\)\n/);
+    assert.match(t, /^3 +2183 +exited \(signal SIGKILL\) +- +- +-$/m);
+    assert.match(formatTable([{ id: 1, clientPort: 1, pid: 1, role: 'looking', epoch: null, zxid: null }]), /^leader: none$/m);
+  });
+});
+
+interface Listed {
+  id: number;
+  role: string;
+  clientPort: number;
+  peerPort: number;
+  electionPort: number;
+  pid: number;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The rows of the last table printed: server id -> role. */
+function lastTable(out: string): Map<number, string> | null {
+  const at = out.lastIndexOf('\nserver  client port');
+  if (at < 0) return null;
+  const rows = new Map<number, string>();
+  for (const line of out.slice(at + 1).split('\n').slice(1)) {
+    const m = /^(\d+)\s+(\d+)\s+(.+?)\s+(\S+)\s+(\S+)\s+(\S+)$/.exec(line);
+    if (!m) break;
+    rows.set(Number(m[1]), m[3]!);
+  }
+  return rows;
+}
+
+test('zookooper ensemble --size 3 --base-port 0: three server processes, the table, a clean stop on SIGTERM', async () => {
+  const dataDir = tempDir('zk-ensemble-');
+  const child = spawn(process.execPath, [binPath, 'ensemble', '--size', '3', '--base-port', '0', '--data-dir', dataDir, '--tick-ms', '200'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  let listed: Listed[] = [];
+  try {
+    await eventually(() => /^Ctrl-C stops every server\.$/m.test(out), 30_000, 'the listing');
+    listed = [...out.matchAll(/^ {2}server (\d+) {2}(voter|observer)\s+client (\d+) {2}peer (\d+) {2}election (\d+) {2}pid (\d+) {2}log .+$/gm)].map((m) => ({
+      id: Number(m[1]),
+      role: m[2]!,
+      clientPort: Number(m[3]),
+      peerPort: Number(m[4]),
+      electionPort: Number(m[5]),
+      pid: Number(m[6]),
+    }));
+    assert.deepEqual(listed.map((l) => [l.id, l.role]), [[1, 'voter'], [2, 'voter'], [3, 'voter']], out);
+    const ports = listed.flatMap((l) => [l.clientPort, l.peerPort, l.electionPort]);
+    assert.equal(new Set(ports).size, 9, 'nine distinct ports');
+    assert.ok(ports.every((p) => p > 0));
+    for (const l of listed) {
+      assert.ok(alive(l.pid), `server ${l.id} pid ${l.pid} runs`);
+      assert.notEqual(l.pid, child.pid);
+      // Each is its own `zookooper server` process with its id and the whole list.
+      const cmdline = readFileSync(`/proc/${l.pid}/cmdline`, 'utf8').split('\0');
+      assert.ok(cmdline.includes('server') && cmdline.includes('--servers'), cmdline.join(' '));
+      assert.equal(cmdline[cmdline.indexOf('--id') + 1], String(l.id));
+      assert.equal(readFileSync(join(dataDir, `s${l.id}`, 'myid'), 'utf8').trim(), String(l.id));
+    }
+    assert.match(out, new RegExp(`^connect string: ${listed.map((l) => `127\\.0\\.0\\.1:${l.clientPort}`).join(',')}$`, 'm'));
+
+    // Every server answers its /stat, and the table shows each with the role it reports.
+    // TODO(ensemble lands): roles become one 'leader' and two 'follower' with one epoch, and the
+    // "leader:" line names that server; today every server runs standalone.
+    await eventually(() => {
+      const rows = lastTable(out);
+      return rows !== null && rows.size === 3 && [...rows.values()].every((r) => r !== 'starting');
+    }, 60_000, `every server in the table answering:\n${out}`);
+    for (const l of listed) {
+      const st = await fetchStat({ host: '127.0.0.1', port: l.clientPort });
+      assert.equal(lastTable(out)!.get(l.id), st.serverState, `server ${l.id}'s row shows its /stat role`);
+    }
+    assert.match(out, /^leader: /m);
+
+    // A member that dies is reported, not restarted.
+    process.kill(listed[2]!.pid, 'SIGKILL');
+    await eventually(() => lastTable(out)?.get(3) === 'exited (signal SIGKILL)', 30_000, `server 3 reported dead:\n${out}`);
+    assert.equal(alive(listed[2]!.pid), false);
+
+    child.kill('SIGTERM');
+    const { code, signal } = await exited;
+    assert.equal(signal, null);
+    assert.equal(code, 0, out);
+    assert.match(out, /^SIGTERM: stopping 2 server\(s\)$/m);
+    assert.match(out, /^stopped: server 1 exited .*, server 2 exited .*, server 3 exited \(signal SIGKILL\)$/m);
+    await eventually(() => listed.every((l) => !alive(l.pid)), 10_000, 'no server process left');
+    assert.ok(existsSync(join(dataDir, 's1', 'zookooper.log')), 'each server logs to its data dir');
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const l of listed) if (alive(l.pid)) process.kill(l.pid, 'SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
