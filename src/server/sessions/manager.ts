@@ -20,7 +20,7 @@ export interface SessionInfo {
 
 export class SessionManager {
   private readonly table = new Map<bigint, SessionInfo>();
-  private readonly tracker: SessionTracker;
+  private tracker: SessionTracker;
   private nextId: bigint;
   private lastTick: number;
 
@@ -89,6 +89,19 @@ export class SessionManager {
     const tick = Math.floor(nowMs / this.tickMs);
     if (tick > this.lastTick) this.lastTick = tick;
     return this.tracker.advance(this.lastTick);
+  }
+
+  /**
+   * A new leader restarts every session's timeout from `nowMs` (ZooKeeper does the same after an
+   * election): while no leader counted, no server heard the sessions' pings, and a leader change
+   * must not expire healthy sessions. Non-leaders never call expire(), so their tracker is stale
+   * until this.
+   */
+  restartTimeouts(nowMs: number): void {
+    const tick = Math.floor(nowMs / this.tickMs);
+    if (tick > this.lastTick) this.lastTick = tick;
+    this.tracker = new SessionTracker(this.lastTick);
+    for (const info of this.table.values()) this.tracker.add(info.sessionId, Math.max(1, Math.ceil(info.timeoutMs / this.tickMs)));
   }
 
   /** For snapshots: the table without owners. */
