@@ -84,8 +84,9 @@ export interface CommittedEntry {
    */
   origin?: Origin;
   /**
-   * Txn-less entries (zxid 0n) only: the last zxid prepared before this one. A leader sends it as
-   * the REPLY's afterZxid when origin.serverId is another server (ZabCore.replyTo).
+   * Txn-less entries (zxid 0n) only: the last zxid prepared before this one. (On a leader, the
+   * REPLY for another server's request already left through takeOutput(); the entry is only
+   * published here for the record.)
    */
   afterZxid?: bigint;
   /** createSession entries: what every server's session table must learn of the new session. */
@@ -101,6 +102,16 @@ export interface LogRecord {
 export interface ProposalRecord extends LogRecord {
   origin: Origin;
 }
+
+/**
+ * What a leader sends, in queue order (Pipeline.takeOutput): a run of txns to log and propose
+ * (ZabCore.propose, `txn` = `bytes`), or the answer to a forwarded request that made no txn
+ * (ZabCore.replyTo). The order matters: a REPLY must reach its learner after the proposals
+ * prepared before it and before those prepared after it, so the learner answers in request order.
+ */
+export type LeaderOutput =
+  | { kind: 'propose'; records: ProposalRecord[] }
+  | { kind: 'reply'; origin: Origin; afterZxid: bigint; result: WriteResult };
 
 /** An entry reset() dropped before it was applied: its client gets CONNECTIONLOSS (if it is ours). */
 export interface DroppedEntry {

@@ -38,7 +38,7 @@ import { ZookooperError } from '../../common/errors.js';
 import type { OpResult } from '../../common/types.js';
 import { makeZxid, zxidCounter, zxidEpoch } from '../../common/zxid.js';
 import type { TreeWriter } from '../tree/api.js';
-import type { CommittedEntry, DroppedEntry, Origin, PipelineOptions, PipelineRole, ProposalRecord, WriteOp, WriteRequest, WriteResult, WriteValue } from './api.js';
+import type { CommittedEntry, DroppedEntry, LeaderOutput, Origin, PipelineOptions, PipelineRole, ProposalRecord, WriteOp, WriteRequest, WriteResult, WriteValue } from './api.js';
 import { NodeIndexes, applyTxn } from './apply.js';
 import { PendingChanges, Scratch } from './changes.js';
 import { isValidSessionOwner, ownerKind, ownerTtlMs } from './owner.js';
@@ -147,7 +147,8 @@ export class Pipeline {
 
   private push(e: Entry): void {
     this.queue.push(e);
-    if (e.txn !== null) this.toLog.push(e);
+    // A leader's answer to another server's request leaves in order with the proposals.
+    if (e.txn !== null || (this.role === 'leader' && e.origin !== null && e.origin.serverId !== this.opts.serverId)) this.toLog.push(e);
   }
 
   private nextZxid(): bigint {
@@ -296,18 +297,52 @@ export class Pipeline {
    * empty on a learner, whose core logs what it accepts.
    */
   takeLogRecords(): ProposalRecord[] {
+    assert(this.role !== 'leader', 'a leader takes takeOutput() (proposals and replies in order)');
     const out: ProposalRecord[] = [];
-    while (this.toLogHead < this.toLog.length && out.length < constants.writeBatchMax) {
-      const e = this.toLog[this.toLogHead++]!;
-      assert(e.txn !== null && e.origin !== null && e.zxid > this.takenZxid, 'log records in zxid order');
-      out.push({ zxid: e.zxid, bytes: encodeTxn(e.txn), origin: e.origin });
-      this.takenZxid = e.zxid;
+    while (this.toLogHead < this.toLog.length && out.length < constants.writeBatchMax) out.push(this.takeRecord());
+    this.compactToLog();
+    return out;
+  }
+
+  /**
+   * Leader: proposals and replies to other servers' txn-less requests, in queue order; at most
+   * writeBatchMax records per call. Log and propose each run of records, replyTo each reply, in
+   * this order.
+   */
+  takeOutput(): LeaderOutput[] {
+    assert(this.role === 'leader', () => `takeOutput on a ${this.role} pipeline`);
+    const out: LeaderOutput[] = [];
+    let run: ProposalRecord[] | null = null;
+    let records = 0;
+    while (this.toLogHead < this.toLog.length && records < constants.writeBatchMax) {
+      const e = this.toLog[this.toLogHead]!;
+      if (e.txn === null) {
+        this.toLogHead++;
+        assert(e.origin !== null && e.result !== null && e.afterZxid <= this.takenZxid, 'a reply follows the proposals before it');
+        out.push({ kind: 'reply', origin: e.origin, afterZxid: e.afterZxid, result: e.result });
+        run = null;
+        continue;
+      }
+      if (run === null) out.push({ kind: 'propose', records: (run = []) });
+      run.push(this.takeRecord());
+      records++;
     }
+    this.compactToLog();
+    return out;
+  }
+
+  private takeRecord(): ProposalRecord {
+    const e = this.toLog[this.toLogHead++]!;
+    assert(e.txn !== null && e.origin !== null && e.zxid > this.takenZxid, 'log records in zxid order');
+    this.takenZxid = e.zxid;
+    return { zxid: e.zxid, bytes: encodeTxn(e.txn), origin: e.origin };
+  }
+
+  private compactToLog(): void {
     if (this.toLogHead === this.toLog.length) {
       this.toLog.length = 0;
       this.toLogHead = 0;
     }
-    return out;
   }
 
   /** Every record through `zxid` is durable on this server's disk. */
