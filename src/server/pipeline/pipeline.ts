@@ -4,7 +4,9 @@
 //
 //   submit(req)         prep: validate against tree + pending changes, assign zxid, build txn;
 //                       errors, sync and getEphemerals get no txn but keep their queue position
-//   takeLogRecords()    txns to append to the log (at most writeBatchMax per call)
+//   takeLogRecords()    standalone: txns to append to the log (at most writeBatchMax per call)
+//   takeOutput()        leader: the same txns as runs of proposals, with the REPLYs to other
+//                       servers' txn-less requests between them, in queue order
 //   logged(zxid)        they are fsynced; standalone (ensemble of one) commits on its own ack
 //   quorumCommitted(z)  ensembles: a quorum has acked through z
 //   commit(publish)     applies the ready prefix of the queue in ONE write window and publishes
@@ -14,9 +16,12 @@
 // Roles (PipelineRole in api.ts). The constructor makes a standalone pipeline; an ensemble
 // server switches with becomeLeader / becomeFollower / becomeObserver, and leaves a role with
 // reset() (an election), which drops what is not applied. Only an empty pipeline changes role.
-//   standalone, leader: submit() preps; takeLogRecords() gives { zxid, bytes, origin } to log
-//     (the leader also proposes them); standalone commits on logged(), the leader applies a
-//     txn once quorumCommitted and logged both cover it.
+//   standalone, leader: submit() preps (a leader also takes learners' forwarded requests, with
+//     req.origin). Standalone takes takeLogRecords() ({ zxid, bytes, origin }) and commits on
+//     logged(); the leader takes takeOutput(), logs and proposes each run of records, sends each
+//     reply (a REPLY must not overtake an earlier proposal nor trail a later one, or a learner
+//     would answer one session out of order), and applies a txn once quorumCommitted and logged
+//     both cover it.
 //   follower, observer: nothing is prepared here. acceptProposal() queues the leader's txn,
 //     acceptReply() the leader's answer to a forwarded request that made no txn; logged() and
 //     quorumCommitted() as the core reports them; each applied txn's answer is derived from the
@@ -26,7 +31,8 @@
 //   standalone / leader:
 //     prepared (txn, not yet taken) -> taken (in the log buffer, proposed) -> durable
 //     (zxid <= loggedZxid) -> committed (zxid <= committedZxid) -> applied and published.
-//     A txn-less entry is ready as soon as everything before it is.
+//     A txn-less entry is ready as soon as everything before it is (another server's one is
+//     also taken, as a reply, in queue order; it is published here only for the record).
 //   follower / observer:
 //     accepted (acceptProposal: counts as taken, the core logs it) -> durable -> committed
 //     -> applied and published. A reply (acceptReply) is ready once everything before it is
@@ -34,7 +40,6 @@
 //   Any role: reset() drops every entry not yet applied (returned, for CONNECTIONLOSS).
 import { assert } from '../../common/assert.js';
 import { constants } from '../../common/constants.js';
-import { ZookooperError } from '../../common/errors.js';
 import type { OpResult } from '../../common/types.js';
 import { makeZxid, zxidCounter, zxidEpoch } from '../../common/zxid.js';
 import type { TreeWriter } from '../tree/api.js';
