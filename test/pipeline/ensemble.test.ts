@@ -90,9 +90,13 @@ class Ensemble {
   now = 1_700_000_000_000;
   leader: Server;
   follower: Server;
+  readonly observer: Server;
+  informedZxid = 0n; // the last txn the observer got an INFORM (proposal + commit) for
   epoch = 1;
   elections = 0;
   replies = 0;
+  compared = 0;
+  early = 0; // replies that reached the observer before the INFORM of their afterZxid
   readonly dropped = new Set<number>(); // tags failed with CONNECTIONLOSS by their origin server
   readonly answered = new Map<number, number>(); // tag -> the server that answered it
   readonly submitted = new Map<number, number>(); // tag -> origin server id
@@ -100,13 +104,15 @@ class Ensemble {
   constructor() {
     this.leader = new Server(1, () => this.now, this.answered);
     this.follower = new Server(2, () => this.now, this.answered);
+    this.observer = new Server(3, () => this.now, this.answered);
+    this.observer.pipeline.becomeObserver(0n);
     this.leader.pipeline.becomeLeader(1, 0n);
     this.follower.pipeline.becomeFollower(0n);
     assert.equal(this.leader.pipeline.currentRole(), 'leader');
   }
 
   submit(req: WriteRequest, from: number): void {
-    const id = from === 0 ? this.leader.id : from === 1 ? this.follower.id : 3;
+    const id = from === 0 ? this.leader.id : from === 1 ? this.follower.id : this.observer.id;
     this.submitted.set(req.tag, id);
     this.leader.pipeline.submit(from === 0 ? req : { ...req, origin: { serverId: id, sessionId: req.sessionId, tag: req.tag } });
   }
@@ -122,7 +128,11 @@ class Ensemble {
       for (const o of out) {
         if (o.kind === 'reply') {
           this.replies++;
-          if (o.origin.serverId === this.follower.id) this.follower.pipeline.acceptReply(o.origin, o.afterZxid, o.result);
+          // On the observer's link the REPLY may overtake the INFORM of its afterZxid (sent at commit).
+          const to = o.origin.serverId === this.follower.id ? this.follower : this.observer;
+          assert.equal(o.origin.serverId, to.id);
+          if (to === this.observer && o.afterZxid > this.informedZxid) this.early++;
+          to.pipeline.acceptReply(o.origin, o.afterZxid, o.result);
           continue;
         }
         assert.ok(o.records.length > 0);
@@ -157,6 +167,26 @@ class Ensemble {
     if (z > 0n) this.leader.pipeline.quorumCommitted(z);
     this.leader.commit();
     if (z > 0n) this.follower.pipeline.quorumCommitted(z); // the COMMIT, after every proposal and reply before it
+    this.inform(z, true);
+  }
+
+  /** INFORMs to the observer: each committed txn with its origin (or, at a sync, as history). */
+  inform(z: bigint, withOrigin: boolean): void {
+    const o = this.observer;
+    for (const r of this.leader.log) {
+      if (r.zxid <= this.informedZxid || r.zxid > z) continue;
+      o.pipeline.acceptProposal(r.zxid, r.bytes, withOrigin ? r.origin : null);
+      o.log.push(r); // appended at once; logged() when observerSynced runs
+    }
+    if (z > this.informedZxid) {
+      this.informedZxid = z;
+      o.pipeline.quorumCommitted(z);
+    }
+  }
+
+  observerSynced(): void {
+    if (this.observer.log.length > 0) this.observer.pipeline.logged(this.observer.lastLogged());
+    this.observer.commit();
   }
 
   followerApply(): void {
@@ -169,12 +199,14 @@ class Ensemble {
     if (acts & 4) this.followerSynced();
     if (acts & 8) this.quorumCommit();
     if (acts & 16) this.followerApply();
+    if (acts & 32) this.observerSynced();
   }
 
   settle(): void {
-    for (let i = 0; i < 4; i++) this.run(31);
+    for (let i = 0; i < 4; i++) this.run(63);
     assert.equal(this.leader.pipeline.pendingCount(), 0, 'leader drained');
     assert.equal(this.follower.pipeline.pendingCount(), 0, 'follower drained');
+    assert.equal(this.observer.pipeline.pendingCount(), 0, 'observer drained');
   }
 
   /** An election once everything prepared is logged on both: reset, replay the logs, new epoch. */
@@ -184,9 +216,10 @@ class Ensemble {
     this.followerSynced();
     const last = this.leader.lastLogged();
     assert.equal(this.follower.lastLogged(), last);
-    for (const s of [this.leader, this.follower]) {
+    const obs = this.observer;
+    for (const s of [this.leader, this.follower, obs]) {
       const own = new Set<number>();
-      for (const d of s.pipeline.reset(last)) {
+      for (const d of s.pipeline.reset(s === obs ? obs.lastLogged() : last)) {
         assert.equal(s.pipeline.currentRole(), 'looking');
         if (d.origin !== null && d.origin.serverId === s.id) own.add(d.origin.tag);
       }
@@ -197,8 +230,15 @@ class Ensemble {
       if (s === this.leader) assert.deepEqual([...own].sort((x, y) => x - y), unanswered, 'the leader dropped exactly its unanswered requests');
       for (const tag of unanswered) this.dropped.add(tag);
       s.replayLog();
-      assert.equal(s.tree.appliedZxid(), last, 'the tree holds the whole log after the replay');
+      if (s !== obs) assert.equal(s.tree.appliedZxid(), last, 'the tree holds the whole log after the replay');
     }
+    // The observer syncs with the new leader: a DIFF of what it lacks, as history (no origin).
+    obs.pipeline.becomeObserver(obs.lastLogged());
+    this.informedZxid = obs.lastLogged();
+    this.inform(last, false);
+    if (obs.log.length > 0) obs.pipeline.logged(obs.lastLogged());
+    obs.commit();
+    assert.equal(obs.tree.appliedZxid(), last, 'the observer is in sync');
     if (swap) [this.leader, this.follower] = [this.follower, this.leader];
     this.epoch++;
     this.elections++;
@@ -228,22 +268,27 @@ export function runSteps(steps: Step[]): Ensemble {
 }
 
 function check(ens: Ensemble): void {
-  const [a, b] = [ens.leader, ens.follower];
-  // Every txn: the same answer, events, origin and session effects wherever both published it.
+  const [a, b, o] = [ens.leader, ens.follower, ens.observer];
+  // Every txn: the same answer, events, origin and session effects wherever both published it
+  // (a txn the observer got in a DIFF has no origin).
   let compared = 0;
-  for (const [zxid, ea] of a.applied) {
-    const eb = b.applied.get(zxid);
-    assert.ok(eb !== undefined, `0x${zxid.toString(16)} applied on both`);
-    if (ea === 'replayed' || eb === 'replayed') continue;
-    compared++;
-    const pick = (e: CommittedEntry) => JSON.stringify([e.sessionId, e.result, e.events, e.origin, e.closedSessionId, e.createdSession], big);
-    assert.equal(pick(eb), pick(ea), `entry 0x${zxid.toString(16)} agrees`);
+  for (const x of [b, o]) {
+    for (const [zxid, ea] of a.applied) {
+      const ex = x.applied.get(zxid);
+      assert.ok(ex !== undefined, `0x${zxid.toString(16)} applied on server ${x.id}`);
+      if (ea === 'replayed' || ex === 'replayed') continue;
+      compared++;
+      const pick = (e: CommittedEntry, origin: boolean) => JSON.stringify([e.sessionId, e.result, e.events, origin ? e.origin : null, e.closedSessionId, e.createdSession], big);
+      const both = ea.origin !== undefined && ex.origin !== undefined;
+      assert.equal(pick(ex, both), pick(ea, both), `entry 0x${zxid.toString(16)} agrees on server ${x.id}`);
+    }
+    assert.equal(x.applied.size, a.applied.size, 'the same txns');
   }
-  assert.equal(b.applied.size, a.applied.size, 'the same txns');
-  if (ens.elections === 0) assert.equal(compared, a.applied.size, 'without elections every txn is compared');
+  if (ens.elections === 0) assert.equal(compared, 2 * a.applied.size, 'without elections every txn is compared');
+  ens.compared += compared;
   // Each server's own clients: answered in request order (tags grow with submission), by the
   // origin server, each request answered or failed exactly once.
-  for (const s of [a, b]) {
+  for (const s of [a, b, o]) {
     let lastTag = 0;
     for (const e of s.published) {
       if (e.origin === undefined || e.origin.serverId !== s.id) continue;
@@ -252,11 +297,14 @@ function check(ens: Ensemble): void {
     }
   }
   for (const [tag, origin] of ens.submitted) {
-    if (origin === 3) continue; // a third server's clients: answered there
     assert.ok(ens.answered.has(tag) !== ens.dropped.has(tag), `tag ${tag} answered or dropped, not both`);
     if (ens.answered.has(tag)) assert.equal(ens.answered.get(tag), origin, `tag ${tag} answered by its origin server`);
   }
   // The same trees, indexes and sweeper candidates.
+  for (const x of [b, o]) sameState(a, x, ens.now);
+}
+
+function sameState(a: Server, b: Server, now: number): void {
   assert.equal(a.tree.appliedZxid(), b.tree.appliedZxid());
   const ta = dumpTree(a.tree);
   const tb = dumpTree(b.tree);
@@ -264,7 +312,7 @@ function check(ens: Ensemble): void {
   for (const [path, n] of ta) assert.deepEqual(tb.get(path), n, `node ${path}`);
   assert.deepEqual(b.pipeline.sessionsWithEphemerals().sort(), a.pipeline.sessionsWithEphemerals().sort());
   for (const id of a.pipeline.sessionsWithEphemerals()) assert.deepEqual(b.pipeline.ephemeralsOf(id), a.pipeline.ephemeralsOf(id));
-  assert.deepEqual(b.pipeline.findExpired(ens.now).sort(), a.pipeline.findExpired(ens.now).sort());
+  assert.deepEqual(b.pipeline.findExpired(now).sort(), a.pipeline.findExpired(now).sort());
   assert.deepEqual([...b.closed].sort(), [...a.closed].sort(), 'the same sessions closed');
 }
 
@@ -274,16 +322,22 @@ test('ensemble property: a follower fed the leader\'s proposals, commits and rep
   let elections = 0;
   let txns = 0;
   let replies = 0;
+  let compared = 0;
+  let early = 0;
   fc.assert(
     fc.property(fc.array(stepArb, { minLength: 1, maxLength: 120, size: 'medium' }), (steps) => {
       const ens = runSteps(steps);
       elections += ens.elections;
       txns += ens.leader.applied.size;
       replies += ens.replies;
+      compared += ens.compared;
+      early += ens.early;
     }),
     { numRuns: Number(process.env.PIPELINE_MODEL_RUNS ?? 200), seed },
   );
-  assert.ok(elections > 100 && txns > 1000 && replies > 200, `the runs exercised elections (${elections}), txns (${txns}), replies (${replies})`);
+  const seen = `elections ${elections}, txns ${txns}, replies ${replies}, compared ${compared}, early ${early}`;
+  assert.ok(elections > 100 && txns > 1000 && replies > 200 && compared > txns && early > 20, `the runs exercised too little: ${seen}`);
+  if (process.env.PIPELINE_VERBOSE !== undefined) console.log(seen);
 });
 
 test('ensemble property: long runs with deep lag and no elections', () => {

@@ -85,6 +85,9 @@ export class Pipeline {
   private queueHead = 0;
   private readonly toLog: Entry[] = [];
   private toLogHead = 0;
+  // Observer: replies waiting for the INFORM of their afterZxid (in arrival order).
+  private readonly held: Entry[] = [];
+  private heldHead = 0;
   private lastZxid: bigint; // the last zxid handed out (or replayed)
   private takenZxid: bigint; // the last zxid handed to the log
   private loggedZxid: bigint;
@@ -124,7 +127,7 @@ export class Pipeline {
 
   /** Entries submitted and not yet committed (txns and txn-less ones). */
   pendingCount(): number {
-    return this.queue.length - this.queueHead;
+    return this.queue.length - this.queueHead + this.held.length - this.heldHead;
   }
 
   /**
@@ -429,6 +432,11 @@ export class Pipeline {
     this.queueHead = 0;
     this.toLog.length = 0;
     this.toLogHead = 0;
+    for (let i = this.heldHead; i < this.held.length; i++) {
+      const e = this.held[i]!;
+      dropped.push({ tag: e.tag, sessionId: e.sessionId, zxid: 0n, origin: e.origin });
+    }
+    this.held.length = this.heldHead = 0;
     this.pending = new PendingChanges(this.tree);
     this.closing.clear();
     this.reservedBytes = 0;
@@ -460,8 +468,16 @@ export class Pipeline {
     assert(origin === null || origin.sessionId === txn.sessionId, 'a proposal\'s origin is its session');
     const e: Entry = { tag: origin?.tag ?? 0, sessionId: txn.sessionId, zxid, txn, result: null, origin, afterZxid: 0n };
     if (txn.type === 'closeSession') e.closedSessionId = txn.sessionId;
+    // An observer's replies that came before the INFORM of their afterZxid go right after it.
+    this.releaseHeld(zxid - 1n);
     this.queue.push(e);
     this.lastZxid = this.takenZxid = zxid;
+    this.releaseHeld(zxid);
+  }
+
+  private releaseHeld(upTo: bigint): void {
+    while (this.heldHead < this.held.length && this.held[this.heldHead]!.afterZxid <= upTo) this.queue.push(this.held[this.heldHead++]!);
+    if (this.heldHead === this.held.length) this.held.length = this.heldHead = 0;
   }
 
   /**
@@ -472,8 +488,17 @@ export class Pipeline {
   acceptReply(origin: Origin, afterZxid: bigint, result: WriteResult): void {
     assert(this.role === 'follower' || this.role === 'observer', () => `acceptReply on a ${this.role} pipeline`);
     assert(origin.serverId === this.opts.serverId, 'a reply comes to its origin server');
-    assert(afterZxid <= this.lastZxid, () => `reply after 0x${afterZxid.toString(16)}, a zxid not accepted yet`);
-    this.queue.push({ tag: origin.tag, sessionId: origin.sessionId, zxid: 0n, txn: null, result, origin, afterZxid, isReply: true });
+    const e: Entry = { tag: origin.tag, sessionId: origin.sessionId, zxid: 0n, txn: null, result, origin, afterZxid, isReply: true };
+    if (afterZxid <= this.lastZxid && this.heldHead === this.held.length) {
+      this.queue.push(e);
+      return;
+    }
+    // A follower gets the proposal before the reply (one FIFO link, sent in the leader's queue
+    // order); an observer gets txns as INFORMs only once committed, so a reply may come first.
+    assert(this.role === 'observer', () => `reply after 0x${afterZxid.toString(16)}, a zxid not accepted yet`);
+    const last = this.held[this.held.length - 1];
+    assert(last === undefined || last.afterZxid <= afterZxid, 'replies come in the leader\'s queue order');
+    this.held.push(e);
   }
 
   // ---- commit ----
