@@ -4,6 +4,9 @@
 // timers or async inside; time comes from the injected clock.
 import type { ErrorCode } from '../../common/errors.js';
 import type { ACL, CreateMode, OpResult, Stat } from '../../common/types.js';
+import type { Origin } from '../quorum/api.js';
+
+export type { Origin };
 
 /** An authenticated identity of a connection: ('ip', '127.0.0.1'), ('digest', 'u:base64sha1'), ... */
 export interface AuthId {
@@ -33,6 +36,12 @@ export interface WriteRequest {
   tag: number;
   authIds: AuthId[];
   op: WriteOp;
+  /**
+   * Set by a leader for a request a learner forwarded: who answers the client (the origin server
+   * answers when it applies the txn, or on the REPLY for a txn-less outcome). Absent: a request
+   * of this server, whose origin is { serverId: options.serverId, sessionId, tag }.
+   */
+  origin?: Origin;
 }
 
 export type WriteValue =
@@ -67,12 +76,60 @@ export interface CommittedEntry {
   events: ChangeEvent[];
   /** Ephemeral owners whose sessions this entry ended (closeSession), for the session tracker. */
   closedSessionId?: bigint;
+  /**
+   * Who answers the client. Always set by the Pipeline, except on txns a learner applies that were
+   * read back from history (acceptProposal with origin null). A server answers an entry's client
+   * (by `tag`) only when origin.serverId is its own id; on another server's entries it only fires
+   * the events and updates its session table.
+   */
+  origin?: Origin;
+  /**
+   * Txn-less entries (zxid 0n) only: the last zxid prepared before this one. (On a leader, the
+   * REPLY for another server's request already left through takeOutput(); the entry is only
+   * published here for the record.)
+   */
+  afterZxid?: bigint;
+  /** createSession entries: what every server's session table must learn of the new session. */
+  createdSession?: { sessionId: bigint; timeoutMs: number; password: Uint8Array };
 }
 
 export interface LogRecord {
   zxid: bigint;
   bytes: Uint8Array; // the encoded txn; the log adds length and CRC32C
 }
+
+/** What takeLogRecords() returns: a log record plus its origin, i.e. a quorum Proposal with `txn` = `bytes`. */
+export interface ProposalRecord extends LogRecord {
+  origin: Origin;
+}
+
+/**
+ * What a leader sends, in queue order (Pipeline.takeOutput): a run of txns to log and propose
+ * (ZabCore.propose, `txn` = `bytes`), or the answer to a forwarded request that made no txn
+ * (ZabCore.replyTo). The order matters: a REPLY must reach its learner after the proposals
+ * prepared before it and before those prepared after it, so the learner answers in request order.
+ */
+export type LeaderOutput =
+  | { kind: 'propose'; records: ProposalRecord[] }
+  | { kind: 'reply'; origin: Origin; afterZxid: bigint; result: WriteResult };
+
+/** An entry reset() dropped before it was applied: its client gets CONNECTIONLOSS (if it is ours). */
+export interface DroppedEntry {
+  tag: number;
+  sessionId: bigint;
+  zxid: bigint; // 0n: no txn
+  origin: Origin | null;
+}
+
+/**
+ * What the pipeline does (see pipeline.ts for the entry states):
+ *   standalone  the constructor's role: submit + prep; a txn commits on its own fsync (ensembleSize 1)
+ *   leader      becomeLeader(): submit + prep; a txn applies once quorumCommitted and logged
+ *   follower    becomeFollower(): no prep; acceptProposal / acceptReply; applies once committed and logged
+ *   observer    becomeObserver(): as a follower (INFORM = proposal + commit)
+ *   looking     reset(): nothing in flight; only replay() and becomeX() (an election is running)
+ */
+export type PipelineRole = 'standalone' | 'leader' | 'follower' | 'observer' | 'looking';
 
 /** Wall-clock time for ctime/mtime and TTL checks; injected so the pipeline stays pure. */
 export interface PipelineClock {
@@ -81,6 +138,8 @@ export interface PipelineClock {
 
 export interface PipelineOptions {
   clock: PipelineClock;
+  /** This server's id (myid), the serverId of the origin of its own requests. Default 0. */
+  serverId?: number;
   /** Current epoch: new zxids are epoch << 32 | counter. */
   epoch: number;
   /** The last zxid in the log (or of the snapshot when the log is empty); 0n for a new data dir. */

@@ -1,12 +1,15 @@
 // Applying a transaction to the tree: ZooKeeper's DataTree.processTxn. The single apply path for
 // both a fresh commit and a replay at recovery, so the two cannot drift. Prep has already decided
 // every value; apply asserts that the tree is in the state prep saw (a txn that does not fit is a
-// loud bug, never skipped) and returns the watch triggers.
+// loud bug, never skipped) and returns the watch triggers. On a server other than the leader it
+// also derives each op's answer from the txn and the tree right after the op (applyTxn's
+// `outcomes`), so the server holding the client's session answers exactly as the leader's prep did.
 import { assert, unreachable } from '../../common/assert.js';
 import { parentPath } from '../../common/paths.js';
 import type { TreeWriter } from '../tree/api.js';
 import type { ChangeEvent } from './api.js';
-import { ownerKind } from './owner.js';
+import { clientStat, ownerKind } from './owner.js';
+import type { OpOutcome } from './prep.js';
 import type { Txn, TxnOp } from './txn.js';
 
 /**
@@ -68,9 +71,11 @@ export class NodeIndexes {
 /**
  * Applies one transaction inside an open write window. Returns the change events in the order
  * the ops made them (ZooKeeper's triggers: create -> created + parent childrenChanged, delete ->
- * deleted + parent childrenChanged, setData -> dataChanged, setACL -> none).
+ * deleted + parent childrenChanged, setData -> dataChanged, setACL -> none). With `outcomes`,
+ * pushes what each op reports (the stat as of that op, so two setData of one node in a multi get
+ * their own stats), as prep reported it.
  */
-export function applyTxn(tree: TreeWriter, idx: NodeIndexes, txn: Txn, zxid: bigint): ChangeEvent[] {
+export function applyTxn(tree: TreeWriter, idx: NodeIndexes, txn: Txn, zxid: bigint, outcomes?: OpOutcome[]): ChangeEvent[] {
   assert(zxid > tree.appliedZxid(), () => `txn zxid 0x${zxid.toString(16)} not after the applied zxid`);
   const events: ChangeEvent[] = [];
   switch (txn.type) {
@@ -78,7 +83,10 @@ export function applyTxn(tree: TreeWriter, idx: NodeIndexes, txn: Txn, zxid: big
       return events; // sessions live in the session tracker; the txn makes them durable
     case 'ops':
     case 'closeSession':
-      for (const op of txn.ops) applyOp(tree, idx, op, zxid, txn.timeMs, events);
+      for (const op of txn.ops) {
+        applyOp(tree, idx, op, zxid, txn.timeMs, events);
+        if (outcomes !== undefined) outcomes.push(outcomeOf(tree, op));
+      }
       return events;
     default:
       return unreachable(txn);
@@ -136,7 +144,35 @@ function applyOp(tree: TreeWriter, idx: NodeIndexes, op: TxnOp, zxid: bigint, ti
       tree.updateStat(op.path, { aversion: op.aversion, aclIndex: tree.internAcl(op.acl) });
       return; // ZooKeeper fires no watch on an ACL change
     }
+    case 'check': {
+      const s = tree.statOf(op.path);
+      assert(s !== null && s.version === op.version, () => `apply check ${op.path}: node or version differs from prep`);
+      return;
+    }
     default:
       unreachable(op);
+  }
+}
+
+/** What the op reports to its client, read back from the tree just after the op (prep's OpOutcome). */
+function outcomeOf(tree: TreeWriter, op: TxnOp): OpOutcome {
+  const statNow = () => {
+    const s = tree.statOf(op.path);
+    assert(s !== null, () => `outcome of ${op.type} ${op.path}: no node`);
+    return clientStat(s);
+  };
+  switch (op.type) {
+    case 'create':
+      return { type: 'create', path: op.path, stat: statNow() };
+    case 'delete':
+      return { type: 'delete' };
+    case 'setData':
+      return { type: 'setData', stat: statNow() };
+    case 'setACL':
+      return { type: 'setACL', stat: statNow() };
+    case 'check':
+      return { type: 'check' };
+    default:
+      return unreachable(op);
   }
 }

@@ -4,52 +4,90 @@
 //
 //   submit(req)         prep: validate against tree + pending changes, assign zxid, build txn;
 //                       errors, sync and getEphemerals get no txn but keep their queue position
-//   takeLogRecords()    txns to append to the log (at most writeBatchMax per call)
+//   takeLogRecords()    standalone: txns to append to the log (at most writeBatchMax per call)
+//   takeOutput()        leader: the same txns as runs of proposals, with the REPLYs to other
+//                       servers' txn-less requests between them, in queue order
 //   logged(zxid)        they are fsynced; standalone (ensemble of one) commits on its own ack
 //   quorumCommitted(z)  ensembles: a quorum has acked through z
 //   commit(publish)     applies the ready prefix of the queue in ONE write window and publishes
 //                       the entries (replies + watch events) before the window closes
 //   replay(zxid, bytes) recovery: applies a logged txn with the same apply function
 //
+// Roles (PipelineRole in api.ts). The constructor makes a standalone pipeline; an ensemble
+// server switches with becomeLeader / becomeFollower / becomeObserver, and leaves a role with
+// reset() (an election), which drops what is not applied. Only an empty pipeline changes role.
+//   standalone, leader: submit() preps (a leader also takes learners' forwarded requests, with
+//     req.origin). Standalone takes takeLogRecords() ({ zxid, bytes, origin }) and commits on
+//     logged(); the leader takes takeOutput(), logs and proposes each run of records, sends each
+//     reply (a REPLY must not overtake an earlier proposal nor trail a later one, or a learner
+//     would answer one session out of order), and applies a txn once quorumCommitted and logged
+//     both cover it.
+//   follower, observer: nothing is prepared here. acceptProposal() queues the leader's txn,
+//     acceptReply() the leader's answer to a forwarded request that made no txn; logged() and
+//     quorumCommitted() as the core reports them; each applied txn's answer is derived from the
+//     txn and the tree (apply.ts), so the origin server answers as the leader's prep did.
+//
 // Entry states along the queue (FIFO, so each session's replies keep its request order):
-//   prepared (txn, not yet taken) -> taken (in the log buffer) -> durable (zxid <= loggedZxid)
-//   -> committed (zxid <= committedZxid) -> applied and published (dropped from the queue).
-//   A txn-less entry is ready as soon as everything before it is.
+//   standalone / leader:
+//     prepared (txn, not yet taken) -> taken (in the log buffer, proposed) -> durable
+//     (zxid <= loggedZxid) -> committed (zxid <= committedZxid) -> applied and published.
+//     A txn-less entry is ready as soon as everything before it is (another server's one is
+//     also taken, as a reply, in queue order; it is published here only for the record).
+//   follower / observer:
+//     accepted (acceptProposal: counts as taken, the core logs it) -> durable -> committed
+//     -> applied and published. A reply (acceptReply) is ready once everything before it is
+//     and the tree has applied its afterZxid.
+//   Any role: reset() drops every entry not yet applied (returned, for CONNECTIONLOSS).
 import { assert } from '../../common/assert.js';
 import { constants } from '../../common/constants.js';
-import { ZookooperError } from '../../common/errors.js';
-import type { ACL, OpResult } from '../../common/types.js';
+import type { OpResult } from '../../common/types.js';
 import { makeZxid, zxidCounter, zxidEpoch } from '../../common/zxid.js';
 import type { TreeWriter } from '../tree/api.js';
-import type { CommittedEntry, LogRecord, PipelineOptions, WriteOp, WriteRequest, WriteResult, WriteValue } from './api.js';
+import type { CommittedEntry, DroppedEntry, LeaderOutput, Origin, PipelineOptions, PipelineRole, ProposalRecord, WriteOp, WriteRequest, WriteResult, WriteValue } from './api.js';
 import { NodeIndexes, applyTxn } from './apply.js';
 import { PendingChanges, Scratch } from './changes.js';
 import { isValidSessionOwner, ownerKind, ownerTtlMs } from './owner.js';
 import type { OpOutcome, PrepContext } from './prep.js';
 import { prepCloseSession, prepDeleteContainer, prepOp } from './prep.js';
+import { deriveValue, toOpResult } from './result.js';
 import { ensureSystemNodes } from './system-nodes.js';
 import type { Txn } from './txn.js';
 import { decodeTxn, encodeTxn } from './txn.js';
+import { attempt, filterPrefix, txnBytesEstimate } from './util.js';
 
 interface Entry {
   tag: number;
   sessionId: bigint;
   zxid: bigint; // 0n: no txn
   txn: Txn | null;
-  result: WriteResult;
+  /** null: a txn the leader prepared; derived from the txn and the tree when it is applied. */
+  result: WriteResult | null;
+  /** null only for a history txn a learner accepted (nobody waits for its answer). */
+  origin: Origin | null;
+  /** Txn-less entries: the last zxid prepared before (leader) or the REPLY's afterZxid (learner). */
+  afterZxid: bigint;
+  /** A learner's REPLY: not ready before the tree has applied afterZxid. */
+  isReply?: true;
   closedSessionId?: bigint;
   bytes?: number; // tree memory reserved for the txn (txnBytesEstimate)
 }
 
+type Options = Required<Omit<PipelineOptions, 'isSessionLive'>> & Pick<PipelineOptions, 'isSessionLive'>;
+
 export class Pipeline {
   private readonly tree: TreeWriter;
-  private readonly opts: Required<Omit<PipelineOptions, 'isSessionLive'>> & Pick<PipelineOptions, 'isSessionLive'>;
-  private readonly pending: PendingChanges;
+  private readonly opts: Options;
+  private pending: PendingChanges;
+  private role: PipelineRole = 'standalone';
+  private epoch: number; // new zxids are epoch << 32 | counter
   private readonly idx: NodeIndexes;
   private readonly queue: Entry[] = [];
   private queueHead = 0;
   private readonly toLog: Entry[] = [];
   private toLogHead = 0;
+  // Observer: replies waiting for the INFORM of their afterZxid (in arrival order).
+  private readonly held: Entry[] = [];
+  private heldHead = 0;
   private lastZxid: bigint; // the last zxid handed out (or replayed)
   private takenZxid: bigint; // the last zxid handed to the log
   private loggedZxid: bigint;
@@ -65,8 +103,10 @@ export class Pipeline {
       dataBytesMax: constants.dataBytesMax,
       pendingMax: constants.pendingTxnsMax,
       ensembleSize: 1,
+      serverId: 0,
       ...options,
     };
+    assert(Number.isInteger(this.opts.serverId) && this.opts.serverId >= 0, 'serverId is a non-negative integer');
     assert(Number.isInteger(this.opts.ensembleSize) && this.opts.ensembleSize >= 1, 'ensembleSize >= 1');
     assert(this.opts.pendingMax >= 1 && this.opts.dataBytesMax >= 0, 'pipeline bounds');
     assert(options.lastZxid >= tree.appliedZxid(), 'lastZxid is behind the tree');
@@ -74,6 +114,7 @@ export class Pipeline {
     ensureSystemNodes(tree);
     this.pending = new PendingChanges(tree);
     this.idx = NodeIndexes.rebuild(tree);
+    this.epoch = options.epoch;
     this.lastZxid = this.takenZxid = this.loggedZxid = this.committedZxid = options.lastZxid;
   }
 
@@ -86,7 +127,7 @@ export class Pipeline {
 
   /** Entries submitted and not yet committed (txns and txn-less ones). */
   pendingCount(): number {
-    return this.queue.length - this.queueHead;
+    return this.queue.length - this.queueHead + this.held.length - this.heldHead;
   }
 
   /**
@@ -96,21 +137,30 @@ export class Pipeline {
    * canAccept() is true again; a throttled entry holds no request data).
    */
   submit(req: WriteRequest): boolean {
+    assert(this.role === 'standalone' || this.role === 'leader', () => `submit on a ${this.role} pipeline (a learner forwards its writes)`);
+    assert(req.origin === undefined || req.origin.sessionId === req.sessionId, 'a forwarded request carries its own session');
     if (!this.canAccept()) {
-      this.push({ tag: req.tag, sessionId: req.sessionId, zxid: 0n, txn: null, result: { ok: false, code: 'THROTTLEDOP', message: 'too many writes in flight' } });
+      this.push({ ...this.base(req), zxid: 0n, txn: null, result: { ok: false, code: 'THROTTLEDOP', message: 'too many writes in flight' } });
       return false;
     }
     this.push(this.prep(req));
     return true;
   }
 
+  /** The fields every entry of a request has; afterZxid is what was prepared before it. */
+  private base(req: WriteRequest): Pick<Entry, 'tag' | 'sessionId' | 'origin' | 'afterZxid'> {
+    const origin = req.origin ?? { serverId: this.opts.serverId, sessionId: req.sessionId, tag: req.tag };
+    return { tag: req.tag, sessionId: req.sessionId, origin, afterZxid: this.lastZxid };
+  }
+
   private push(e: Entry): void {
     this.queue.push(e);
-    if (e.txn !== null) this.toLog.push(e);
+    // A leader's answer to another server's request leaves in order with the proposals.
+    if (e.txn !== null || (this.role === 'leader' && e.origin !== null && e.origin.serverId !== this.opts.serverId)) this.toLog.push(e);
   }
 
   private nextZxid(): bigint {
-    const epoch = this.opts.epoch;
+    const epoch = this.epoch;
     const counter = zxidEpoch(this.lastZxid) === epoch ? zxidCounter(this.lastZxid) + 1 : 1;
     // A new epoch (leader election) resets the counter; ZooKeeper forces one before it wraps.
     assert(counter <= 0xffff_ffff, 'zxid counter exhausted: a new epoch is needed');
@@ -118,7 +168,7 @@ export class Pipeline {
   }
 
   private prep(req: WriteRequest): Entry {
-    const base = { tag: req.tag, sessionId: req.sessionId };
+    const base = this.base(req);
     const op = req.op;
     const none = (result: WriteResult): Entry => ({ ...base, zxid: 0n, txn: null, result });
     if (op.type !== 'createSession' && op.type !== 'closeSession' && !this.sessionLive(req.sessionId)) {
@@ -168,7 +218,7 @@ export class Pipeline {
       case 'deleteContainer': {
         const r = attempt(() => prepDeleteContainer(op.path, ctx));
         if (r !== null) return none(r);
-        txn = { type: 'ops', sessionId: req.sessionId, timeMs, multi: false, ops: ctx.ops };
+        txn = { type: 'ops', sessionId: req.sessionId, timeMs, multi: false, deleteContainer: true, ops: ctx.ops };
         value = { type: 'deleteContainer' };
         break;
       }
@@ -249,20 +299,58 @@ export class Pipeline {
 
   // ---- log and quorum ----
 
-  /** Txns to append to the log, in zxid order; at most writeBatchMax (one fdatasync) per call. */
-  takeLogRecords(): LogRecord[] {
-    const out: LogRecord[] = [];
-    while (this.toLogHead < this.toLog.length && out.length < constants.writeBatchMax) {
-      const e = this.toLog[this.toLogHead++]!;
-      assert(e.txn !== null && e.zxid > this.takenZxid, 'log records in zxid order');
-      out.push({ zxid: e.zxid, bytes: encodeTxn(e.txn) });
-      this.takenZxid = e.zxid;
+  /**
+   * Txns to append to the log (a leader also proposes them: a ProposalRecord is a quorum Proposal
+   * with `txn` = `bytes`), in zxid order; at most writeBatchMax (one fdatasync) per call. Always
+   * empty on a learner, whose core logs what it accepts.
+   */
+  takeLogRecords(): ProposalRecord[] {
+    assert(this.role !== 'leader', 'a leader takes takeOutput() (proposals and replies in order)');
+    const out: ProposalRecord[] = [];
+    while (this.toLogHead < this.toLog.length && out.length < constants.writeBatchMax) out.push(this.takeRecord());
+    this.compactToLog();
+    return out;
+  }
+
+  /**
+   * Leader: proposals and replies to other servers' txn-less requests, in queue order; at most
+   * writeBatchMax records per call. Log and propose each run of records, replyTo each reply, in
+   * this order.
+   */
+  takeOutput(): LeaderOutput[] {
+    assert(this.role === 'leader', () => `takeOutput on a ${this.role} pipeline`);
+    const out: LeaderOutput[] = [];
+    let run: ProposalRecord[] | null = null;
+    let records = 0;
+    while (this.toLogHead < this.toLog.length && records < constants.writeBatchMax) {
+      const e = this.toLog[this.toLogHead]!;
+      if (e.txn === null) {
+        this.toLogHead++;
+        assert(e.origin !== null && e.result !== null && e.afterZxid <= this.takenZxid, 'a reply follows the proposals before it');
+        out.push({ kind: 'reply', origin: e.origin, afterZxid: e.afterZxid, result: e.result });
+        run = null;
+        continue;
+      }
+      if (run === null) out.push({ kind: 'propose', records: (run = []) });
+      run.push(this.takeRecord());
+      records++;
     }
+    this.compactToLog();
+    return out;
+  }
+
+  private takeRecord(): ProposalRecord {
+    const e = this.toLog[this.toLogHead++]!;
+    assert(e.txn !== null && e.origin !== null && e.zxid > this.takenZxid, 'log records in zxid order');
+    this.takenZxid = e.zxid;
+    return { zxid: e.zxid, bytes: encodeTxn(e.txn), origin: e.origin };
+  }
+
+  private compactToLog(): void {
     if (this.toLogHead === this.toLog.length) {
       this.toLog.length = 0;
       this.toLogHead = 0;
     }
-    return out;
   }
 
   /** Every record through `zxid` is durable on this server's disk. */
@@ -271,13 +359,146 @@ export class Pipeline {
     assert(zxid >= this.loggedZxid, 'logged zxids only grow');
     this.loggedZxid = zxid;
     // Standalone is an ensemble of one: its own ack is the quorum.
-    if (this.opts.ensembleSize === 1) this.committedZxid = zxid;
+    if (this.role === 'standalone' && this.opts.ensembleSize === 1) this.committedZxid = zxid;
   }
 
-  /** Ensembles: a quorum has logged every txn through `zxid`. */
+  /** Ensembles: a quorum has logged every txn through `zxid` (the leader's COMMIT on a learner). */
   quorumCommitted(zxid: bigint): void {
+    assert(this.role !== 'looking', 'quorumCommitted while looking');
     assert(zxid <= this.takenZxid, 'committed a zxid never proposed');
     if (zxid > this.committedZxid) this.committedZxid = zxid;
+  }
+
+  /** The last zxid a txn may have to be applied: a learner (and the leader) also waits for its own log. */
+  private applyLimit(): bigint {
+    if (this.role === 'standalone') return this.committedZxid;
+    return this.committedZxid < this.loggedZxid ? this.committedZxid : this.loggedZxid;
+  }
+
+  // ---- roles ----
+
+  /** The current role (see PipelineRole). */
+  currentRole(): PipelineRole {
+    return this.role;
+  }
+
+  /**
+   * Starts leading `epoch`: the next zxid is epoch << 32 | 1. The tree must hold the whole local
+   * log (`lastZxid`; replay() what is logged but not applied first), since prep reads the tree.
+   */
+  becomeLeader(epoch: number, lastZxid: bigint): void {
+    this.assertIdle('becomeLeader');
+    assert(Number.isInteger(epoch) && epoch > zxidEpoch(lastZxid) && epoch <= 0xffff_ffff, () => `becomeLeader: epoch ${epoch} is not after lastZxid 0x${lastZxid.toString(16)}`);
+    assert(lastZxid === this.tree.appliedZxid(), 'becomeLeader: the tree must have applied the whole log');
+    this.epoch = epoch;
+    this.restartAt(lastZxid);
+    this.role = 'leader';
+  }
+
+  /**
+   * Starts following (observing) at `lastZxid`, the last zxid in the local log. Records of the log
+   * the tree has not applied yet are either replay()ed now or fed to acceptProposal (then pass
+   * the zxid before them here).
+   */
+  becomeFollower(lastZxid: bigint): void {
+    this.becomeLearner('follower', lastZxid);
+  }
+
+  becomeObserver(lastZxid: bigint): void {
+    this.becomeLearner('observer', lastZxid);
+  }
+
+  private becomeLearner(role: 'follower' | 'observer', lastZxid: bigint): void {
+    this.assertIdle(`become ${role}`);
+    assert(lastZxid >= this.tree.appliedZxid(), () => `become ${role}: lastZxid is behind the tree`);
+    this.restartAt(lastZxid);
+    this.role = role;
+  }
+
+  /**
+   * Leaves the current role (an election starts): drops every entry not applied yet and returns
+   * them in queue order (their clients get CONNECTIONLOSS), forgets pending changes and closing
+   * sessions. The tree keeps what it applied. `lastZxid` is the last zxid in the local log
+   * (a prepared txn that never reached the log is void; its zxid may be handed out again).
+   */
+  reset(lastZxid: bigint): DroppedEntry[] {
+    assert(lastZxid >= this.tree.appliedZxid(), 'reset: lastZxid is behind the tree');
+    const dropped: DroppedEntry[] = [];
+    for (let i = this.queueHead; i < this.queue.length; i++) {
+      const e = this.queue[i]!;
+      dropped.push({ tag: e.tag, sessionId: e.sessionId, zxid: e.zxid, origin: e.origin });
+    }
+    this.queue.length = 0;
+    this.queueHead = 0;
+    this.toLog.length = 0;
+    this.toLogHead = 0;
+    for (let i = this.heldHead; i < this.held.length; i++) {
+      const e = this.held[i]!;
+      dropped.push({ tag: e.tag, sessionId: e.sessionId, zxid: 0n, origin: e.origin });
+    }
+    this.held.length = this.heldHead = 0;
+    this.pending = new PendingChanges(this.tree);
+    this.closing.clear();
+    this.reservedBytes = 0;
+    this.restartAt(lastZxid);
+    this.role = 'looking';
+    return dropped;
+  }
+
+  private assertIdle(what: string): void {
+    assert(this.pendingCount() === 0 && this.toLogHead === this.toLog.length, () => `${what} with entries in flight`);
+    assert(this.pending.size === 0 && this.closing.size === 0, () => `${what} with pending changes`);
+  }
+
+  private restartAt(lastZxid: bigint): void {
+    this.lastZxid = this.takenZxid = this.loggedZxid = this.committedZxid = lastZxid;
+  }
+
+  // ---- the learner's door ----
+
+  /**
+   * Learner: a txn the leader prepared (PROPOSAL, INFORM, or a DIFF of history), in zxid order.
+   * Call it when the core emits the append effect that carries it (it counts as handed to the
+   * log), then logged() when that append is synced and quorumCommitted() on the commit effect.
+   */
+  acceptProposal(zxid: bigint, txnBytes: Uint8Array, origin: Origin | null): void {
+    assert(this.role === 'follower' || this.role === 'observer', () => `acceptProposal on a ${this.role} pipeline`);
+    assert(zxid > this.lastZxid, () => `proposal 0x${zxid.toString(16)} not after 0x${this.lastZxid.toString(16)}`);
+    const txn = decodeTxn(txnBytes);
+    assert(origin === null || origin.sessionId === txn.sessionId, 'a proposal\'s origin is its session');
+    const e: Entry = { tag: origin?.tag ?? 0, sessionId: txn.sessionId, zxid, txn, result: null, origin, afterZxid: 0n };
+    if (txn.type === 'closeSession') e.closedSessionId = txn.sessionId;
+    // An observer's replies that came before the INFORM of their afterZxid go right after it.
+    this.releaseHeld(zxid - 1n);
+    this.queue.push(e);
+    this.lastZxid = this.takenZxid = zxid;
+    this.releaseHeld(zxid);
+  }
+
+  private releaseHeld(upTo: bigint): void {
+    while (this.heldHead < this.held.length && this.held[this.heldHead]!.afterZxid <= upTo) this.queue.push(this.held[this.heldHead++]!);
+    if (this.heldHead === this.held.length) this.held.length = this.heldHead = 0;
+  }
+
+  /**
+   * Learner: the leader's answer to a request this server forwarded that made no txn (an error,
+   * sync, getEphemerals). Queued in arrival order; published once the tree has applied
+   * `afterZxid`, which the leader proposed before it (so it was accepted here already).
+   */
+  acceptReply(origin: Origin, afterZxid: bigint, result: WriteResult): void {
+    assert(this.role === 'follower' || this.role === 'observer', () => `acceptReply on a ${this.role} pipeline`);
+    assert(origin.serverId === this.opts.serverId, 'a reply comes to its origin server');
+    const e: Entry = { tag: origin.tag, sessionId: origin.sessionId, zxid: 0n, txn: null, result, origin, afterZxid, isReply: true };
+    if (afterZxid <= this.lastZxid && this.heldHead === this.held.length) {
+      this.queue.push(e);
+      return;
+    }
+    // A follower gets the proposal before the reply (one FIFO link, sent in the leader's queue
+    // order); an observer gets txns as INFORMs only once committed, so a reply may come first.
+    assert(this.role === 'observer', () => `reply after 0x${afterZxid.toString(16)}, a zxid not accepted yet`);
+    const last = this.held[this.held.length - 1];
+    assert(last === undefined || last.afterZxid <= afterZxid, 'replies come in the leader\'s queue order');
+    this.held.push(e);
   }
 
   // ---- commit ----
@@ -288,13 +509,18 @@ export class Pipeline {
    * change before they can read it), then closes the window. Returns the number of entries.
    */
   commit(publish: (entries: CommittedEntry[], appliedZxid: bigint) => void): number {
+    const limit = this.applyLimit();
     let end = this.queueHead;
     let txns = 0;
+    let upTo = this.tree.appliedZxid(); // the tree's zxid once the entries before `end` are applied
     while (end < this.queue.length) {
       const e = this.queue[end]!;
       if (e.txn !== null) {
-        if (e.zxid > this.committedZxid) break;
+        if (e.zxid > limit) break;
+        upTo = e.zxid;
         txns++;
+      } else if (e.isReply === true && e.afterZxid > upTo) {
+        break; // the leader's history up to afterZxid is not all applied here yet
       }
       end++;
     }
@@ -304,15 +530,8 @@ export class Pipeline {
     const out: CommittedEntry[] = [];
     if (txns > 0) this.tree.beginWrite();
     for (const e of batch) {
-      const events = e.txn === null ? [] : applyTxn(this.tree, this.idx, e.txn, e.zxid);
+      out.push(this.applyEntry(e));
       if (e.txn !== null) applied = e.zxid;
-      this.reservedBytes -= e.bytes ?? 0;
-      const c: CommittedEntry = { tag: e.tag, sessionId: e.sessionId, zxid: e.zxid, result: e.result, events };
-      if (e.closedSessionId !== undefined) {
-        c.closedSessionId = e.closedSessionId;
-        this.closing.delete(e.closedSessionId);
-      }
-      out.push(c);
     }
     if (txns > 0) this.pending.applied(applied);
     publish(out, applied);
@@ -326,12 +545,42 @@ export class Pipeline {
     return out.length;
   }
 
+  /** Applies one entry's txn (inside the open window) and makes its published form. */
+  private applyEntry(e: Entry): CommittedEntry {
+    let events: CommittedEntry['events'] = [];
+    let result = e.result;
+    if (e.txn !== null) {
+      if (result === null) {
+        const outcomes: OpOutcome[] = [];
+        events = applyTxn(this.tree, this.idx, e.txn, e.zxid, outcomes);
+        result = { ok: true, value: deriveValue(e.txn, outcomes) };
+      } else {
+        events = applyTxn(this.tree, this.idx, e.txn, e.zxid);
+      }
+    }
+    assert(result !== null, 'a txn-less entry has its answer');
+    this.reservedBytes -= e.bytes ?? 0;
+    const c: CommittedEntry = { tag: e.tag, sessionId: e.sessionId, zxid: e.zxid, result, events };
+    if (e.origin !== null) c.origin = e.origin;
+    if (e.txn === null) c.afterZxid = e.afterZxid;
+    else if (e.txn.type === 'createSession') c.createdSession = { sessionId: e.txn.sessionId, timeoutMs: e.txn.timeoutMs, password: e.txn.password };
+    if (e.closedSessionId !== undefined) {
+      c.closedSessionId = e.closedSessionId;
+      this.closing.delete(e.closedSessionId);
+    }
+    return c;
+  }
+
   // ---- recovery ----
 
-  /** Applies a logged txn at recovery (nothing may be in flight). Returns it for the session tracker. */
+  /**
+   * Applies a logged txn without events, in zxid order, when nothing is in flight: at start-up,
+   * and at a role start for records of the local log the tree has not applied yet. Returns it
+   * for the session tracker.
+   */
   replay(zxid: bigint, bytes: Uint8Array): Txn {
     assert(this.pendingCount() === 0, 'replay with requests in flight');
-    assert(zxid > this.lastZxid || this.lastZxid === this.tree.appliedZxid(), 'replay in zxid order');
+    assert(zxid > this.tree.appliedZxid(), 'replay in zxid order');
     const txn = decodeTxn(bytes);
     this.tree.beginWrite();
     applyTxn(this.tree, this.idx, txn, zxid);
@@ -379,59 +628,3 @@ export class Pipeline {
   }
 }
 
-/**
- * An upper bound of the tree memory a txn may allocate: a node record (fixed part + path), its
- * data, a new ACL blob; size classes waste at most 12.5%, hence the factor.
- */
-function txnBytesEstimate(txn: Txn): number {
-  if (txn.type === 'createSession') return 0;
-  let n = 0;
-  for (const op of txn.ops) {
-    if (op.type === 'create') n += 256 + 3 * op.path.length + op.data.length + aclBytes(op.acl);
-    else if (op.type === 'setData') n += 64 + op.data.length;
-    else if (op.type === 'setACL') n += aclBytes(op.acl);
-  }
-  return Math.ceil(n * 1.25);
-}
-
-function aclBytes(acl: readonly ACL[]): number {
-  let n = 64;
-  for (const a of acl) n += 16 + 3 * (a.scheme.length + a.id.length);
-  return n;
-}
-
-/** Runs a prep step; an expected failure (ZookooperError) becomes an error result. */
-function attempt(fn: () => void): Extract<WriteResult, { ok: false }> | null {
-  try {
-    fn();
-    return null;
-  } catch (err) {
-    if (!(err instanceof ZookooperError)) throw err; // a bug: let it stop the process
-    const r: Extract<WriteResult, { ok: false }> = { ok: false, code: err.code, message: err.message };
-    if (err.path !== undefined) r.path = err.path;
-    return r;
-  }
-}
-
-function toOpResult(o: OpOutcome): OpResult {
-  switch (o.type) {
-    case 'create':
-      return { op: 'create', path: o.path };
-    case 'delete':
-      return { op: 'delete' };
-    case 'setData':
-      return { op: 'setData', stat: o.stat };
-    case 'setACL':
-      assert(false, 'setACL is not a multi op');
-    case 'check':
-      return { op: 'check' };
-  }
-}
-
-/** ZooKeeper's getEphemerals filter: '', '/' (or blank) is everything, else a plain string prefix. */
-function filterPrefix(paths: Iterable<string>, prefix: string): string[] {
-  const all = prefix.trim() === '' || prefix.trim() === '/';
-  const out: string[] = [];
-  for (const p of paths) if (all || p.startsWith(prefix)) out.push(p);
-  return out.sort();
-}

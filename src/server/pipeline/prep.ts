@@ -197,6 +197,9 @@ function prepCheck(op: Extract<WriteOp, { type: 'check' }>, ctx: PrepContext): O
   const n = need(ctx.view, path);
   permit(n, Perms.READ, ctx, path);
   checkVersion(op.version, n.stat.version, path);
+  // Kept in the txn (as ZooKeeper's CheckVersionTxn) so a multi's per-op results can be derived
+  // from the txn alone on every server.
+  ctx.ops.push({ type: 'check', path, version: n.stat.version });
   return { type: 'check' };
 }
 

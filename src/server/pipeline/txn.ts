@@ -4,13 +4,16 @@
 //
 // Layout (version 1):
 //   txn   = [1, kind, sessionId, timeMs, ...]
-//     kind 0 ops:           [1, 0, sessionId, timeMs, multi (0|1), [op...]]
+//     kind 0 ops:           [1, 0, sessionId, timeMs, form, [op...]]
+//                             form 0 a single op, 1 a multi, 2 a deleteContainer (the sweeper's)
 //     kind 1 createSession: [1, 1, sessionId, timeMs, timeoutMs, password]
 //     kind 2 closeSession:  [1, 2, sessionId, timeMs, [op...]]   (the deletes of its ephemerals)
 //   op    = [0 create, path, data, acl, owner, parentCversion, parentSequence]
 //         | [1 delete, path, parentCversion]
 //         | [2 setData, path, data, version]
 //         | [3 setACL, path, acl, aversion]
+//         | [4 check, path, version]   (only in a multi: no change, it keeps the op's place so
+//                                       every server derives the same per-op results)
 //   acl   = [perms, scheme, id, perms, scheme, id, ...]
 // 64-bit values go as a plain integer when they fit 53 bits, else as a msgpack uint64/int64.
 import { Packr } from 'msgpackr';
@@ -29,10 +32,12 @@ export type TxnOp =
     }
   | { type: 'delete'; path: string; parentCversion: number }
   | { type: 'setData'; path: string; data: Uint8Array; version: number } // version after the change
-  | { type: 'setACL'; path: string; acl: ACL[]; aversion: number }; // aversion after the change
+  | { type: 'setACL'; path: string; acl: ACL[]; aversion: number } // aversion after the change
+  | { type: 'check'; path: string; version: number }; // the version the node has (checked at prep)
 
 export type Txn =
-  | { type: 'ops'; sessionId: bigint; timeMs: number; multi: boolean; ops: TxnOp[] }
+  // deleteContainer: set (true) only on the sweeper's txn, whose answer differs from a delete's.
+  | { type: 'ops'; sessionId: bigint; timeMs: number; multi: boolean; deleteContainer?: true; ops: TxnOp[] }
   | { type: 'createSession'; sessionId: bigint; timeMs: number; timeoutMs: number; password: Uint8Array }
   | { type: 'closeSession'; sessionId: bigint; timeMs: number; ops: TxnOp[] };
 
@@ -65,6 +70,8 @@ function opOut(op: TxnOp): unknown[] {
       return [2, op.path, op.data, op.version];
     case 'setACL':
       return [3, op.path, aclOut(op.acl), op.aversion];
+    case 'check':
+      return [4, op.path, op.version];
   }
 }
 
@@ -72,7 +79,7 @@ export function encodeTxn(txn: Txn): Uint8Array {
   const head = [formatVersion];
   switch (txn.type) {
     case 'ops':
-      return packr.pack([...head, 0, u64Out(txn.sessionId), txn.timeMs, txn.multi ? 1 : 0, txn.ops.map(opOut)]);
+      return packr.pack([...head, 0, u64Out(txn.sessionId), txn.timeMs, txn.multi ? 1 : txn.deleteContainer === true ? 2 : 0, txn.ops.map(opOut)]);
     case 'createSession':
       return packr.pack([...head, 1, u64Out(txn.sessionId), txn.timeMs, txn.timeoutMs, txn.password]);
     case 'closeSession':
@@ -138,6 +145,9 @@ function opIn(v: unknown): TxnOp {
     case 3:
       assert(a.length === 4, 'txn: setACL arity');
       return { type: 'setACL', path: str(a[1], 'path'), acl: aclIn(a[2]), aversion: int(a[3], 'aversion') };
+    case 4:
+      assert(a.length === 3, 'txn: check arity');
+      return { type: 'check', path: str(a[1], 'path'), version: int(a[2], 'version') };
     default:
       assert(false, () => `txn: unknown op kind ${kind}`);
   }
@@ -150,9 +160,14 @@ export function decodeTxn(bytes: Uint8Array): Txn {
   const sessionId = u64In(a[2], 'sessionId');
   const timeMs = num(a[3], 'timeMs');
   switch (kind) {
-    case 0:
+    case 0: {
       assert(a.length === 6, 'txn: ops arity');
-      return { type: 'ops', sessionId, timeMs, multi: int(a[4], 'multi') === 1, ops: arr(a[5], 'ops').map(opIn) };
+      const form = int(a[4], 'form');
+      assert(form >= 0 && form <= 2, () => `txn: unknown ops form ${form}`);
+      const txn: Txn = { type: 'ops', sessionId, timeMs, multi: form === 1, ops: arr(a[5], 'ops').map(opIn) };
+      if (form === 2) txn.deleteContainer = true;
+      return txn;
+    }
     case 1:
       assert(a.length === 6, 'txn: createSession arity');
       return { type: 'createSession', sessionId, timeMs, timeoutMs: int(a[4], 'timeoutMs'), password: bin(a[5], 'password') };
