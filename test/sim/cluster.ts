@@ -9,7 +9,7 @@
 import type { Effect, Origin, Proposal } from '../../src/server/quorum/api.js';
 import { createZabCore, type Core, type ZabUnsafeOptions } from '../../src/server/quorum/core.js';
 import { epochOf, makeZxid, validatePeerMessage } from '../../src/server/quorum/messages.js';
-import { Checker, SimViolation } from './checker.js';
+import { Checker, hex, SimViolation } from './checker.js';
 import { decodeTxn, encodeTxn, SimDisk, type Image } from './disk.js';
 
 export { decodeTxn, encodeTxn };
@@ -97,6 +97,12 @@ export class Cluster {
   server(id: number): SimServer { return this.servers.get(id)!; }
   private link(a: number, b: number): Link { return this.links.get(a * 1000 + b)!; }
 
+  /** Set ZK_SIM_LOG=1 (or assign) to print every step of a replayed run. */
+  log: ((line: string) => void) | null = process.env['ZK_SIM_LOG'] ? (l) => console.log(l) : null;
+  note(what: () => string): void {
+    if (this.log !== null) this.log(`${(this.now / tickUnits).toFixed(1).padStart(6)} ${what()}`);
+  }
+
   private mix(n: number): void {
     this.trace = Math.imul(this.trace ^ (n | 0), 0x01000193) >>> 0;
   }
@@ -125,6 +131,7 @@ export class Cluster {
   start(id: number): void {
     const s = this.server(id);
     if (s.alive) return;
+    this.note(() => `${id} START log ${s.disk.records.map((r) => hex(r.zxid)).join(',')} base ${hex(s.disk.base.zxid)} epochs ${s.disk.acceptedEpoch}/${s.disk.currentEpoch}`);
     s.incarnation++;
     s.diskQueue = [];
     s.diskBusy = false;
@@ -159,6 +166,7 @@ export class Cluster {
   crash(id: number, dropAllUnsynced = false): void {
     const s = this.server(id);
     if (!s.alive) return;
+    this.note(() => `${id} CRASH`);
     s.core = null;
     s.incarnation++;
     s.disk.crash(this.rng, dropAllUnsynced);
@@ -184,6 +192,7 @@ export class Cluster {
     if (!l.up) return;
     l.up = false;
     l.gen++;
+    this.note(() => `link ${a}->${b} DOWN`);
     this.mix(a * 7 + b);
     for (const [x, y] of [[a, b], [b, a]] as const) {
       const s = this.server(x);
@@ -201,6 +210,7 @@ export class Cluster {
     this.at(this.rng.int(tickUnits, 4 * tickUnits), () => {
       if (l.gen !== gen || l.up || l.cut || !this.server(a).alive || !this.server(b).alive) return;
       l.up = true;
+      this.note(() => `link ${a}->${b} UP`);
       for (const [x, y] of [[a, b], [b, a]] as const) {
         const s = this.server(x);
         s.core!.linkUp(y);
@@ -254,6 +264,7 @@ export class Cluster {
       if (!s.alive) return;
       const m = this.opts.validate === false ? msg : validatePeerMessage(msg);
       this.mix(from * 31 + to + ((m as { t: string }).t.length << 8));
+      this.note(() => `${from}->${to} ${show(m)}`);
       s.core!.receive(from, m);
       this.drain(s);
     });
@@ -277,8 +288,11 @@ export class Cluster {
         s.diskQueue.push(e);
         if (!s.diskBusy) this.nextDiskOp(s);
         return;
-      case 'commit': return this.applyThrough(s, e.zxid);
+      case 'commit':
+        this.note(() => `${s.id} commit ${hex(e.zxid)}`);
+        return this.applyThrough(s, e.zxid);
       case 'role':
+        this.note(() => `${s.id} ROLE ${e.state} epoch ${e.epoch} leader ${e.leaderId}`);
         s.roles.push(e);
         this.mix(e.state.length * 100 + e.epoch);
         if (e.state === 'leading') s.nextZxid = makeZxid(e.epoch, 1);
@@ -302,6 +316,7 @@ export class Cluster {
     if (e === undefined) return;
     s.diskBusy = true;
     const inc = s.incarnation;
+    this.note(() => `${s.id} disk ${e.kind} ${e.kind === 'append' ? e.proposals.map((p) => hex(p.zxid)).join(',') : e.kind === 'persistEpochs' ? `${e.acceptedEpoch}/${e.currentEpoch}` : hex((e as { zxid: bigint }).zxid)}`);
     if (e.kind === 'append') {
       s.disk.append(e.proposals);
       for (const p of e.proposals) if (p.origin !== null && p.origin.serverId === s.id) s.origins.set(p.zxid, p.origin);
@@ -472,4 +487,8 @@ function encodeImage(app: Image): Uint8Array {
 function decodeImage(b: Uint8Array): Image {
   const o = JSON.parse(new TextDecoder().decode(b)) as { zxid: string; pos: number; model: [number, number][] };
   return { zxid: BigInt(o.zxid), pos: o.pos, model: new Map(o.model) };
+}
+
+function show(m: unknown): string {
+  return JSON.stringify(m, (k, v) => (typeof v === 'bigint' ? hex(v) : v instanceof Uint8Array ? `<${v.byteLength}b>` : k === 'request' || k === 'result' ? undefined : v));
 }

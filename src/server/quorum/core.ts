@@ -61,6 +61,10 @@ export class Core implements ZabCore {
   lastAppended: bigint;
   /** The durable end of the log: every record through it is fsynced. */
   lastLogged: bigint;
+  /** The end of the log as the last completion left it (cuts included). */
+  private lastSynced: bigint;
+  /** Pending TRUNC / SNAP cut points, in queue order. */
+  private cuts: bigint[] = [];
   /** Highest commit effect emitted (never beyond lastLogged). */
   commitEmitted: bigint;
   appliedZxid: bigint;
@@ -97,6 +101,7 @@ export class Core implements ZabCore {
     assert(last === undefined || last.zxid === start.lastLoggedZxid, 'history ends at lastLoggedZxid');
     this.lastAppended = start.lastLoggedZxid;
     this.lastLogged = start.lastLoggedZxid;
+    this.lastSynced = start.lastLoggedZxid;
     if (start.historyBaseZxid !== undefined) this.historyBase = start.historyBaseZxid;
     else this.historyBase = start.history.length > 0 ? start.history[0]!.zxid : start.lastLoggedZxid;
     assert(this.history.length === 0 || this.history[0]!.zxid > this.historyBase, 'the window starts after its base');
@@ -142,20 +147,39 @@ export class Core implements ZabCore {
 
   truncated(zxid: bigint): void {
     const op = this.completeDisk('truncate', zxid);
-    this.lastLogged = zxid;
+    this.cutDone(zxid);
     this.runThen(op);
+    this.role.logSynced();
   }
   logSynced(zxid: bigint): void {
     const op = this.completeDisk('append', zxid);
-    assert(zxid > this.lastLogged, () => `logSynced ${zxid} not past ${this.lastLogged}`);
-    this.lastLogged = zxid;
+    assert(zxid > this.lastSynced, () => `logSynced ${zxid} not past ${this.lastSynced}`);
+    this.lastSynced = zxid;
+    // Records below a pending TRUNC/SNAP cut may still go: they count as logged only up to it.
+    const cut = this.cuts.length > 0 ? this.minCut() : null;
+    this.lastLogged = cut !== null && cut < zxid ? cut : zxid;
     this.runThen(op);
     this.role.logSynced();
   }
   snapshotInstalled(zxid: bigint): void {
     const op = this.completeDisk('installSnapshot', zxid);
-    this.lastLogged = zxid;
+    this.cutDone(zxid);
     this.runThen(op);
+    this.role.logSynced();
+  }
+
+  private cutDone(zxid: bigint): void {
+    assert(this.cuts[0] === zxid, 'cuts complete in order');
+    this.cuts.shift();
+    this.lastSynced = zxid;
+    const cut = this.cuts.length > 0 ? this.minCut() : null;
+    this.lastLogged = cut !== null && cut < zxid ? cut : zxid;
+  }
+
+  private minCut(): bigint {
+    let m = this.cuts[0]!;
+    for (const c of this.cuts) if (c < m) m = c;
+    return m;
   }
   epochsPersisted(): void {
     this.runThen(this.completeDisk('persistEpochs', 0n));
@@ -225,6 +249,7 @@ export class Core implements ZabCore {
       this.historyBytes -= this.history.pop()!.txn.byteLength;
     }
     this.lastAppended = zxid;
+    this.cut(zxid);
     this.diskOp({ kind: 'truncate', zxid }, owner, then);
   }
 
@@ -236,7 +261,13 @@ export class Core implements ZabCore {
     // The image is the leader's applied (so committed) state: it is this server's state at once.
     this.commitEmitted = zxid;
     this.appliedZxid = zxid;
+    this.cut(zxid);
     this.diskOp({ kind: 'installSnapshot', zxid, image }, owner, then);
+  }
+
+  private cut(zxid: bigint): void {
+    this.cuts.push(zxid);
+    if (this.lastLogged > zxid) this.lastLogged = zxid;
   }
 
   persistEpochs(acceptedEpoch: number, currentEpoch: number, owner: Role, then: () => void): void {
