@@ -34,6 +34,9 @@ export interface ClusterOptions {
   initLimitTicks?: number;
   syncLimitTicks?: number;
   heartbeatTicks?: number;
+  historyTxnsMax?: number;
+  /** Chance that a vote notification is delivered twice (a driver re-sending after reconnect). */
+  duplicateVotes?: number;
 }
 
 interface Link {
@@ -80,6 +83,8 @@ export class Cluster {
   private writeSeq = 0;
   /** Writes the origin server answered (acknowledged to the client), by seq. */
   readonly acked = new Map<number, { zxid: bigint; pos: number }>();
+  /** Messages delivered, by type: coverage marks (did SNAP, TRUNC, ... happen at all?). */
+  readonly stats = new Map<string, number>();
   readonly sessionsTouched: { at: number; leader: number; from: number; ids: bigint[] }[] = [];
 
   constructor(readonly opts: ClusterOptions) {
@@ -145,6 +150,7 @@ export class Cluster {
         electionTimeoutTicks: o.electionTimeoutTicks ?? 4, initLimitTicks: o.initLimitTicks ?? 40,
         syncLimitTicks: o.syncLimitTicks ?? 10, heartbeatTicks: o.heartbeatTicks ?? 2,
         ...(o.unsafe ? { unsafe: o.unsafe } : {}),
+        ...(o.historyTxnsMax !== undefined ? { historyTxnsMax: o.historyTxnsMax } : {}),
       },
       { acceptedEpoch: s.disk.acceptedEpoch, currentEpoch: s.disk.currentEpoch, lastLoggedZxid: s.disk.lastZxid(), history, historyBaseZxid: s.disk.base.zxid },
       { snapshotImage: () => ({ zxid: s.app.zxid, image: encodeImage(s.app) }) },
@@ -258,6 +264,13 @@ export class Cluster {
     const gen = l.gen;
     const at = Math.max(l.lastAt, this.now + this.rng.int(0, this.opts.delayMax ?? 8));
     l.lastAt = at;
+    const t = (msg as { t: string }).t;
+    if (t === 'vote' && this.opts.duplicateVotes !== undefined && this.rng.chance(this.opts.duplicateVotes)) this.deliverAt(at, gen, from, to, msg);
+    this.deliverAt(at, gen, from, to, msg);
+  }
+
+  private deliverAt(at: number, gen: number, from: number, to: number, msg: unknown): void {
+    const l = this.link(from, to);
     this.events.push(at, () => {
       if (l.gen !== gen) return; // lost with the connection
       const s = this.server(to);
@@ -265,6 +278,8 @@ export class Cluster {
       const m = this.opts.validate === false ? msg : validatePeerMessage(msg);
       this.mix(from * 31 + to + ((m as { t: string }).t.length << 8));
       this.note(() => `${from}->${to} ${show(m)}`);
+      const mt = (m as { t: string }).t;
+      this.stats.set(mt, (this.stats.get(mt) ?? 0) + 1);
       s.core!.receive(from, m);
       this.drain(s);
     });

@@ -11,6 +11,7 @@ export interface RunResult {
   trace: number;
   ticks: number;
   commits: number;
+  stats: Map<string, number>;
 }
 
 interface Client {
@@ -32,10 +33,13 @@ export function runSeed(seed: number, o: RunOptions = {}): RunResult {
     observers: shape === 0 ? 0 : 1,
     seed,
     ...(o.unsafe ? { unsafe: o.unsafe } : {}),
+    // Half the runs keep a tiny DIFF window, so learners behind it get a SNAP.
+    ...(seed % 2 === 0 ? { historyTxnsMax: 4 } : {}),
+    duplicateVotes: 0.05,
   });
   const rng = c.rng;
   const clients: Client[] = [0, 1, 2].map(() => ({ server: null, serverRoles: 0, lastPos: 0 }));
-  const faultTicks = o.faultTicks ?? 60;
+  const faultTicks = o.faultTicks ?? rng.int(40, 120);
   const livenessTicks = o.livenessTicks ?? 150;
   try {
     const faultRate = rng.pick([0.02, 0.05, 0.1]);
@@ -46,10 +50,10 @@ export function runSeed(seed: number, o: RunOptions = {}): RunResult {
     }
     heal(c);
     livenessProbe(c, livenessTicks);
-    return { seed, ok: true, error: null, trace: c.trace, ticks: c.now / tickUnits, commits: c.check.canonical.length };
+    return { seed, ok: true, error: null, trace: c.trace, ticks: c.now / tickUnits, commits: c.check.canonical.length, stats: c.stats };
   } catch (e) {
     const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    return { seed, ok: false, error: msg, trace: c.trace, ticks: c.now / tickUnits, commits: c.check.canonical.length };
+    return { seed, ok: false, error: msg, trace: c.trace, ticks: c.now / tickUnits, commits: c.check.canonical.length, stats: c.stats };
   }
 }
 

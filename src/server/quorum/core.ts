@@ -27,6 +27,8 @@ export interface ZabUnsafeOptions {
 
 export interface ZabCoreOptions extends ZabOptions {
   unsafe?: ZabUnsafeOptions;
+  /** The DIFF window in txns (default constants.zabHistoryTxnsMax; the simulator makes it tiny). */
+  historyTxnsMax?: number;
 }
 
 export interface Role {
@@ -319,7 +321,7 @@ export class Core implements ZabCore {
     let drop = 0;
     let bytes = this.historyBytes;
     const n = this.history.length;
-    while (drop < n && (n - drop > constants.zabHistoryTxnsMax || bytes > constants.zabHistoryBytesMax)) {
+    while (drop < n && (n - drop > (this.opts.historyTxnsMax ?? constants.zabHistoryTxnsMax) || bytes > constants.zabHistoryBytesMax)) {
       const p = this.history[drop]!;
       if (p.zxid > keepAfter) break;
       bytes -= p.txn.byteLength;
