@@ -102,6 +102,12 @@ export class Cluster {
   server(id: number): SimServer { return this.servers.get(id)!; }
   private link(a: number, b: number): Link { return this.links.get(a * 1000 + b)!; }
 
+  /** Scenario hooks: a message about to be received; a disk op just completed. */
+  onDeliver: ((from: number, to: number, m: { t: string }) => void) | null = null;
+  onDiskDone: ((s: SimServer, e: Effect) => void) | null = null;
+  /** Every effect of every server, in order (for scenarios that check orderings). */
+  effectLog: { id: number; at: number; e: Effect | { kind: 'done'; of: string } }[] | null = null;
+
   /** Set ZK_SIM_LOG=1 (or assign) to print every step of a replayed run. */
   log: ((line: string) => void) | null = process.env['ZK_SIM_LOG'] ? (l) => console.log(l) : null;
   note(what: () => string): void {
@@ -280,6 +286,10 @@ export class Cluster {
       this.note(() => `${from}->${to} ${show(m)}`);
       const mt = (m as { t: string }).t;
       this.stats.set(mt, (this.stats.get(mt) ?? 0) + 1);
+      if (this.onDeliver !== null) {
+        this.onDeliver(from, to, m as { t: string });
+        if (!s.alive || l.gen !== gen) return; // the hook crashed it or cut the link
+      }
       s.core!.receive(from, m);
       this.drain(s);
     });
@@ -297,6 +307,7 @@ export class Cluster {
   }
 
   private effect(s: SimServer, e: Effect): void {
+    if (this.effectLog !== null) this.effectLog.push({ id: s.id, at: this.now, e });
     switch (e.kind) {
       case 'send': return this.deliver(s.id, e.to, e.msg);
       case 'truncate': case 'append': case 'installSnapshot': case 'persistEpochs':
@@ -371,8 +382,10 @@ export class Cluster {
           core.epochsPersisted();
           break;
       }
+      if (this.effectLog !== null) this.effectLog.push({ id: s.id, at: this.now, e: { kind: 'done', of: e.kind } });
       this.drain(s);
-      this.nextDiskOp(s);
+      if (this.onDiskDone !== null) this.onDiskDone(s, e);
+      if (s.alive && s.incarnation === inc) this.nextDiskOp(s);
     });
   }
 
