@@ -338,12 +338,19 @@ export class Cluster {
 
   private nextDiskOp(s: SimServer): void {
     if (s.diskBusy || s.diskStalled) return;
-    const e = s.diskQueue.shift();
-    if (e === undefined) return;
+    const first = s.diskQueue.shift();
+    if (first === undefined) return;
+    let e: Effect = first;
     s.diskBusy = true;
     const inc = s.incarnation;
     this.note(() => `${s.id} disk ${e.kind} ${e.kind === 'append' ? e.proposals.map((p) => hex(p.zxid)).join(',') : e.kind === 'persistEpochs' ? `${e.acceptedEpoch}/${e.currentEpoch}` : hex((e as { zxid: bigint }).zxid)}`);
     if (e.kind === 'append') {
+      // One fsync may cover several queued appends (the real log batches): merge a few.
+      let extra = this.rng.int(0, 3);
+      while (extra-- > 0 && s.diskQueue[0]?.kind === 'append') {
+        const more = s.diskQueue.shift() as Extract<Effect, { kind: 'append' }>;
+        e = { kind: 'append', proposals: [...e.proposals, ...more.proposals] };
+      }
       s.disk.append(e.proposals);
       for (const p of e.proposals) if (p.origin !== null && p.origin.serverId === s.id) s.origins.set(p.zxid, p.origin);
     }

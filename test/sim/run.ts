@@ -24,6 +24,7 @@ export interface RunOptions {
   unsafe?: ZabUnsafeOptions;
   faultTicks?: number;
   livenessTicks?: number;
+  faultRate?: number;
 }
 
 export function runSeed(seed: number, o: RunOptions = {}): RunResult {
@@ -42,7 +43,7 @@ export function runSeed(seed: number, o: RunOptions = {}): RunResult {
   const faultTicks = o.faultTicks ?? rng.int(40, 120);
   const livenessTicks = o.livenessTicks ?? 150;
   try {
-    const faultRate = rng.pick([0.02, 0.05, 0.1]);
+    const faultRate = o.faultRate ?? rng.pick([0.02, 0.05, 0.1]);
     for (let t = 0; t < faultTicks; t++) {
       if (rng.chance(faultRate)) fault(c);
       if (rng.chance(0.6)) clientStep(c, rng.pick(clients));

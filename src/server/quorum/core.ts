@@ -154,13 +154,24 @@ export class Core implements ZabCore {
     this.role.logSynced();
   }
   logSynced(zxid: bigint): void {
-    const op = this.completeDisk('append', zxid);
+    // One fsync may cover several queued appends: complete every one through zxid.
     assert(zxid > this.lastSynced, () => `logSynced ${zxid} not past ${this.lastSynced}`);
+    const ops: DiskOp[] = [];
+    for (;;) {
+      const next = this.disk[this.diskHead];
+      const covered = next !== undefined && next.kind === 'append' && next.zxid <= zxid;
+      if (!covered) {
+        if (ops.length > 0) break;
+        this.completeDisk('append', zxid); // asserts with the reason
+      }
+      ops.push(this.completeDisk('append', next!.zxid));
+    }
+    assert(ops[ops.length - 1]!.zxid === zxid, () => `logSynced ${zxid} is not the end of a queued append`);
     this.lastSynced = zxid;
     // Records below a pending TRUNC/SNAP cut may still go: they count as logged only up to it.
     const cut = this.cuts.length > 0 ? this.minCut() : null;
     this.lastLogged = cut !== null && cut < zxid ? cut : zxid;
-    this.runThen(op);
+    for (const op of ops) this.runThen(op);
     this.role.logSynced();
   }
   snapshotInstalled(zxid: bigint): void {
@@ -289,8 +300,8 @@ export class Core implements ZabCore {
     this.effects.push({ kind: 'commit', zxid: target });
   }
 
-  /** History entries after `zxid`, oldest first (zxid must be in [historyBase, lastAppended]). */
-  historyAfter(zxid: bigint): Proposal[] {
+  /** Index of the first history entry after `zxid`. */
+  historyIndexAfter(zxid: bigint): number {
     let lo = 0;
     let hi = this.history.length;
     while (lo < hi) {
@@ -298,7 +309,18 @@ export class Core implements ZabCore {
       if (this.history[mid]!.zxid <= zxid) lo = mid + 1;
       else hi = mid;
     }
-    return this.history.slice(lo);
+    return lo;
+  }
+
+  /** History entries after `zxid`, oldest first. */
+  historyAfter(zxid: bigint): Proposal[] {
+    return this.history.slice(this.historyIndexAfter(zxid));
+  }
+
+  /** The largest zxid of the log (window or base) that is <= zxid. */
+  historyFloor(zxid: bigint): bigint {
+    const i = this.historyIndexAfter(zxid);
+    return i === 0 ? this.historyBase : this.history[i - 1]!.zxid;
   }
 
   /** Whether `zxid` is the zxid of a record of the window (or its base). */

@@ -192,7 +192,7 @@ export class LeaderRole implements Role {
   }
 
   inFlight(): number {
-    return this.core.historyAfter(this.committed).length;
+    return this.core.history.length - this.core.historyIndexAfter(this.committed);
   }
 
   logSynced(): void {
@@ -201,25 +201,21 @@ export class LeaderRole implements Role {
 
   private tryCommit(): void {
     if (this.phase !== 'broadcast') return;
-    const pending = this.core.historyAfter(this.committed);
-    let target = this.committed;
-    for (const p of pending) {
-      if (!this.ackedByQuorum(p.zxid)) break;
-      target = p.zxid;
-    }
-    if (target > this.committed) this.advanceCommit(target);
-  }
-
-  private ackedByQuorum(zxid: bigint): boolean {
-    if (this.core.lastLogged < zxid && !this.core.opts.unsafe?.commitWithoutQuorum) return false; // us first
-    let n = 1;
-    for (const h of this.handles.values()) if (!h.observer && h.stage === 'active' && h.ackedZxid >= zxid) n++;
-    return n >= this.core.quorumSize;
+    // Acks are cumulative (a log is in zxid order): the quorum-th highest acked zxid among the
+    // voters is acked by a quorum; we count only once our own fsync covered it.
+    const acked: bigint[] = [this.core.lastLogged];
+    for (const h of this.handles.values()) if (!h.observer && h.stage === 'active') acked.push(h.ackedZxid);
+    if (acked.length < this.core.quorumSize) return;
+    acked.sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
+    let q = acked[this.core.quorumSize - 1]!;
+    if (q > this.core.lastLogged) q = this.core.lastLogged;
+    if (q > this.core.lastAppended) q = this.core.lastAppended;
+    if (q > this.committed) this.advanceCommit(this.core.historyFloor(q));
   }
 
   private advanceCommit(target: bigint): void {
     if (target <= this.committed) return;
-    const newly = this.core.historyAfter(this.committed).filter((p) => p.zxid <= target);
+    const newly = this.core.opts.observers.length > 0 ? this.core.historyAfter(this.committed).filter((p) => p.zxid <= target) : [];
     this.committed = target;
     this.core.commitThrough(target);
     const commit: PeerMessage = { t: 'commit', zxid: target };
