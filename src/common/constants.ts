@@ -89,6 +89,21 @@ export const constants = {
   statusRequestTimeoutMs: 2_000, // one HTTP /stat request (the ensemble table, cli srvr) gives up after this
   ensembleStopGraceMs: 10_000, // SIGTERM, then SIGKILL a child still alive after this
   ensembleServersMax: 32, // voters + observers one command starts
+
+  // Quorum: the Zab core (src/server/quorum/). Time inside the core is ticks of quorumTickMs.
+  quorumTickMs: 50,
+  zabHistoryTxnsMax: 10_000, // committed txns kept in memory for DIFF; a learner further behind gets a SNAP
+  zabHistoryBytesMax: 64 * 1_048_576, // the same window bounded in txn bytes
+  zabProposalsInFlightMax: 5_000, // proposed and not yet committed (the pipeline holds back beyond it)
+  zabSnapChunkBytes: 1_048_576, // a SNAP image travels in chunks of at most this many bytes
+  zabSnapImageBytesMax: 4 * 1024 * 1_048_576, // a learner refuses a larger image (the tree's ceiling)
+  zabSessionsPerPongMax: 10_000, // session ids carried by one pong (the rest wait for the next)
+  zabPeerIdMax: 255, // server ids 1..255, as ZooKeeper's myid recommends
+  zabElectionTimeoutTicks: 4, // 200 ms between re-sent votes
+  zabFinalizeWaitTicks: 1, // a quorum that is not unanimous waits this long for a better vote
+  zabInitLimitTicks: 200, // 10 s: discovery + sync with a new leader (ZooKeeper initLimit*tickTime)
+  zabSyncLimitTicks: 40, // 2 s: silence on a leader/learner link in broadcast (syncLimit*tickTime)
+  zabHeartbeatTicks: 4, // the leader pings each learner every 200 ms
 } as const;
 
 assert(constants.frameBytesMax > constants.dataBytesMax, 'a frame must hold the largest data');
@@ -108,3 +123,7 @@ assert(constants.peerReconnectBackoffMsMin > 0, 'reconnect backoff is positive')
 assert(constants.peerReconnectBackoffMsMin <= constants.peerReconnectBackoffMsMax, 'reconnect backoff range');
 assert(constants.peerHelloTimeoutMs > 0, 'the peer hello timeout is positive');
 assert(constants.peerConnectTimeoutMs > 0, 'the peer connect timeout is positive');
+
+assert(constants.zabHeartbeatTicks * 2 <= constants.zabSyncLimitTicks, 'a learner hears at least two pings within syncLimit');
+assert(constants.zabSnapChunkBytes < constants.frameBytesMax, 'a SNAP chunk fits a peer frame');
+assert(constants.zabSyncLimitTicks <= constants.zabInitLimitTicks, 'sync limit within init limit');

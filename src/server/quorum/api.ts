@@ -72,6 +72,12 @@ export interface ZabStart {
    * further behind gets a SNAP.
    */
   history: Proposal[];
+  /**
+   * The zxid of the record just before history[0] (or of the snapshot the log starts after):
+   * the oldest point a DIFF can start from or a TRUNC can cut to. Without it the core takes
+   * history[0] as that point (and keeps the window from history[1]).
+   */
+  historyBaseZxid?: bigint;
 }
 
 /** A write a learner forwards to the leader (ZooKeeper's REQUEST packet). */
@@ -117,6 +123,10 @@ export interface ZabCore {
   /** The last zxid this server logged (durably) and the last it knows committed. */
   lastLoggedZxid(): bigint;
   committedZxid(): bigint;
+  /** Finer than state(): a server syncing with its leader is still 'looking' for its clients. */
+  phase(): 'election' | 'discovery' | 'sync' | 'broadcast';
+  /** Leader: proposals not committed yet; keep it below constants.zabProposalsInFlightMax. */
+  inFlight(): number;
   /** Leader only: per learner, how far its log is (acked zxid) — for /mntr lag. */
   learners(): { id: number; observer: boolean; ackedZxid: bigint; synced: boolean }[];
 

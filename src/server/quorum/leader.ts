@@ -1,0 +1,285 @@
+// The leader's term, in ZooKeeper's three phases:
+//   discovery: FOLLOWERINFO from a quorum (us included) -> newEpoch = max(acceptedEpoch) + 1,
+//              persisted as our acceptedEpoch -> LEADERINFO -> ACKEPOCH from a quorum;
+//   sync:      per learner DIFF / TRUNC+DIFF / SNAP, then NEWLEADER; we persist currentEpoch;
+//              a quorum of NEWLEADER acks (us included) -> commit our whole history, UPTODATE;
+//   broadcast: PROPOSAL to synced followers, ACKs, COMMIT in zxid order on a quorum (us
+//              included, after our own fsync); INFORM to observers once committed.
+// A learner that arrives later goes through the same steps alone, while broadcast goes on: its
+// sync packets and NEWLEADER are emitted in one step, after which it gets every new proposal.
+import { assert } from '../../common/assert.js';
+import { constants } from '../../common/constants.js';
+import type { Proposal } from './api.js';
+import type { Core, Role } from './core.js';
+import { decidedNotification } from './election.js';
+import { epochOf, makeZxid, type PeerMessage } from './messages.js';
+import { chooseSync } from './sync.js';
+
+/** Where one learner is in its handshake with us. */
+type Stage =
+  | 'info' //        FOLLOWERINFO received, LEADERINFO not sent yet (epoch undecided)
+  | 'epochSent' //   LEADERINFO sent, waiting for ACKEPOCH
+  | 'epochAcked' //  ACKEPOCH received, waiting for the quorum before sync starts
+  | 'synced' //      sync packets + NEWLEADER sent: gets every proposal; waiting for its ack
+  | 'active'; //     NEWLEADER acked: counts for commits (voters), got or gets UPTODATE
+
+interface LearnerHandle {
+  id: number;
+  observer: boolean;
+  stage: Stage;
+  acceptedEpoch: number;
+  lastZxid: bigint;
+  historyBase: bigint;
+  currentEpoch: number;
+  /** The log end it will have after the sync packets; acked by its NEWLEADER ack. */
+  syncedTo: bigint;
+  ackedZxid: bigint;
+}
+
+export class LeaderRole implements Role {
+  readonly kind = 'leading';
+  phase: 'discovery' | 'sync' | 'broadcast' = 'discovery';
+  private newEpoch = -1;
+  private readonly handles = new Map<number, LearnerHandle>();
+  private readonly startedAt: number;
+  private selfEpochAcked = false;
+  private selfNewLeaderAcked = false;
+  private lastPing: number;
+  /** Per voter, the last tick an active follower of ours was heard from (quorum check). */
+  private readonly heardAt = new Map<number, number>();
+  /** Highest zxid committed in this term (or inherited before it). */
+  private committed: bigint;
+  private stopped = false;
+
+  constructor(private readonly core: Core) {
+    this.startedAt = core.now;
+    this.lastPing = core.now;
+    this.committed = core.commitEmitted;
+  }
+
+  start(): void {
+    this.maybeDecideEpoch();
+  }
+
+  stop(): void { this.stopped = true; }
+
+  // ---------------- discovery ----------------
+  private maybeDecideEpoch(): void {
+    if (this.newEpoch >= 0) return;
+    let n = 1;
+    let maxEpoch = this.core.acceptedEpoch;
+    for (const h of this.handles.values()) {
+      if (h.observer) continue;
+      n++;
+      if (h.acceptedEpoch > maxEpoch) maxEpoch = h.acceptedEpoch;
+    }
+    if (n < this.core.quorumSize) return;
+    this.newEpoch = maxEpoch + 1;
+    assert(this.newEpoch > this.core.acceptedEpoch, 'a leader leads an epoch it never accepted from another');
+    this.core.persistEpochs(this.newEpoch, this.core.currentEpoch, this, () => {
+      this.selfEpochAcked = true;
+      for (const h of this.handles.values()) if (h.stage === 'info') this.sendLeaderInfo(h);
+      this.maybeStartSync();
+    });
+  }
+
+  private sendLeaderInfo(h: LearnerHandle): void {
+    h.stage = 'epochSent';
+    this.core.send(h.id, { t: 'leaderInfo', epoch: this.newEpoch });
+  }
+
+  private onFollowerInfo(from: number, m: Extract<PeerMessage, { t: 'followerInfo' }>): void {
+    if (m.observer !== !this.core.isVoter(from)) return; // a member in the wrong role: ignore it
+    const h: LearnerHandle = {
+      id: from, observer: m.observer, stage: 'info', acceptedEpoch: m.acceptedEpoch, lastZxid: m.lastZxid,
+      historyBase: m.historyBase, currentEpoch: -1, syncedTo: 0n, ackedZxid: 0n,
+    };
+    // A FOLLOWERINFO restarts the handshake of that learner (a re-send, or it restarted).
+    this.handles.set(from, h);
+    if (this.selfEpochAcked) this.sendLeaderInfo(h);
+    else this.maybeDecideEpoch();
+  }
+
+  private onAckEpoch(from: number, m: Extract<PeerMessage, { t: 'ackEpoch' }>): void {
+    const h = this.handles.get(from);
+    if (h === undefined || h.stage !== 'epochSent') return;
+    // The election should have picked the most up-to-date server; if it did not, start over
+    // rather than lose that learner's txns (ZooKeeper does the same).
+    if (!h.observer && (m.currentEpoch > this.core.currentEpoch || (m.currentEpoch === this.core.currentEpoch && m.lastZxid > this.core.lastAppended))) {
+      return this.core.goLooking(`learner ${from} is ahead of us`);
+    }
+    h.stage = 'epochAcked';
+    h.lastZxid = m.lastZxid;
+    h.currentEpoch = m.currentEpoch;
+    if (this.phase === 'discovery') this.maybeStartSync();
+    else this.syncLearner(h);
+  }
+
+  private maybeStartSync(): void {
+    if (this.phase !== 'discovery' || !this.selfEpochAcked) return;
+    let n = 1;
+    for (const h of this.handles.values()) if (!h.observer && h.stage === 'epochAcked') n++;
+    if (n < this.core.quorumSize) return;
+    this.phase = 'sync';
+    this.core.persistEpochs(this.newEpoch, this.newEpoch, this, () => {
+      this.selfNewLeaderAcked = true;
+      this.maybeStartBroadcast();
+    });
+    for (const h of this.handles.values()) if (h.stage === 'epochAcked') this.syncLearner(h);
+  }
+
+  // ---------------- sync ----------------
+  private syncLearner(h: LearnerHandle): void {
+    const msgs = chooseSync(this.core, h.lastZxid, h.historyBase, this.committed);
+    for (const msg of msgs) this.core.send(h.id, msg);
+    this.core.send(h.id, { t: 'newLeader', epoch: this.newEpoch, zxid: makeZxid(this.newEpoch, 0) });
+    h.stage = 'synced';
+    h.syncedTo = this.core.lastAppended;
+  }
+
+  private onAck(from: number, m: Extract<PeerMessage, { t: 'ack' }>): void {
+    const h = this.handles.get(from);
+    if (h === undefined) return;
+    if (h.stage === 'synced') {
+      if (m.zxid !== makeZxid(this.newEpoch, 0)) return;
+      h.stage = 'active';
+      h.ackedZxid = h.syncedTo;
+      this.heardAt.set(from, this.core.now);
+      if (this.phase === 'broadcast') {
+        this.core.send(from, { t: 'upToDate', committed: this.committed });
+        this.tryCommit();
+      } else {
+        this.maybeStartBroadcast();
+      }
+      return;
+    }
+    if (h.stage !== 'active' || h.observer) return;
+    if (m.zxid > h.ackedZxid) h.ackedZxid = m.zxid;
+    this.tryCommit();
+  }
+
+  private maybeStartBroadcast(): void {
+    if (this.phase !== 'sync' || !this.selfNewLeaderAcked) return;
+    let n = 1;
+    for (const h of this.handles.values()) if (!h.observer && h.stage === 'active') n++;
+    if (n < this.core.quorumSize) return;
+    this.phase = 'broadcast';
+    // Everything in our history is now on a quorum of logs of this epoch: committed.
+    this.advanceCommit(this.core.lastAppended);
+    this.core.setServing('leading', this.core.myId);
+    for (const h of this.handles.values()) if (h.stage === 'active') this.core.send(h.id, { t: 'upToDate', committed: this.committed });
+  }
+
+  // ---------------- broadcast ----------------
+  propose(proposals: Proposal[]): void {
+    assert(this.phase === 'broadcast', 'propose before the quorum is synced');
+    assert(proposals.length > 0, 'propose nothing');
+    let prev = this.core.lastAppended;
+    for (const p of proposals) {
+      assert(epochOf(p.zxid) === this.newEpoch, () => `proposal ${p.zxid} not in epoch ${this.newEpoch}`);
+      assert(p.zxid === (epochOf(prev) === this.newEpoch ? prev + 1n : makeZxid(this.newEpoch, 1)), () => `proposal ${p.zxid} does not follow ${prev}`);
+      prev = p.zxid;
+    }
+    assert(this.inFlight() + proposals.length <= constants.zabProposalsInFlightMax, 'too many proposals in flight');
+    this.core.appendLocal(proposals, null, null);
+    for (const p of proposals) {
+      const msg: PeerMessage = { t: 'proposal', zxid: p.zxid, txn: p.txn, origin: p.origin };
+      for (const h of this.handles.values()) {
+        if (!h.observer && (h.stage === 'synced' || h.stage === 'active')) this.core.send(h.id, msg);
+      }
+    }
+    if (this.core.opts.unsafe?.commitWithoutQuorum) this.advanceCommit(this.core.lastAppended);
+  }
+
+  inFlight(): number {
+    return this.core.history.length - this.core.historyIndexAfter(this.committed);
+  }
+
+  logSynced(): void {
+    if (this.phase === 'broadcast') this.tryCommit();
+  }
+
+  private tryCommit(): void {
+    if (this.phase !== 'broadcast') return;
+    // Acks are cumulative (a log is in zxid order): the quorum-th highest acked zxid among the
+    // voters is acked by a quorum; we count only once our own fsync covered it.
+    const acked: bigint[] = [this.core.lastLogged];
+    for (const h of this.handles.values()) if (!h.observer && h.stage === 'active') acked.push(h.ackedZxid);
+    if (acked.length < this.core.quorumSize) return;
+    acked.sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
+    let q = acked[this.core.quorumSize - 1]!;
+    if (q > this.core.lastLogged) q = this.core.lastLogged;
+    if (q > this.core.lastAppended) q = this.core.lastAppended;
+    if (q > this.committed) this.advanceCommit(this.core.historyFloor(q));
+  }
+
+  private advanceCommit(target: bigint): void {
+    if (target <= this.committed) return;
+    const newly = this.core.opts.observers.length > 0 ? this.core.historyAfter(this.committed).filter((p) => p.zxid <= target) : [];
+    this.committed = target;
+    this.core.commitThrough(target);
+    const commit: PeerMessage = { t: 'commit', zxid: target };
+    for (const h of this.handles.values()) {
+      if (h.stage !== 'synced' && h.stage !== 'active') continue;
+      if (!h.observer) {
+        this.core.send(h.id, commit);
+        continue;
+      }
+      // Entries it got inside its DIFF are known to it; INFORM doubles as their commit.
+      for (const p of newly) this.core.send(h.id, { t: 'inform', zxid: p.zxid, txn: p.txn, origin: p.origin });
+    }
+  }
+
+  hasQuorum(): boolean {
+    if (this.phase !== 'broadcast') return false;
+    let n = 1;
+    for (const [id, at] of this.heardAt) if (this.core.isVoter(id) && this.core.now - at <= this.core.opts.syncLimitTicks) n++;
+    return n >= this.core.quorumSize;
+  }
+
+  learnerList(): { id: number; observer: boolean; ackedZxid: bigint; synced: boolean }[] {
+    return [...this.handles.values()].map((h) => ({ id: h.id, observer: h.observer, ackedZxid: h.ackedZxid, synced: h.stage === 'active' }));
+  }
+
+  // ---------------- the rest of the role ----------------
+  tick(): void {
+    if (this.phase !== 'broadcast') {
+      if (this.core.now - this.startedAt > this.core.opts.initLimitTicks) this.core.goLooking('no quorum synced within initLimit');
+      return;
+    }
+    if (!this.hasQuorum()) return this.core.goLooking('lost the quorum');
+    if (this.core.now - this.lastPing >= this.core.opts.heartbeatTicks) {
+      this.lastPing = this.core.now;
+      const ping: PeerMessage = { t: 'ping', committed: this.committed };
+      for (const h of this.handles.values()) if (h.stage === 'synced' || h.stage === 'active') this.core.send(h.id, ping);
+    }
+  }
+
+  receive(from: number, m: PeerMessage): void {
+    const h = this.handles.get(from);
+    if (h !== undefined && h.stage === 'active' && !h.observer) this.heardAt.set(from, this.core.now);
+    switch (m.t) {
+      case 'vote':
+        if (m.state === 'looking') this.core.send(from, decidedNotification(this.core, 'leading')!);
+        return;
+      case 'followerInfo': return this.onFollowerInfo(from, m);
+      case 'ackEpoch': return this.onAckEpoch(from, m);
+      case 'ack': return this.onAck(from, m);
+      case 'pong':
+        if (h !== undefined && h.stage === 'active' && m.sessionIds.length > 0) this.core.emit({ kind: 'sessionsTouched', from, sessionIds: m.sessionIds });
+        return;
+      case 'request':
+        if (h !== undefined && h.stage === 'active' && m.origin.serverId === from) this.core.emit({ kind: 'request', from, forwarded: { origin: m.origin, request: m.request } });
+        return;
+      default:
+        return; // leader-to-learner traffic from another leader: not for us
+    }
+  }
+
+  linkDown(peer: number): void {
+    // Its handshake starts over when it comes back; its last ack keeps counting until syncLimit.
+    this.handles.delete(peer);
+  }
+
+  linkUp(_peer: number): void {}
+}

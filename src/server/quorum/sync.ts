@@ -1,0 +1,50 @@
+// The leader's choice of how to bring one learner to its history (ZooKeeper's syncFollower):
+//   DIFF       the learner's last zxid is in our log: our log extends its log, send the rest;
+//   TRUNC+DIFF it has a tail we lack, in the same epoch as a zxid we both have: cut it there;
+//   SNAP       anything else (too far behind, or a divergent tail we cannot place safely).
+// Logs of Zab agree on everything before a zxid they share, and within one epoch a log is a
+// contiguous run of that epoch's single leader's proposals — which is what makes TRUNC safe only
+// to a zxid of the learner's own last epoch that is not older than its log's base.
+import { assert } from '../../common/assert.js';
+import { constants } from '../../common/constants.js';
+import type { Proposal } from './api.js';
+import type { Core } from './core.js';
+import { epochOf, type PeerMessage } from './messages.js';
+
+export function chooseSync(core: Core, peerLast: bigint, peerBase: bigint, committed: bigint): PeerMessage[] {
+  if (peerLast === core.lastAppended || (peerLast < core.lastAppended && core.historyHas(peerLast))) {
+    return [{ t: 'diff', zxid: peerLast }, ...entries(core.historyAfter(peerLast), peerLast, committed)];
+  }
+  const prev = core.historyBefore(peerLast);
+  if (prev !== null && prev >= peerBase && epochOf(prev) === epochOf(peerLast) && prev > 0n) {
+    return [{ t: 'trunc', zxid: prev }, ...entries(core.historyAfter(prev), prev, committed)];
+  }
+  return snap(core, committed);
+}
+
+/** Proposals after `from`, then one COMMIT through what of them is committed. */
+function entries(ps: Proposal[], from: bigint, committed: bigint): PeerMessage[] {
+  const out: PeerMessage[] = [];
+  // Origins stay behind: the origin's clients were disconnected when it left its last leader.
+  for (const p of ps) out.push({ t: 'proposal', zxid: p.zxid, txn: p.txn, origin: null });
+  const last = ps.length > 0 ? ps[ps.length - 1]!.zxid : from;
+  const through = committed < last ? committed : last;
+  if (through > from) out.push({ t: 'commit', zxid: through });
+  return out;
+}
+
+function snap(core: Core, committed: bigint): PeerMessage[] {
+  const { zxid, image } = core.host.snapshotImage();
+  assert(zxid >= core.historyBase, () => `SNAP image at ${zxid} older than the history window ${core.historyBase}`);
+  assert(zxid <= committed || zxid <= core.commitEmitted, 'a SNAP image holds committed txns only');
+  assert(image.byteLength <= constants.zabSnapImageBytesMax, 'SNAP image too large');
+  const out: PeerMessage[] = [];
+  const step = constants.zabSnapChunkBytes;
+  let offset = 0;
+  do {
+    const end = Math.min(offset + step, image.byteLength);
+    out.push({ t: 'snap', zxid, offset, totalBytes: image.byteLength, chunk: image.subarray(offset, end), last: end === image.byteLength });
+    offset = end;
+  } while (offset < image.byteLength);
+  return [...out, ...entries(core.historyAfter(zxid), zxid, committed)];
+}
