@@ -7,6 +7,7 @@ import { pack, unpack } from 'msgpackr';
 import type { ServerConfig } from '../common/config.js';
 import { constants } from '../common/constants.js';
 import { zxidHex } from '../common/zxid.js';
+import { nodeDisk } from '../io/node/disk.js';
 import { createJobPool, type JobPool } from './jobs/pool.js';
 import { Pipeline } from './pipeline/index.js';
 import type { DataDirs } from './storage/layout.js';
@@ -38,7 +39,7 @@ export async function openStorage(config: ServerConfig, logger: Logger, sessions
   const dirs: DataDirs = { dataDir: config.dataDir, dataLogDir: config.dataLogDir };
   const startMs = Date.now();
   const progress = progressReporter(logger);
-  const rec = await recover(dirs, {
+  const rec = await recover(nodeDisk, dirs, {
     onProgress: progress.update,
     allocImage: (bytes) => allocTreeImage(bytes),
     onWarning: (w) => {

@@ -1,5 +1,6 @@
 // Measures append+sync throughput of the txn log with 1 KiB records (native-notes/fsync.md).
 //   node dist/test/storage/bench-append.js [seconds-per-case]
+import { nodeDisk } from '../../src/io/node/disk.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ const payload = new Uint8Array(1024).fill(7);
 
 for (const batch of [1, 10, 100]) {
   const dir = await mkdtemp(join(tmpdir(), 'zk-bench-'));
-  const rec = await recover({ dataDir: dir });
+  const rec = await recover(nodeDisk, { dataDir: dir });
   for await (const _ of rec.records) throw new Error('fresh dir');
   const log = await rec.openLog();
   let zxid = makeZxid(1, 1);

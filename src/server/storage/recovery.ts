@@ -1,6 +1,6 @@
 // Startup recovery: the newest snapshot that verifies, then the log records after it.
 //
-//   const rec = await recover({ dataDir }, { onProgress, onWarning });
+//   const rec = await recover(disk, { dataDir }, { onProgress, onWarning });
 //   if (rec.snapshot) tree.loadImage(rec.snapshot.image), sessions.load(rec.snapshot.meta);
 //   for await (const r of rec.records) applyTxn(r);      // zxid > snapshot zxid, in order
 //   const log = await rec.openLog();                      // appends continue after the last record
@@ -10,11 +10,11 @@
 // good record, fsynced, and reported through onWarning. Anything else — a bad record with valid
 // data after it, a bad non-last segment, a gap between replayed zxids — throws
 // LogCorruptError: the server must not start on a log with a hole in acknowledged history.
-import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { assert } from '../../common/assert.js';
 import { zxidHex } from '../../common/zxid.js';
+import type { Disk } from '../../io/disk.js';
 import type { LogRecord } from '../pipeline/api.js';
-import { type DataDirs, ensureLayout, fsyncDir, listLogSegments, listSnapshots, removeTempFiles, segmentsFrom, type StorageFile, type StorageLayout, storageLayout } from './layout.js';
+import { type DataDirs, ensureLayout, listLogSegments, listSnapshots, removeTempFiles, segmentsFrom, type StorageFile, type StorageLayout, storageLayout } from './layout.js';
 import { storageLimits as L } from './limits.js';
 import { recordFixedBytes, type ScanEnd, scanSegment, zxidFollows } from './logformat.js';
 import { type LoadedSnapshot, loadNewestSnapshot } from './snapshot.js';
@@ -63,23 +63,23 @@ export class LogCorruptError extends Error {
   }
 }
 
-export async function recover(dirs: DataDirs, options: RecoverOptions = {}): Promise<Recovery> {
-  const layout = storageLayout(dirs);
+export async function recover(disk: Disk, dirs: DataDirs, options: RecoverOptions = {}): Promise<Recovery> {
+  const layout = storageLayout(dirs, disk);
   await ensureLayout(layout);
   const warn = options.onWarning ?? (() => undefined);
   for (const dir of new Set([layout.snapDir, layout.logDir])) {
-    for (const name of await removeTempFiles(dir)) warn({ kind: 'tempFileRemoved', path: `${dir}/${name}` });
+    for (const name of await removeTempFiles(disk, dir)) warn({ kind: 'tempFileRemoved', path: `${dir}/${name}` });
   }
 
-  const snaps = await listSnapshots(layout.snapDir);
-  const segments = await listLogSegments(layout.logDir);
+  const snaps = await listSnapshots(disk, layout.snapDir);
+  const segments = await listLogSegments(disk, layout.logDir);
   const progress = { bytesRead: 0, bytesTotal: 0 };
   const report = (phase: RecoveryProgress['phase']): void => options.onProgress?.({ phase, ...progress });
   const newest = snaps.at(-1);
-  progress.bytesTotal = (newest ? (await stat(newest.path)).size : 0) + (await sizeOf(segmentsFrom(segments, newest?.zxid ?? null)));
+  progress.bytesTotal = (newest ? await disk.size(newest.path) : 0) + (await sizeOf(disk, segmentsFrom(segments, newest?.zxid ?? null)));
 
   let snapBase = 0;
-  const snapshot = await loadNewestSnapshot(layout.snapDir, {
+  const snapshot = await loadNewestSnapshot(disk, layout.snapDir, {
     ...(options.allocImage ? { allocImage: options.allocImage } : {}),
     onBytes: (read, total) => {
       progress.bytesRead = snapBase + read;
@@ -93,7 +93,7 @@ export async function recover(dirs: DataDirs, options: RecoverOptions = {}): Pro
   const snapZxid = snapshot?.zxid ?? null;
   const toRead = segmentsFrom(segments, snapZxid);
   progress.bytesRead = snapBase;
-  progress.bytesTotal = snapBase + (await sizeOf(toRead));
+  progress.bytesTotal = snapBase + (await sizeOf(disk, toRead));
   report('log');
 
   let tail: LogTail | null = null;
@@ -107,7 +107,7 @@ export async function recover(dirs: DataDirs, options: RecoverOptions = {}): Pro
     for (let i = 0; i < toRead.length; i++) {
       const file = toRead[i]!;
       const isLast = i === toRead.length - 1;
-      const buf = await readFile(file.path);
+      const buf = await disk.readFile(file.path);
       progress.bytesRead += buf.length;
       report('log');
       const scan = scanSegment(buf, file.zxid, null);
@@ -118,7 +118,7 @@ export async function recover(dirs: DataDirs, options: RecoverOptions = {}): Pro
       if (scan.end.kind === 'torn') {
         assert(isLast, 'only the last segment may be torn');
         const lastGood = scan.records.at(-1)?.zxid ?? lastZxid;
-        await cutBack(file.path, scan.endOffset);
+        await cutBack(disk, file.path, scan.endOffset);
         warn({ kind: 'tornTail', path: file.path, offset: scan.endOffset, lastGoodZxid: lastGood, bytesCut: buf.length - scan.endOffset, reason: scan.end.reason });
       }
       for (const r of scan.records) {
@@ -140,8 +140,8 @@ export async function recover(dirs: DataDirs, options: RecoverOptions = {}): Pro
     if (lastFile !== undefined && lastWasEmpty) {
       // An empty last segment (a crash right after a roll): drop it, so the next segment is
       // named by its real first zxid, which may be lower after a leader change.
-      await unlink(lastFile.path);
-      await fsyncDir(layout.logDir);
+      await disk.unlink(lastFile.path);
+      await disk.fsyncDir(layout.logDir);
       warn({ kind: 'emptySegmentRemoved', path: lastFile.path });
     }
     // Appends continue in the newest remaining segment; if that one is not the newest file
@@ -176,9 +176,9 @@ function checkEnd(file: StorageFile, end: ScanEnd, isLast: boolean): void {
   if (end.kind === 'torn' && !isLast) throw new LogCorruptError(file.path, end.offset, `${end.reason} in a segment that is not the last`);
 }
 
-async function cutBack(path: string, endOffset: number): Promise<void> {
+async function cutBack(disk: Disk, path: string, endOffset: number): Promise<void> {
   assert(endOffset >= L.logSegmentHeaderBytes, 'never cut into the segment header');
-  const fh = await open(path, 'r+');
+  const fh = await disk.open(path, 'r+');
   try {
     await fh.truncate(endOffset);
     await fh.sync(); // the new size is metadata: fsync, not fdatasync
@@ -187,8 +187,8 @@ async function cutBack(path: string, endOffset: number): Promise<void> {
   }
 }
 
-async function sizeOf(files: StorageFile[]): Promise<number> {
+async function sizeOf(disk: Disk, files: StorageFile[]): Promise<number> {
   let total = 0;
-  for (const f of files) total += (await stat(f.path)).size;
+  for (const f of files) total += await disk.size(f.path);
   return total;
 }
