@@ -38,7 +38,7 @@ class Inode {
 
 type Entry = { kind: 'file'; inode: Inode } | { kind: 'dir' };
 
-export type FaultOp = 'write' | 'sync' | 'fsyncDir' | 'rename' | 'unlink' | 'open';
+export type FaultOp = 'write' | 'sync' | 'fsyncDir' | 'rename' | 'unlink' | 'open' | 'truncate';
 
 export interface Fault {
   op: FaultOp;
@@ -97,6 +97,9 @@ class SimState {
   durable = new Map<string, Entry>();
   faults: Required<Fault>[] = [];
   generation = 0;
+  /** Mutating calls left before a scheduled crash fires (null: none scheduled). */
+  crashAfterOps: number | null = null;
+  crashOptions: CrashOptions = {};
   readonly stats = { crashes: 0, tornWrites: 0, unsyncedOpsKept: 0, unsyncedOpsLost: 0, faultsFired: 0 };
   constructor(readonly random: () => number) {
     this.live.set('/', { kind: 'dir' });
@@ -162,6 +165,34 @@ export class SimDisk implements Disk {
   /** Power loss. Returns the disk the restarted process sees; this one and its files are dead. */
   crash(options: CrashOptions = {}): SimDisk {
     this.alive();
+    this.powerLoss(options);
+    return new SimDisk(0, this.s);
+  }
+
+  /**
+   * Power loss inside the `ops`-th mutating call from now (write, sync, rename, unlink, create,
+   * truncate, fsyncDir): that call throws ECRASH; a write is torn or kept like any unsynced one.
+   * Then `restarted()` gives the next life's disk.
+   */
+  scheduleCrash(ops: number, options: CrashOptions = {}): void {
+    this.alive();
+    this.s.crashAfterOps = Math.max(1, ops);
+    this.s.crashOptions = options;
+  }
+
+  /** True once a scheduled crash fired (this process life is over). */
+  get crashed(): boolean {
+    return this.generation !== this.s.generation;
+  }
+
+  /** The disk of the life after a crash (scheduled or not). */
+  restarted(): SimDisk {
+    if (!this.crashed) throw new Error('restarted() before a crash');
+    return new SimDisk(0, this.s);
+  }
+
+  private powerLoss(options: CrashOptions): void {
+    this.s.crashAfterOps = null;
     this.stats.crashes++;
     this.s.generation++;
     this.faults = [];
@@ -177,7 +208,6 @@ export class SimDisk implements Disk {
       }
     }
     this.durable = new Map(this.s.live);
-    return new SimDisk(0, this.s);
   }
 
   private settle(inode: Inode, mode: 'none' | 'prefix'): void {
@@ -330,12 +360,31 @@ export class SimDisk implements Disk {
   /** @internal */
   fault(op: FaultOp, path: string): void {
     this.alive();
+    if (this.s.crashAfterOps !== null && --this.s.crashAfterOps <= 0) {
+      this.powerLoss(this.s.crashOptions);
+      throw new SimDiskError('ECRASH', `power lost during ${op}`, path);
+    }
     const f = this.faults.find((x) => x.op === op && path.includes(x.pathIncludes));
     if (f === undefined) return;
     f.count--;
     if (f.count <= 0) this.faults.splice(this.faults.indexOf(f), 1);
     this.stats.faultsFired++;
     throw new SimDiskError('EIO', op, path);
+  }
+
+  /**
+   * @internal A write: an EIO fault fails it before it happens; a scheduled crash fires after it
+   * reached the page cache (so the crash may keep or tear it).
+   */
+  writeFault(path: string, apply: () => void): void {
+    this.alive();
+    const f = this.faults.find((x) => x.op === 'write' && path.includes(x.pathIncludes));
+    if (f !== undefined) this.fault('write', path);
+    apply();
+    if (this.s.crashAfterOps !== null && --this.s.crashAfterOps <= 0) {
+      this.powerLoss(this.s.crashOptions);
+      throw new SimDiskError('ECRASH', 'power lost during write', path);
+    }
   }
 
   /** @internal */
@@ -387,10 +436,11 @@ class SimFile implements DiskFile {
   writeSync(bytes: Uint8Array, offset: number, length: number, position: number): number {
     this.check();
     if (!this.writable) throw new SimDiskError('EBADF', 'write on a read-only handle', this.path);
-    this.disk.fault('write', this.path);
     const op = { kind: 'write' as const, position, bytes: Buffer.from(bytes.subarray(offset, offset + length)) };
-    this.inode.data = applyOp(this.inode.data, op);
-    this.inode.unsynced.push(op);
+    this.disk.writeFault(this.path, () => {
+      this.inode.data = applyOp(this.inode.data, op);
+      this.inode.unsynced.push(op);
+    });
     return length;
   }
 
@@ -433,6 +483,7 @@ class SimFile implements DiskFile {
   truncate(bytes: number): Promise<void> {
     return settle(() => {
       this.check();
+      this.disk.fault('truncate', this.path);
       this.disk.truncateInode(this.inode, bytes);
     });
   }
