@@ -15,6 +15,7 @@ import { zxidHex } from '../../common/zxid.js';
 import type { Disk } from '../../io/disk.js';
 import type { LogRecord } from '../pipeline/api.js';
 import { type DataDirs, ensureLayout, listLogSegments, listSnapshots, removeTempFiles, segmentsFrom, type StorageFile, type StorageLayout, storageLayout } from './layout.js';
+import { completeIntent, type Intent } from './history.js';
 import { storageLimits as L } from './limits.js';
 import { recordFixedBytes, type ScanEnd, scanSegment, zxidFollows } from './logformat.js';
 import { type LoadedSnapshot, loadNewestSnapshot } from './snapshot.js';
@@ -32,7 +33,9 @@ export type RecoveryWarning =
   | { kind: 'tornTail'; path: string; offset: number; lastGoodZxid: bigint | null; bytesCut: number; reason: string }
   | { kind: 'corruptSnapshot'; path: string; reason: string }
   | { kind: 'tempFileRemoved'; path: string }
-  | { kind: 'emptySegmentRemoved'; path: string };
+  | { kind: 'emptySegmentRemoved'; path: string }
+  /** A truncation or snapshot install a crash interrupted was finished before reading. */
+  | { kind: 'intentCompleted'; intent: Intent };
 
 export interface RecoverOptions {
   onProgress?: (p: RecoveryProgress) => void;
@@ -70,6 +73,8 @@ export async function recover(disk: Disk, dirs: DataDirs, options: RecoverOption
   for (const dir of new Set([layout.snapDir, layout.logDir])) {
     for (const name of await removeTempFiles(disk, dir)) warn({ kind: 'tempFileRemoved', path: `${dir}/${name}` });
   }
+  const intent = await completeIntent(layout);
+  if (intent !== null) warn({ kind: 'intentCompleted', intent });
 
   const snaps = await listSnapshots(disk, layout.snapDir);
   const segments = await listLogSegments(disk, layout.logDir);

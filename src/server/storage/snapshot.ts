@@ -75,42 +75,63 @@ function writeAllSync(file: DiskFile, bytes: Uint8Array, position: number): void
   }
 }
 
+async function writeAll(file: DiskFile, bytes: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    const n = await file.write(bytes, done, bytes.length - done, position + done);
+    assert(n > 0, 'write makes progress');
+    done += n;
+  }
+}
+
 /**
- * Writes snapshot.<hex zxid> atomically and returns its path. Synchronous: run it in a worker.
- * The image is copied chunk by chunk into private memory, checksummed and written from there, so
- * even a SharedArrayBuffer the main thread keeps changing yields a file whose CRC verifies.
+ * The file's bytes in order: header, meta, image chunks, trailer. The image is copied chunk by
+ * chunk into private memory and checksummed there, so even a SharedArrayBuffer the main thread
+ * keeps changing yields a file whose CRC verifies. A yielded chunk is reused by the next one:
+ * write it before pulling the next.
  */
-export function writeSnapshotFileSync(disk: Disk, snapDir: string, content: SnapshotContent): string {
+function* snapshotPieces(content: SnapshotContent): Generator<Uint8Array> {
   const { zxid, meta, image } = content;
   assert(meta.length <= L.snapshotMetaBytesMax, 'snapshot meta within bound');
   assert(image.length <= L.snapshotImageBytesMax, 'snapshot image within bound');
-  const finalPath = join(snapDir, snapshotFileName(zxid));
+  const header = encodeHeader(zxid, meta.length, image.length, content.createdMs ?? Date.now());
+  let crc = crc32c(header);
+  yield header;
+  crc = crc32c(meta, crc);
+  yield meta;
+  const chunk = Buffer.allocUnsafe(Math.min(L.snapshotChunkBytes, Math.max(1, image.length)));
+  for (let off = 0; off < image.length; off += chunk.length) {
+    const n = Math.min(chunk.length, image.length - off);
+    chunk.set(image.subarray(off, off + n));
+    const view = chunk.subarray(0, n);
+    crc = crc32c(view, crc);
+    yield view;
+  }
+  const trailer = Buffer.alloc(L.snapshotTrailerBytes);
+  trailer.writeUInt32LE(crc, 0);
+  trailer.writeUInt32LE(trailerMagic, 4);
+  yield trailer;
+}
+
+function snapshotBytes(content: SnapshotContent): number {
+  return L.snapshotHeaderBytes + content.meta.length + content.image.length + L.snapshotTrailerBytes;
+}
+
+/**
+ * Writes snapshot.<hex zxid> atomically and returns its path. Synchronous: run it in a worker
+ * (the piscina job), never on the main thread.
+ */
+export function writeSnapshotFileSync(disk: Disk, snapDir: string, content: SnapshotContent): string {
+  const finalPath = join(snapDir, snapshotFileName(content.zxid));
   const tmpPath = finalPath + tmpSuffix;
   const fd = disk.openSync(tmpPath, 'w+');
   let pos = 0;
   try {
-    const header = encodeHeader(zxid, meta.length, image.length, content.createdMs ?? Date.now());
-    let crc = crc32c(header);
-    writeAllSync(fd, header, pos);
-    pos += header.length;
-    crc = crc32c(meta, crc);
-    writeAllSync(fd, meta, pos);
-    pos += meta.length;
-    const chunk = Buffer.allocUnsafe(Math.min(L.snapshotChunkBytes, Math.max(1, image.length)));
-    for (let off = 0; off < image.length; off += chunk.length) {
-      const n = Math.min(chunk.length, image.length - off);
-      chunk.set(image.subarray(off, off + n));
-      const view = chunk.subarray(0, n);
-      crc = crc32c(view, crc);
-      writeAllSync(fd, view, pos);
-      pos += n;
+    for (const piece of snapshotPieces(content)) {
+      writeAllSync(fd, piece, pos);
+      pos += piece.length;
     }
-    const trailer = Buffer.alloc(L.snapshotTrailerBytes);
-    trailer.writeUInt32LE(crc, 0);
-    trailer.writeUInt32LE(trailerMagic, 4);
-    writeAllSync(fd, trailer, pos);
-    pos += trailer.length;
-    assert(pos === L.snapshotHeaderBytes + meta.length + image.length + L.snapshotTrailerBytes, 'wrote every section');
+    assert(pos === snapshotBytes(content), 'wrote every section');
     fd.syncSync();
   } catch (err) {
     fd.closeSync();
@@ -122,6 +143,30 @@ export function writeSnapshotFileSync(disk: Disk, snapDir: string, content: Snap
   // The rename is only durable once the directory is fsynced; until then a crash may leave the
   // old name set, which is harmless (the temp file is deleted at the next start).
   disk.fsyncDirSync(snapDir);
+  return finalPath;
+}
+
+/** The same file written with async calls (a SNAP install on the main thread's event loop). */
+export async function writeSnapshotFile(disk: Disk, snapDir: string, content: SnapshotContent): Promise<string> {
+  const finalPath = join(snapDir, snapshotFileName(content.zxid));
+  const tmpPath = finalPath + tmpSuffix;
+  const fh = await disk.open(tmpPath, 'w+');
+  let pos = 0;
+  try {
+    for (const piece of snapshotPieces(content)) {
+      await writeAll(fh, piece, pos);
+      pos += piece.length;
+    }
+    assert(pos === snapshotBytes(content), 'wrote every section');
+    await fh.sync();
+  } catch (err) {
+    await fh.close();
+    await disk.unlink(tmpPath);
+    throw err;
+  }
+  await fh.close();
+  await disk.rename(tmpPath, finalPath);
+  await disk.fsyncDir(snapDir);
   return finalPath;
 }
 
