@@ -61,6 +61,11 @@ export const constants = {
   // Address space reserved and grown in place on demand. V8 here refuses a growable
   // SharedArrayBuffer over 2^32 bytes, so 4 GiB is the tree's ceiling (native-notes/shared-memory.md).
   treeMaxBytes: 4 * 1024 * 1_048_576,
+
+  // Storage for the ensemble (src/server/storage, storage-adapter): the log tail read back at
+  // start-up as the Zab history window. The core trims it further to its own bounds.
+  recoveredHistoryTxnsMax: 10_000, // newest logged txns kept after recovery (ZooKeeper keeps 500)
+  recoveredHistoryBytesMax: 64 * 1_048_576, // the same window bounded in txn bytes
 } as const;
 
 assert(constants.frameBytesMax > constants.dataBytesMax, 'a frame must hold the largest data');

@@ -7,3 +7,4 @@ export { type Epochs, EpochFileError, readEpochs, writeEpochs } from './epochs.j
 export { completeIntent, type InstallResult, installSnapshot, type Intent, IntentFileError, TruncateError, truncateLog, type TruncateResult } from './history.js';
 export { LogCorruptError, type Recovery, type RecoveryProgress, type RecoveryWarning, type RecoverOptions, recover } from './recovery.js';
 export { purge, purgePlan, type PurgeOptions, type PurgeResult, snapRetainCountMin } from './purge.js';
+export { HistoryWindow } from './history-window.js';

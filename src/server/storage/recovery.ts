@@ -42,6 +42,12 @@ export interface RecoverOptions {
   onWarning?: (w: RecoveryWarning) => void;
   /** Where to load the snapshot image (e.g. a SharedArrayBuffer view). */
   allocImage?: (bytes: number) => Uint8Array;
+  /**
+   * Records read from the log that the snapshot already covers (zxid <= its zxid), oldest
+   * first, before the replayed ones: the history window can include them. `bytes` is a view
+   * valid during the call only.
+   */
+  onCoveredRecord?: (zxid: bigint, bytes: Uint8Array) => void;
 }
 
 export interface Recovery {
@@ -135,6 +141,7 @@ export async function recover(disk: Disk, dirs: DataDirs, options: RecoverOption
           }
         }
         lastZxid = r.zxid;
+        if (!replayed) options.onCoveredRecord?.(r.zxid, buf.subarray(r.offset + recordFixedBytes, r.offset + r.size));
         if (replayed) yield { zxid: r.zxid, bytes: new Uint8Array(buf.subarray(r.offset + recordFixedBytes, r.offset + r.size)) };
       }
       const last = scan.records.at(-1);
