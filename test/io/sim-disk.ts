@@ -467,8 +467,9 @@ class SimFile implements DiskFile {
       throw err;
     }
     // Only the dirty ops reach the disk: pages a failed sync marked clean stay lost.
+    // `durable` belongs to this inode alone (never shared with `data`), so it is updated in place.
     let durable = this.inode.durable;
-    for (const op of this.inode.unsynced) durable = applyOp(durable === this.inode.durable ? Buffer.from(durable) : durable, op);
+    for (const op of this.inode.unsynced) durable = applyOp(durable, op);
     this.inode.durable = durable;
     this.inode.unsynced = [];
   }

@@ -1,9 +1,9 @@
 // Measures append+sync throughput of the txn log with 1 KiB records (native-notes/fsync.md).
 //   node dist/test/storage/bench-append.js [seconds-per-case]
-import { nodeDisk } from '../../src/io/node/disk.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { nodeDisk } from '../../src/io/node/disk.js';
 import { makeZxid } from '../../src/common/zxid.js';
 import { recover } from '../../src/server/storage/index.js';
 

@@ -17,7 +17,7 @@ import type { LogRecord } from '../pipeline/api.js';
 import { type DataDirs, ensureLayout, listLogSegments, listSnapshots, removeTempFiles, segmentsFrom, type StorageFile, type StorageLayout, storageLayout } from './layout.js';
 import { completeIntent, type Intent } from './history.js';
 import { storageLimits as L } from './limits.js';
-import { recordFixedBytes, type ScanEnd, scanSegment, zxidFollows } from './logformat.js';
+import { recordFixedBytes, type ScanEnd, scanSegment, type SegmentScan, zxidFollows } from './logformat.js';
 import { type LoadedSnapshot, loadNewestSnapshot } from './snapshot.js';
 import { type LogTail, openTxnLog, type TxnLog, type TxnLogOptions } from './txnlog.js';
 
@@ -118,11 +118,19 @@ export async function recover(disk: Disk, dirs: DataDirs, options: RecoverOption
     for (let i = 0; i < toRead.length; i++) {
       const file = toRead[i]!;
       const isLast = i === toRead.length - 1;
-      const buf = await disk.readFile(file.path);
-      progress.bytesRead += buf.length;
+      // The last segment is usually mostly zero fill; when the snapshot covers every record in
+      // it (a clean stop snapshots at the last zxid) only its records are read, not 64 MiB.
+      const covered = isLast && snapZxid !== null ? await scanCoveredPrefix(disk, file, snapZxid) : null;
+      const buf = covered?.buf ?? (await disk.readFile(file.path));
+      progress.bytesRead += covered?.fileBytes ?? buf.length;
       report('log');
-      const scan = scanSegment(buf, file.zxid, null);
+      const scan = covered?.scan ?? scanSegment(buf, file.zxid, null);
       checkEnd(file, scan.end, isLast);
+      if (covered !== null && scan.records.length > 0) {
+        // The rest of the file was not checked, so it is never appended to: cut it off (zero
+        // fill, or an unsynced torn write) and let the next append start a new segment.
+        await cutBack(disk, file.path, scan.endOffset);
+      }
       if (prev !== null && prev.lastZxid >= file.zxid) {
         throw new LogCorruptError(prev.file.path, prev.endOffset, `holds zxid ${zxidHex(prev.lastZxid)}, not below the next segment ${file.name}`);
       }
@@ -194,6 +202,39 @@ async function cutBack(disk: Disk, path: string, endOffset: number): Promise<voi
   try {
     await fh.truncate(endOffset);
     await fh.sync(); // the new size is metadata: fsync, not fdatasync
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Reads a growing prefix of the last segment while it ends cleanly inside the prefix with every
+ * record at or below snapZxid. Returns that scan, or null when the whole file must be read
+ * (records above the snapshot, a bad spot, or the prefix reached the end of the file).
+ *
+ * What goes unchecked is the region after the end marker. Anything there was never
+ * acknowledged unless a synced record's length field decayed to exactly zero: the snapshot holds
+ * every record the scan saw, and recovery then cuts the file at the marker.
+ */
+async function scanCoveredPrefix(disk: Disk, file: StorageFile, snapZxid: bigint): Promise<{ buf: Buffer; scan: SegmentScan; fileBytes: number } | null> {
+  const fh = await disk.open(file.path, 'r');
+  try {
+    const fileBytes = await fh.size();
+    for (let n = L.logCoveredPrefixBytes; n < fileBytes; n *= 4) {
+      const buf = Buffer.alloc(n);
+      for (let done = 0; done < n; ) {
+        const got = await fh.read(buf, done, n - done, done);
+        if (got === 0) return null; // shrank under us: take the normal path
+        done += got;
+      }
+      const scan = scanSegment(buf, file.zxid, null);
+      if (scan.end.kind === 'corrupt') return null;
+      const last = scan.records.at(-1);
+      if (last !== undefined && last.zxid > snapZxid) return null;
+      if (scan.end.kind === 'clean' && scan.endOffset < n) return { buf, scan, fileBytes };
+      // A record cut by the prefix's end looks torn: read more.
+    }
+    return null;
   } finally {
     await fh.close();
   }
