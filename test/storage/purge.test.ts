@@ -1,8 +1,8 @@
-import { nodeDisk } from '../../src/io/node/disk.js';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { nodeDisk } from '../../src/io/node/disk.js';
 import { makeZxid } from '../../src/common/zxid.js';
 import { createJobPool } from '../../src/server/jobs/pool.js';
 import { purge, purgePlan, writeSnapshotFileSync } from '../../src/server/storage/index.js';
