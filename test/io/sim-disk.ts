@@ -180,6 +180,11 @@ export class SimDisk implements Disk {
     this.s.crashOptions = options;
   }
 
+  /** Drops a scheduled crash that has not fired. */
+  cancelScheduledCrash(): void {
+    this.s.crashAfterOps = null;
+  }
+
   /** True once a scheduled crash fired (this process life is over). */
   get crashed(): boolean {
     return this.generation !== this.s.generation;
