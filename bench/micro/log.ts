@@ -3,16 +3,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type * as DiskModule from '../../src/io/node/disk.js';
 import type * as StorageModule from '../../src/server/storage/index.js';
 import { importBuilt, runBench, skipped, type MicroOptions, type MicroRow } from './common.js';
 
 export async function logMicro(o: MicroOptions): Promise<MicroRow[]> {
   const s = await importBuilt<typeof StorageModule>('src/server/storage/index.js');
-  if (s === null) return skipped('log', 'module missing (src/server/storage)');
+  const d = await importBuilt<typeof DiskModule>('src/io/node/disk.js');
+  if (s === null || d === null) return skipped('log', 'module missing (src/server/storage)');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'zookooper-bench-log-'));
   let log: StorageModule.TxnLog | undefined;
   try {
-    const layout = s.storageLayout({ dataDir: dir });
+    const layout = s.storageLayout({ dataDir: dir }, d.nodeDisk);
     await s.ensureLayout(layout);
     const txnLog = await s.openTxnLog(layout, { tail: null, lastZxid: null });
     log = txnLog;

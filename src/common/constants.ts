@@ -104,6 +104,11 @@ export const constants = {
   zabInitLimitTicks: 200, // 10 s: discovery + sync with a new leader (ZooKeeper initLimit*tickTime)
   zabSyncLimitTicks: 40, // 2 s: silence on a leader/learner link in broadcast (syncLimit*tickTime)
   zabHeartbeatTicks: 4, // the leader pings each learner every 200 ms
+
+  // Storage for the ensemble (src/server/storage, storage-adapter): the log tail read back at
+  // start-up as the Zab history window. The core trims it further to its own bounds.
+  recoveredHistoryTxnsMax: 10_000, // newest logged txns kept after recovery (ZooKeeper keeps 500)
+  recoveredHistoryBytesMax: 64 * 1_048_576, // the same window bounded in txn bytes
 } as const;
 
 assert(constants.frameBytesMax > constants.dataBytesMax, 'a frame must hold the largest data');

@@ -1,29 +1,63 @@
 // Start-up and the background side of storage for the composition root: recovery (newest valid
 // snapshot + log replay, with progress), the txn log the write loop appends to, snapshots taken
 // from the shared tree every snapCount txns and written by a piscina job, and autopurge.
+//
+// For the ensemble it also keeps the epoch files, reads back the log's tail as the Zab history
+// window, and rewrites history for Zab's sync: truncate(zxid) (TRUNC) and installSnapshot (SNAP),
+// each followed by a fresh recovery into a NEW tree, pipeline and log (the getters below return
+// the current ones; whoever holds the old tree — workers attached to its SharedArrayBuffer —
+// must be re-pointed by the caller).
 import cliProgress from 'cli-progress';
 import type { Logger } from 'pino';
 import { pack, unpack } from 'msgpackr';
 import type { ServerConfig } from '../common/config.js';
 import { constants } from '../common/constants.js';
 import { zxidHex } from '../common/zxid.js';
+import { nodeDisk } from '../io/node/disk.js';
 import { createJobPool, type JobPool } from './jobs/pool.js';
+import type { LogRecord } from './pipeline/api.js';
 import { Pipeline } from './pipeline/index.js';
-import type { DataDirs } from './storage/layout.js';
+import { type Epochs, readEpochs, writeEpochs } from './storage/epochs.js';
+import { HistoryWindow } from './storage/history-window.js';
+import { installSnapshot as installSnapshotFiles, truncateLog } from './storage/history.js';
+import { type DataDirs, type StorageLayout, storageLayout } from './storage/layout.js';
 import { recover, type RecoveryProgress } from './storage/recovery.js';
 import type { TxnLog } from './storage/txnlog.js';
 import type { SessionManager } from './sessions/manager.js';
 import { allocTreeImage, createTree, treeFromLoadedImage, type TreeWriter } from './tree/index.js';
 
 export interface Storage {
-  tree: TreeWriter;
-  pipeline: Pipeline;
-  log: TxnLog;
+  /** The current tree, pipeline and log (replaced by truncate() and installSnapshot()). */
+  readonly tree: TreeWriter;
+  readonly pipeline: Pipeline;
+  readonly log: TxnLog;
   sessionsMax: number;
   containerCheckMs: number;
   afterBatch(txns: number): void;
   findExpiredNodes(nowMs: number): string[];
   close(): Promise<void>;
+
+  // ---- for the ensemble (Zab) ----
+  /** acceptedEpoch / currentEpoch as last read or persisted (derived from the log if missing). */
+  epochs(): Epochs;
+  /** Writes both epoch files durably (acceptedEpoch first). */
+  persistEpochs(epochs: Epochs): Promise<void>;
+  /** The last zxid durable in the log, or the snapshot's when the log has none above it; 0n if none. */
+  lastLoggedZxid(): bigint;
+  /**
+   * The newest log records as of the last (re)load, oldest first, ending at lastLoggedZxid()
+   * (or empty): at most constants.recoveredHistoryTxnsMax records / recoveredHistoryBytesMax bytes.
+   */
+  history(): readonly LogRecord[];
+  /** A consistent image of the tree and the session table at the applied zxid (a SNAP to send). */
+  snapshotContent(): { zxid: bigint; image: Uint8Array; meta: Uint8Array };
+  /**
+   * TRUNC: drops every logged txn above zxid (and snapshots above it), then reloads tree,
+   * sessions and log from disk. Appends in flight must have been synced (the write loop idle).
+   */
+  truncate(zxid: bigint): Promise<void>;
+  /** SNAP: makes (image, meta) at zxid the whole durable state, then reloads from it. */
+  installSnapshot(zxid: bigint, image: Uint8Array, meta: Uint8Array): Promise<void>;
 }
 
 interface SnapshotMeta {
@@ -31,19 +65,34 @@ interface SnapshotMeta {
   sessions: { sessionId: bigint; timeoutMs: number; password: Uint8Array }[];
 }
 
+/** What one recovery gives: the state the server runs on until the next reload. */
+interface Loaded {
+  tree: TreeWriter;
+  pipeline: Pipeline;
+  log: TxnLog;
+  snapZxid: bigint;
+  replayed: number;
+  history: LogRecord[];
+}
+
 const standaloneEpoch = 1;
 const progressMinBytes = 64 * 1_048_576; // smaller data dirs load too fast to need a bar
 
-export async function openStorage(config: ServerConfig, logger: Logger, sessions: SessionManager): Promise<Storage> {
-  const dirs: DataDirs = { dataDir: config.dataDir, dataLogDir: config.dataLogDir };
+/** Recovers the data dir into a new tree and pipeline, filling `sessions` (emptied first). */
+async function load(config: ServerConfig, logger: Logger, sessions: SessionManager, dirs: DataDirs): Promise<Loaded> {
   const startMs = Date.now();
+  for (const s of [...sessions.all()]) sessions.closed(s.sessionId);
   const progress = progressReporter(logger);
-  const rec = await recover(dirs, {
+  const window = new HistoryWindow(constants.recoveredHistoryTxnsMax, constants.recoveredHistoryBytesMax);
+  const rec = await recover(nodeDisk, dirs, {
     onProgress: progress.update,
     allocImage: (bytes) => allocTreeImage(bytes),
+    onCoveredRecord: (zxid, bytes) => window.push(zxid, bytes),
     onWarning: (w) => {
       if (w.kind === 'tornTail') {
         logger.warn({ file: w.path, offset: w.offset, lastGoodZxid: w.lastGoodZxid === null ? null : zxidHex(w.lastGoodZxid), bytesCut: w.bytesCut, reason: w.reason }, 'txn log had a torn or corrupt tail: truncated after the last good record');
+      } else if (w.kind === 'intentCompleted') {
+        logger.warn({ intent: w.intent.kind, zxid: zxidHex(w.intent.zxid) }, 'storage recovery: finished an interrupted log truncation or snapshot install');
       } else {
         logger.warn(w, `storage recovery: ${w.kind}`);
       }
@@ -71,6 +120,7 @@ export async function openStorage(config: ServerConfig, logger: Logger, sessions
   });
   let replayed = 0;
   for await (const record of rec.records) {
+    window.push(record.zxid, record.bytes);
     const txn = pipeline.replay(record.zxid, record.bytes);
     if (txn.type === 'createSession') sessions.created(txn.sessionId, txn.timeoutMs, txn.password);
     else if (txn.type === 'closeSession') sessions.closed(txn.sessionId);
@@ -78,23 +128,38 @@ export async function openStorage(config: ServerConfig, logger: Logger, sessions
   }
   progress.stop();
   const log = await rec.openLog();
-  const jobs: JobPool = createJobPool({ maxThreads: 1 });
   logger.info({ snapshotZxid: zxidHex(snapZxid), replayedTxns: replayed, zxid: zxidHex(tree.appliedZxid()), nodes: tree.nodeCount(), sessions: sessions.size, ms: Date.now() - startMs }, 'recovered');
+  return { tree, pipeline, log, snapZxid, replayed, history: window.toArray() };
+}
 
-  let txnsSinceSnapshot = replayed;
+export async function openStorage(config: ServerConfig, logger: Logger, sessions: SessionManager): Promise<Storage> {
+  const dirs: DataDirs = { dataDir: config.dataDir, dataLogDir: config.dataLogDir };
+  const layout: StorageLayout = storageLayout(dirs, nodeDisk);
+  let state = await load(config, logger, sessions, dirs);
+  const jobs: JobPool = createJobPool({ maxThreads: 1 });
+  const lastLoggedZxid = (): bigint => {
+    const logged = state.log.lastSyncedZxid ?? 0n;
+    return logged > state.snapZxid ? logged : state.snapZxid;
+  };
+  const read = await readEpochs(layout, lastLoggedZxid());
+  let epochs: Epochs = { acceptedEpoch: read.acceptedEpoch, currentEpoch: read.currentEpoch };
+
+  let txnsSinceSnapshot = state.replayed;
   let snapshotRunning: Promise<void> | null = null;
   let lastPurgeMs = Date.now();
 
-  const takeSnapshot = (): void => {
-    const zxid = tree.appliedZxid();
-    // A consistent copy (we are the only writer and not inside a write window), written in the
-    // background: the main thread pays one memcpy, the job pays CRC + write + fsync.
-    const image = tree.image();
+  const snapshotContent = (): { zxid: bigint; image: Uint8Array; meta: Uint8Array } => {
+    // A consistent copy: we are the only writer and not inside a write window.
     const meta: SnapshotMeta = { formatVersion: 1, sessions: sessions.exportTable() };
-    const metaBytes = new Uint8Array(pack(meta));
+    return { zxid: state.tree.appliedZxid(), image: state.tree.image(), meta: new Uint8Array(pack(meta)) };
+  };
+
+  const takeSnapshot = (): void => {
+    // The main thread pays one memcpy, the job pays CRC + write + fsync in the background.
+    const { zxid, image, meta } = snapshotContent();
     const t0 = Date.now();
     snapshotRunning = jobs
-      .writeSnapshot({ dirs, zxid, meta: metaBytes, image, transfer: false })
+      .writeSnapshot({ dirs, zxid, meta, image, transfer: false })
       .then(
         (path) => logger.info({ path, zxid: zxidHex(zxid), bytes: image.byteLength, ms: Date.now() - t0 }, 'snapshot written'),
         (err: unknown) => logger.error({ err }, 'snapshot failed'),
@@ -120,10 +185,28 @@ export async function openStorage(config: ServerConfig, logger: Logger, sessions
       : null;
   purgeTimer?.unref();
 
+  /** Rewrites history on disk, then recovers into a new state. */
+  const rewrite = async (what: string, zxid: bigint, change: () => Promise<unknown>): Promise<void> => {
+    // A background snapshot job could otherwise write a snapshot of the old history after the
+    // rewrite deleted the newer ones (ZOOKEEPER-1549); purge runs only inside that chain.
+    while (snapshotRunning) await snapshotRunning;
+    await state.log.close();
+    const result = await change();
+    logger.info({ zxid: zxidHex(zxid), result }, what);
+    state = await load(config, logger, sessions, dirs);
+    txnsSinceSnapshot = state.replayed;
+  };
+
   return {
-    tree,
-    pipeline,
-    log,
+    get tree() {
+      return state.tree;
+    },
+    get pipeline() {
+      return state.pipeline;
+    },
+    get log() {
+      return state.log;
+    },
     sessionsMax: constants.sessionsPerServerMax,
     containerCheckMs: Math.max(config.tickMs, 1_000),
     afterBatch(txns) {
@@ -134,7 +217,7 @@ export async function openStorage(config: ServerConfig, logger: Logger, sessions
       }
     },
     findExpiredNodes(nowMs) {
-      return pipeline.findExpired(nowMs);
+      return state.pipeline.findExpired(nowMs);
     },
     async close() {
       if (purgeTimer) clearInterval(purgeTimer);
@@ -146,8 +229,22 @@ export async function openStorage(config: ServerConfig, logger: Logger, sessions
         takeSnapshot();
         if (snapshotRunning) await snapshotRunning;
       }
-      await log.close();
+      await state.log.close();
       await jobs.close();
+    },
+    epochs: () => ({ ...epochs }),
+    async persistEpochs(next) {
+      await writeEpochs(layout, next);
+      epochs = { ...next };
+    },
+    lastLoggedZxid,
+    history: () => state.history,
+    snapshotContent,
+    truncate(zxid) {
+      return rewrite('log truncated (TRUNC)', zxid, () => truncateLog(layout, zxid));
+    },
+    installSnapshot(zxid, image, meta) {
+      return rewrite('snapshot installed (SNAP)', zxid, () => installSnapshotFiles(layout, { zxid, image, meta }));
     },
   };
 }

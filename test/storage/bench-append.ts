@@ -3,6 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { nodeDisk } from '../../src/io/node/disk.js';
 import { makeZxid } from '../../src/common/zxid.js';
 import { recover } from '../../src/server/storage/index.js';
 
@@ -11,7 +12,7 @@ const payload = new Uint8Array(1024).fill(7);
 
 for (const batch of [1, 10, 100]) {
   const dir = await mkdtemp(join(tmpdir(), 'zk-bench-'));
-  const rec = await recover({ dataDir: dir });
+  const rec = await recover(nodeDisk, { dataDir: dir });
   for await (const _ of rec.records) throw new Error('fresh dir');
   const log = await rec.openLog();
   let zxid = makeZxid(1, 1);

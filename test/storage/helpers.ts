@@ -2,6 +2,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Disk } from '../../src/io/disk.js';
+import { nodeDisk } from '../../src/io/node/disk.js';
 import type { LogRecord } from '../../src/server/pipeline/api.js';
 import { type Recovery, recover, type RecoverOptions, type RecoveryWarning } from '../../src/server/storage/index.js';
 
@@ -32,9 +34,9 @@ export interface Recovered {
   warnings: RecoveryWarning[];
 }
 
-export async function recoverAll(dataDir: string, options: RecoverOptions = {}): Promise<Recovered> {
+export async function recoverAll(dataDir: string, options: RecoverOptions = {}, disk: Disk = nodeDisk): Promise<Recovered> {
   const warnings: RecoveryWarning[] = [];
-  const rec = await recover({ dataDir }, { ...options, onWarning: (w) => warnings.push(w) });
+  const rec = await recover(disk, { dataDir }, { ...options, onWarning: (w) => warnings.push(w) });
   const out: LogRecord[] = [];
   for await (const r of rec.records) out.push(r);
   return { rec, records: out, warnings };

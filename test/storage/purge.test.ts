@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { nodeDisk } from '../../src/io/node/disk.js';
 import { makeZxid } from '../../src/common/zxid.js';
 import { createJobPool } from '../../src/server/jobs/pool.js';
 import { purge, purgePlan, writeSnapshotFileSync } from '../../src/server/storage/index.js';
@@ -33,7 +34,7 @@ test('purge on disk (in the job pool): recovery still works from every kept snap
   for (let i = 1; i <= 600; i += 20) {
     log.append(records(z(i), 20));
     await log.sync();
-    if (i % 100 === 1) writeSnapshotFileSync(rec.layout.snapDir, { zxid: z(i + 19), meta: new Uint8Array(0), image: new Uint8Array(8) });
+    if (i % 100 === 1) writeSnapshotFileSync(nodeDisk, rec.layout.snapDir, { zxid: z(i + 19), meta: new Uint8Array(0), image: new Uint8Array(8) });
   }
   await log.close();
   const v2 = join(dir, 'version-2');
@@ -55,6 +56,6 @@ test('purge on disk (in the job pool): recovery still works from every kept snap
   assert.equal(back.rec.snapshot?.zxid, z(320));
   assert.deepEqual(zxids(back.records), zxids(records(z(321), 280)));
   // Purging a second time deletes nothing more.
-  const again = await purge({ dataDir: dir }, { retain: 3 });
+  const again = await purge(nodeDisk, { dataDir: dir }, { retain: 3 });
   assert.deepEqual([again.deletedLogs, again.deletedSnapshots], [[], []]);
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { open, readdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { nodeDisk } from '../../src/io/node/disk.js';
 import { makeZxid } from '../../src/common/zxid.js';
 import { createJobPool } from '../../src/server/jobs/pool.js';
 import { loadNewestSnapshot, storageLayout, writeSnapshotFileSync } from '../../src/server/storage/index.js';
@@ -30,7 +31,7 @@ test('writeSnapshot in the piscina pool (SharedArrayBuffer image) round trips', 
   const expected = moved.slice();
   await jobs.writeSnapshot({ dirs, zxid: z(50), meta: new Uint8Array(0), image: moved, transfer: true });
   assert.equal(moved.byteLength, 0, 'the transferred buffer is detached here');
-  const newest = await loadNewestSnapshot(storageLayout(dirs).snapDir);
+  const newest = await loadNewestSnapshot(nodeDisk, storageLayout(dirs, nodeDisk).snapDir);
   assert.equal(newest?.zxid, z(50));
   assert.deepEqual(newest.image, Buffer.from(expected));
   assert.deepEqual((await readdir(join(dir, 'version-2'))).filter((n) => n.endsWith('.tmp')), []);
@@ -38,7 +39,7 @@ test('writeSnapshot in the piscina pool (SharedArrayBuffer image) round trips', 
   const { rec } = await recoverAll(dir, { allocImage: (n) => new Uint8Array(new SharedArrayBuffer(n)) });
   assert.ok(rec.snapshot?.image.buffer instanceof SharedArrayBuffer);
   await unlink(join(dir, 'version-2', 'snapshot.100000032'));
-  const older = await loadNewestSnapshot(storageLayout(dirs).snapDir);
+  const older = await loadNewestSnapshot(nodeDisk, storageLayout(dirs, nodeDisk).snapDir);
   assert.equal(older?.zxid, z(42));
   assert.deepEqual(older.meta, Buffer.from(meta));
   assert.deepEqual(older.image, Buffer.from(image));
@@ -52,8 +53,8 @@ test('a snapshot failing its CRC is reported and the older one is used; recovery
   log.append(records(z(1), 100));
   await log.sync();
   await log.close();
-  writeSnapshotFileSync(snapDir, { zxid: z(40), meta: new Uint8Array([1]), image: imageOf(5000, 1) });
-  const newest = writeSnapshotFileSync(snapDir, { zxid: z(80), meta: new Uint8Array([2]), image: imageOf(5000, 2) });
+  writeSnapshotFileSync(nodeDisk, snapDir, { zxid: z(40), meta: new Uint8Array([1]), image: imageOf(5000, 1) });
+  const newest = writeSnapshotFileSync(nodeDisk, snapDir, { zxid: z(80), meta: new Uint8Array([2]), image: imageOf(5000, 2) });
   // Flip one bit in the image of the newest.
   const fh = await open(newest, 'r+');
   const b = Buffer.alloc(1);
@@ -74,8 +75,8 @@ test('truncated snapshot and a stale temp file: neither is used', async (t) => {
   const dir = await tempDir(t);
   const { rec } = await recoverAll(dir);
   const { snapDir } = rec.layout;
-  writeSnapshotFileSync(snapDir, { zxid: z(1), meta: new Uint8Array(0), image: imageOf(100, 3) });
-  const p = writeSnapshotFileSync(snapDir, { zxid: z(2), meta: new Uint8Array(0), image: imageOf(100, 4) });
+  writeSnapshotFileSync(nodeDisk, snapDir, { zxid: z(1), meta: new Uint8Array(0), image: imageOf(100, 3) });
+  const p = writeSnapshotFileSync(nodeDisk, snapDir, { zxid: z(2), meta: new Uint8Array(0), image: imageOf(100, 4) });
   const fh = await open(p, 'r+');
   await fh.truncate((await stat(p)).size - 3);
   await fh.close();
@@ -90,16 +91,16 @@ test('dataLogDir apart from dataDir: each gets version-2/', async (t) => {
   const a = await tempDir(t);
   const b = await tempDir(t);
   const { recover } = await import('../../src/server/storage/index.js');
-  const rec = await recover({ dataDir: a, dataLogDir: b });
+  const rec = await recover(nodeDisk, { dataDir: a, dataLogDir: b });
   for await (const _ of rec.records) assert.fail('empty log');
   const log = await rec.openLog({ segmentBytes: 8192 });
   log.append(records(z(1), 3));
   await log.sync();
   await log.close();
-  writeSnapshotFileSync(rec.layout.snapDir, { zxid: z(2), meta: new Uint8Array(0), image: new Uint8Array(0) });
+  writeSnapshotFileSync(nodeDisk, rec.layout.snapDir, { zxid: z(2), meta: new Uint8Array(0), image: new Uint8Array(0) });
   assert.deepEqual(await readdir(join(a, 'version-2')), ['snapshot.100000002']);
   assert.deepEqual(await readdir(join(b, 'version-2')), ['log.100000001']);
-  const again = await recover({ dataDir: a, dataLogDir: b });
+  const again = await recover(nodeDisk, { dataDir: a, dataLogDir: b });
   const got: bigint[] = [];
   for await (const r of again.records) got.push(r.zxid);
   assert.deepEqual(got, [z(3)]);

@@ -1,6 +1,7 @@
 // Piscina worker for storage jobs. Each export is a task, selected by `name` in pool.run().
 // Synchronous file I/O is right here: this thread does nothing else while a task runs, and the
 // main thread (the only writer of the tree and the log) never waits on it.
+import { nodeDisk } from '../../io/node/disk.js';
 import { type DataDirs, storageLayout } from '../storage/layout.js';
 import { purge as purgeFiles, type PurgeOptions, type PurgeResult } from '../storage/purge.js';
 import { writeSnapshotFileSync } from '../storage/snapshot.js';
@@ -20,10 +21,11 @@ export interface PurgeTask {
 
 /** Returns the path of the snapshot written. */
 export function writeSnapshot(task: WriteSnapshotTask): string {
-  const { snapDir } = storageLayout(task.dirs);
-  return writeSnapshotFileSync(snapDir, { zxid: task.zxid, meta: task.meta, image: task.image });
+  // This thread builds its own Disk: a Disk object cannot cross the thread boundary.
+  const { snapDir } = storageLayout(task.dirs, nodeDisk);
+  return writeSnapshotFileSync(nodeDisk, snapDir, { zxid: task.zxid, meta: task.meta, image: task.image });
 }
 
 export function purge(task: PurgeTask): Promise<PurgeResult> {
-  return purgeFiles(task.dirs, task.options);
+  return purgeFiles(nodeDisk, task.dirs, task.options);
 }

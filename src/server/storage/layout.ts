@@ -6,9 +6,9 @@
 // padding, exactly ZooKeeper's `log.<hex>` / `snapshot.<hex>`, so operators' habits and scripts
 // (zkTxnLogToolkit-style listings, manual purges) still make sense. A `.tmp` suffix marks a file
 // that is not complete yet; it never counts and is deleted at recovery.
-import { mkdir, open, readdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { assert } from '../../common/assert.js';
+import type { Disk } from '../../io/disk.js';
 
 export const versionSubdir = 'version-2';
 export const tmpSuffix = '.tmp';
@@ -20,10 +20,11 @@ export interface DataDirs {
   dataLogDir?: string;
 }
 
-/** The directories files are actually written to. */
+/** The directories files are actually written to, and the disk they are on. */
 export interface StorageLayout {
   snapDir: string;
   logDir: string;
+  disk: Disk;
 }
 
 export interface StorageFile {
@@ -32,23 +33,24 @@ export interface StorageFile {
   path: string;
 }
 
-export function storageLayout(dirs: DataDirs): StorageLayout {
+export function storageLayout(dirs: DataDirs, disk: Disk): StorageLayout {
   assert(dirs.dataDir.length > 0, 'dataDir is set');
   return {
     snapDir: join(dirs.dataDir, versionSubdir),
     logDir: join(dirs.dataLogDir ?? dirs.dataDir, versionSubdir),
+    disk,
   };
 }
 
 /** Creates the version-2 directories if missing, making their creation durable. */
 export async function ensureLayout(layout: StorageLayout): Promise<void> {
   for (const dir of new Set([layout.snapDir, layout.logDir])) {
-    const created = await mkdir(dir, { recursive: true });
+    const created = await layout.disk.mkdirp(dir);
     // mkdir -p may have created the parent too; fsync every level it created plus the one
     // above, so the new directory entries survive a power loss.
     if (created === undefined) continue;
     for (let p = dir; ; p = dirname(p)) {
-      await fsyncDir(dirname(p));
+      await layout.disk.fsyncDir(dirname(p));
       if (p === created || dirname(p) === p) break;
     }
   }
@@ -81,9 +83,9 @@ export function parseSnapshotFileName(name: string): bigint | null {
   return parseName(name, 'snapshot.');
 }
 
-async function listFiles(dir: string, parse: (name: string) => bigint | null): Promise<StorageFile[]> {
+async function listFiles(disk: Disk, dir: string, parse: (name: string) => bigint | null): Promise<StorageFile[]> {
   const files: StorageFile[] = [];
-  for (const name of await readdir(dir)) {
+  for (const name of await disk.list(dir)) {
     const zxid = parse(name);
     if (zxid !== null) files.push({ zxid, name, path: join(dir, name) });
   }
@@ -95,13 +97,13 @@ async function listFiles(dir: string, parse: (name: string) => bigint | null): P
 }
 
 /** Log segments, oldest first. */
-export function listLogSegments(logDir: string): Promise<StorageFile[]> {
-  return listFiles(logDir, parseLogFileName);
+export function listLogSegments(disk: Disk, logDir: string): Promise<StorageFile[]> {
+  return listFiles(disk, logDir, parseLogFileName);
 }
 
 /** Snapshots, oldest first. */
-export function listSnapshots(snapDir: string): Promise<StorageFile[]> {
-  return listFiles(snapDir, parseSnapshotFileName);
+export function listSnapshots(disk: Disk, snapDir: string): Promise<StorageFile[]> {
+  return listFiles(disk, snapDir, parseSnapshotFileName);
 }
 
 /** The segments that can hold records after snapZxid: the last one named <= snapZxid+1 and on. */
@@ -113,27 +115,13 @@ export function segmentsFrom(segments: StorageFile[], snapZxid: bigint | null): 
 }
 
 /** Deletes leftovers of writes a crash interrupted (`*.tmp`). Returns the names removed. */
-export async function removeTempFiles(dir: string): Promise<string[]> {
+export async function removeTempFiles(disk: Disk, dir: string): Promise<string[]> {
   const removed: string[] = [];
-  for (const name of await readdir(dir)) {
+  for (const name of await disk.list(dir)) {
     if (!name.endsWith(tmpSuffix)) continue;
-    await unlink(join(dir, name));
+    await disk.unlink(join(dir, name));
     removed.push(name);
   }
-  if (removed.length > 0) await fsyncDir(dir);
+  if (removed.length > 0) await disk.fsyncDir(dir);
   return removed;
-}
-
-/**
- * fsync on a directory makes its entries (file creations, renames, deletions) durable. Without
- * it a new log segment or a renamed snapshot can vanish after a power loss even though the
- * file's own data was fsynced (see native-notes/fsync.md).
- */
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }

@@ -22,6 +22,8 @@ export const storageLimits = {
   logSegmentBytesMin: 4_096,
   /** Zero-fill is written in chunks of this size, so preallocation needs no 64 MiB buffer. */
   logPreallocChunkBytes: 1 * MiB,
+  /** First prefix of a snapshot-covered last segment read at recovery (then x4 while needed). */
+  logCoveredPrefixBytes: 1 * MiB,
 
   snapshotHeaderBytes: 48,
   snapshotTrailerBytes: 8,

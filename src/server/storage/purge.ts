@@ -2,10 +2,10 @@
 // oldest of them; delete the rest (ZooKeeper's PurgeTxnLog / autopurge). Snapshots are not
 // verified here: a corrupt newest one makes recovery fall back to an older retained one, which
 // is why at least 3 are kept and the logs are kept from the OLDEST retained snapshot.
-import { unlink } from 'node:fs/promises';
 import { assert } from '../../common/assert.js';
 import { constants } from '../../common/constants.js';
-import { type DataDirs, fsyncDir, listLogSegments, listSnapshots, segmentsFrom, type StorageFile, storageLayout } from './layout.js';
+import type { Disk } from '../../io/disk.js';
+import { type DataDirs, listLogSegments, listSnapshots, segmentsFrom, type StorageFile, storageLayout } from './layout.js';
 
 export interface PurgeOptions {
   /** Snapshots to keep (default constants.snapRetainCount); below 3 counts as 3, as in ZooKeeper. */
@@ -32,19 +32,19 @@ export function purgePlan(snaps: StorageFile[], logs: StorageFile[], retain: num
   return { snaps: deleteSnaps, logs: logs.slice(0, logs.length - keepLogs.length), oldest };
 }
 
-export async function purge(dirs: DataDirs, options: PurgeOptions = {}): Promise<PurgeResult> {
+export async function purge(disk: Disk, dirs: DataDirs, options: PurgeOptions = {}): Promise<PurgeResult> {
   // ZooKeeper's DatadirCleanupManager also raises a smaller autopurge.snapRetainCount to 3.
   const retain = Math.max(snapRetainCountMin, options.retain ?? constants.snapRetainCount);
-  const layout = storageLayout(dirs);
-  const snaps = await listSnapshots(layout.snapDir);
-  const logs = await listLogSegments(layout.logDir);
+  const layout = storageLayout(dirs, disk);
+  const snaps = await listSnapshots(disk, layout.snapDir);
+  const logs = await listLogSegments(disk, layout.logDir);
   const plan = purgePlan(snaps, logs, retain);
   // Snapshots first: if we crash halfway, every snapshot left still has the logs after it.
-  for (const f of plan.snaps) await unlink(f.path);
-  for (const f of plan.logs) await unlink(f.path);
+  for (const f of plan.snaps) await disk.unlink(f.path);
+  for (const f of plan.logs) await disk.unlink(f.path);
   const touched = new Set<string>();
   if (plan.snaps.length > 0) touched.add(layout.snapDir);
   if (plan.logs.length > 0) touched.add(layout.logDir);
-  for (const dir of touched) await fsyncDir(dir);
+  for (const dir of touched) await disk.fsyncDir(dir);
   return { deletedSnapshots: plan.snaps.map((f) => f.path), deletedLogs: plan.logs.map((f) => f.path), oldestRetainedZxid: plan.oldest };
 }

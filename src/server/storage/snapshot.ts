@@ -10,11 +10,10 @@
 // complete unless the disk itself damaged it; the CRC catches that. Writing is synchronous code
 // meant for a piscina worker (src/server/jobs/); loading is async and runs at startup.
 import { crc32c } from '@node-rs/crc32';
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assert } from '../../common/assert.js';
 import { zxidHex } from '../../common/zxid.js';
+import type { Disk, DiskFile } from '../../io/disk.js';
 import { listSnapshots, snapshotFileName, tmpSuffix } from './layout.js';
 import { storageLimits as L } from './limits.js';
 
@@ -27,6 +26,8 @@ export interface SnapshotContent {
   meta: Uint8Array;
   /** May be a view of a SharedArrayBuffer; copied in chunks so the file matches its CRC. */
   image: Uint8Array;
+  /** Header timestamp; default Date.now() (the simulator passes its clock's). */
+  createdMs?: number;
 }
 
 export interface LoadedSnapshot {
@@ -54,78 +55,118 @@ export class SnapshotCorruptError extends Error {
   }
 }
 
-function encodeHeader(zxid: bigint, metaBytes: number, imageBytes: number): Buffer {
+function encodeHeader(zxid: bigint, metaBytes: number, imageBytes: number, createdMs: number): Buffer {
   const h = Buffer.alloc(L.snapshotHeaderBytes);
   h.writeUInt32LE(snapMagic, 0);
   h.writeUInt32LE(snapshotFormatVersion, 4);
   h.writeBigUInt64LE(zxid, 8);
   h.writeBigUInt64LE(BigInt(metaBytes), 16);
   h.writeBigUInt64LE(BigInt(imageBytes), 24);
-  h.writeBigUInt64LE(BigInt(Date.now()), 32);
+  h.writeBigUInt64LE(BigInt(createdMs), 32);
   return h;
 }
 
-function writeAllSync(fd: number, bytes: Uint8Array, position: number): void {
+function writeAllSync(file: DiskFile, bytes: Uint8Array, position: number): void {
   let done = 0;
   while (done < bytes.length) {
-    const n = writeSync(fd, bytes, done, bytes.length - done, position + done);
+    const n = file.writeSync(bytes, done, bytes.length - done, position + done);
+    assert(n > 0, 'write makes progress');
+    done += n;
+  }
+}
+
+async function writeAll(file: DiskFile, bytes: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    const n = await file.write(bytes, done, bytes.length - done, position + done);
     assert(n > 0, 'write makes progress');
     done += n;
   }
 }
 
 /**
- * Writes snapshot.<hex zxid> atomically and returns its path. Synchronous: run it in a worker.
- * The image is copied chunk by chunk into private memory, checksummed and written from there, so
- * even a SharedArrayBuffer the main thread keeps changing yields a file whose CRC verifies.
+ * The file's bytes in order: header, meta, image chunks, trailer. The image is copied chunk by
+ * chunk into private memory and checksummed there, so even a SharedArrayBuffer the main thread
+ * keeps changing yields a file whose CRC verifies. A yielded chunk is reused by the next one:
+ * write it before pulling the next.
  */
-export function writeSnapshotFileSync(snapDir: string, content: SnapshotContent): string {
+function* snapshotPieces(content: SnapshotContent): Generator<Uint8Array> {
   const { zxid, meta, image } = content;
   assert(meta.length <= L.snapshotMetaBytesMax, 'snapshot meta within bound');
   assert(image.length <= L.snapshotImageBytesMax, 'snapshot image within bound');
-  const finalPath = join(snapDir, snapshotFileName(zxid));
+  const header = encodeHeader(zxid, meta.length, image.length, content.createdMs ?? Date.now());
+  let crc = crc32c(header);
+  yield header;
+  crc = crc32c(meta, crc);
+  yield meta;
+  const chunk = Buffer.allocUnsafe(Math.min(L.snapshotChunkBytes, Math.max(1, image.length)));
+  for (let off = 0; off < image.length; off += chunk.length) {
+    const n = Math.min(chunk.length, image.length - off);
+    chunk.set(image.subarray(off, off + n));
+    const view = chunk.subarray(0, n);
+    crc = crc32c(view, crc);
+    yield view;
+  }
+  const trailer = Buffer.alloc(L.snapshotTrailerBytes);
+  trailer.writeUInt32LE(crc, 0);
+  trailer.writeUInt32LE(trailerMagic, 4);
+  yield trailer;
+}
+
+function snapshotBytes(content: SnapshotContent): number {
+  return L.snapshotHeaderBytes + content.meta.length + content.image.length + L.snapshotTrailerBytes;
+}
+
+/**
+ * Writes snapshot.<hex zxid> atomically and returns its path. Synchronous: run it in a worker
+ * (the piscina job), never on the main thread.
+ */
+export function writeSnapshotFileSync(disk: Disk, snapDir: string, content: SnapshotContent): string {
+  const finalPath = join(snapDir, snapshotFileName(content.zxid));
   const tmpPath = finalPath + tmpSuffix;
-  const fd = openSync(tmpPath, 'w');
+  const fd = disk.openSync(tmpPath, 'w+');
   let pos = 0;
   try {
-    const header = encodeHeader(zxid, meta.length, image.length);
-    let crc = crc32c(header);
-    writeAllSync(fd, header, pos);
-    pos += header.length;
-    crc = crc32c(meta, crc);
-    writeAllSync(fd, meta, pos);
-    pos += meta.length;
-    const chunk = Buffer.allocUnsafe(Math.min(L.snapshotChunkBytes, Math.max(1, image.length)));
-    for (let off = 0; off < image.length; off += chunk.length) {
-      const n = Math.min(chunk.length, image.length - off);
-      chunk.set(image.subarray(off, off + n));
-      const view = chunk.subarray(0, n);
-      crc = crc32c(view, crc);
-      writeAllSync(fd, view, pos);
-      pos += n;
+    for (const piece of snapshotPieces(content)) {
+      writeAllSync(fd, piece, pos);
+      pos += piece.length;
     }
-    const trailer = Buffer.alloc(L.snapshotTrailerBytes);
-    trailer.writeUInt32LE(crc, 0);
-    trailer.writeUInt32LE(trailerMagic, 4);
-    writeAllSync(fd, trailer, pos);
-    pos += trailer.length;
-    assert(pos === L.snapshotHeaderBytes + meta.length + image.length + L.snapshotTrailerBytes, 'wrote every section');
-    fsyncSync(fd);
+    assert(pos === snapshotBytes(content), 'wrote every section');
+    fd.syncSync();
   } catch (err) {
-    closeSync(fd);
-    unlinkSync(tmpPath);
+    fd.closeSync();
+    disk.unlinkSync(tmpPath);
     throw err;
   }
-  closeSync(fd);
-  renameSync(tmpPath, finalPath);
+  fd.closeSync();
+  disk.renameSync(tmpPath, finalPath);
   // The rename is only durable once the directory is fsynced; until then a crash may leave the
   // old name set, which is harmless (the temp file is deleted at the next start).
-  const dfd = openSync(snapDir, 'r');
+  disk.fsyncDirSync(snapDir);
+  return finalPath;
+}
+
+/** The same file written with async calls (a SNAP install on the main thread's event loop). */
+export async function writeSnapshotFile(disk: Disk, snapDir: string, content: SnapshotContent): Promise<string> {
+  const finalPath = join(snapDir, snapshotFileName(content.zxid));
+  const tmpPath = finalPath + tmpSuffix;
+  const fh = await disk.open(tmpPath, 'w+');
+  let pos = 0;
   try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
+    for (const piece of snapshotPieces(content)) {
+      await writeAll(fh, piece, pos);
+      pos += piece.length;
+    }
+    assert(pos === snapshotBytes(content), 'wrote every section');
+    await fh.sync();
+  } catch (err) {
+    await fh.close();
+    await disk.unlink(tmpPath);
+    throw err;
   }
+  await fh.close();
+  await disk.rename(tmpPath, finalPath);
+  await disk.fsyncDir(snapDir);
   return finalPath;
 }
 
@@ -133,10 +174,10 @@ const readChunkBytes = 8 * 1_048_576;
 const readsInFlight = 4; // libuv's default thread pool size
 
 /** Reads and verifies one snapshot file. Throws SnapshotCorruptError on any mismatch. */
-export async function loadSnapshotFile(path: string, expectZxid: bigint, options: LoadOptions = {}): Promise<LoadedSnapshot> {
-  const fh = await open(path, 'r');
+export async function loadSnapshotFile(disk: Disk, path: string, expectZxid: bigint, options: LoadOptions = {}): Promise<LoadedSnapshot> {
+  const fh = await disk.open(path, 'r');
   try {
-    const { size } = await fh.stat();
+    const size = await fh.size();
     const fixed = L.snapshotHeaderBytes + L.snapshotTrailerBytes;
     if (size < fixed) throw new SnapshotCorruptError(path, `file of ${size} bytes is shorter than header and trailer`);
     const header = Buffer.alloc(L.snapshotHeaderBytes);
@@ -198,10 +239,10 @@ export async function loadSnapshotFile(path: string, expectZxid: bigint, options
   }
 }
 
-async function readFully(fh: import('node:fs/promises').FileHandle, into: Uint8Array, position: number): Promise<void> {
+async function readFully(fh: DiskFile, into: Uint8Array, position: number): Promise<void> {
   let done = 0;
   while (done < into.length) {
-    const { bytesRead } = await fh.read(into, done, into.length - done, position + done);
+    const bytesRead = await fh.read(into, done, into.length - done, position + done);
     if (bytesRead === 0) throw new Error(`unexpected end of file at ${position + done}`);
     done += bytesRead;
   }
@@ -212,14 +253,15 @@ async function readFully(fh: import('node:fs/promises').FileHandle, into: Uint8A
  * reported through onCorrupt and the next older one is tried (ZooKeeper tries a few as well).
  */
 export async function loadNewestSnapshot(
+  disk: Disk,
   snapDir: string,
   options: LoadOptions & { onCorrupt?: (err: SnapshotCorruptError) => void } = {},
 ): Promise<LoadedSnapshot | null> {
-  const files = await listSnapshots(snapDir);
+  const files = await listSnapshots(disk, snapDir);
   for (let i = files.length - 1; i >= 0; i--) {
     const f = files[i]!;
     try {
-      return await loadSnapshotFile(f.path, f.zxid, options);
+      return await loadSnapshotFile(disk, f.path, f.zxid, options);
     } catch (err) {
       if (!(err instanceof SnapshotCorruptError)) throw err;
       options.onCorrupt?.(err);

@@ -13,15 +13,13 @@
 // is half full, so a roll is only a rename and a directory fsync. A record whose zxid does not
 // directly follow the previous one (a Zab SNAP sync jumped ahead) also starts a new segment, so
 // gaps only ever sit between segments and recovery can tell them from damage.
-import type { FileHandle } from 'node:fs/promises';
-import { open, rename, unlink } from 'node:fs/promises';
-import { fdatasyncSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { assert } from '../../common/assert.js';
 import { constants } from '../../common/constants.js';
 import { zxidHex } from '../../common/zxid.js';
+import type { Disk, DiskFile } from '../../io/disk.js';
 import type { LogRecord } from '../pipeline/api.js';
-import { fsyncDir, logFileName, type StorageLayout, tmpSuffix } from './layout.js';
+import { logFileName, type StorageLayout, tmpSuffix } from './layout.js';
 import { storageLimits as L } from './limits.js';
 import { encodeRecord, encodeSegmentHeader, recordBytes, zxidFollows } from './logformat.js';
 
@@ -46,7 +44,7 @@ export interface LogState {
 }
 
 interface Segment {
-  fh: FileHandle;
+  fh: DiskFile;
   path: string;
   nameZxid: bigint;
   sizeBytes: number; // file size (preallocated)
@@ -71,13 +69,13 @@ export async function openTxnLog(layout: StorageLayout, state: LogState, options
   assert(segmentBytes % 8 === 0, 'segment size is a multiple of 8');
   let active: Segment | null = null;
   if (tail !== null) {
-    const fh = await open(tail.path, 'r+');
-    const { size } = await fh.stat();
+    const fh = await layout.disk.open(tail.path, 'r+');
+    const size = await fh.size();
     assert(tail.endOffset >= L.logSegmentHeaderBytes && tail.endOffset <= size, 'tail offset inside the segment');
     // A tail cut back by recovery has no zero fill left: nothing fits, so the next sync rolls.
     active = { fh, path: tail.path, nameZxid: tail.nameZxid, sizeBytes: size, offset: tail.endOffset };
   }
-  return new TxnLog(layout.logDir, segmentBytes, active, state.lastZxid);
+  return new TxnLog(layout.disk, layout.logDir, segmentBytes, active, state.lastZxid);
 }
 
 export class TxnLog {
@@ -88,12 +86,13 @@ export class TxnLog {
   private chain: Promise<void> = Promise.resolve();
   private queued = 0;
   private failed: Error | null = null;
-  private spare: Promise<{ fh: FileHandle; path: string }> | null = null;
+  private spare: Promise<{ fh: DiskFile; path: string }> | null = null;
   private closed = false;
   /** Counters for tests and metrics. */
   readonly stats = { syncs: 0, fdatasyncs: 0, writes: 0, rolls: 0, recordsSynced: 0 };
 
   constructor(
+    private readonly disk: Disk,
     private readonly logDir: string,
     private readonly segmentBytes: number,
     private active: Segment | null,
@@ -168,12 +167,12 @@ export class TxnLog {
     try {
       let done = 0;
       while (done < batch.buf.length) {
-        const n = writeSync(seg.fh.fd, batch.buf, done, batch.buf.length - done, seg.offset + done);
+        const n = seg.fh.writeSync(batch.buf, done, batch.buf.length - done, seg.offset + done);
         this.stats.writes++;
         assert(n > 0, 'write makes progress');
         done += n;
       }
-      fdatasyncSync(seg.fh.fd);
+      seg.fh.datasyncSync();
     } catch (err) {
       this.failed = err instanceof Error ? err : new Error(String(err));
       throw err;
@@ -199,7 +198,7 @@ export class TxnLog {
       const spare = await this.spare.catch(() => null);
       if (spare !== null) {
         await spare.fh.close();
-        await unlink(spare.path);
+        await this.disk.unlink(spare.path);
       }
     }
   }
@@ -271,7 +270,7 @@ export class TxnLog {
     assert(seg.offset + bytes.length <= seg.sizeBytes, 'run stays inside the preallocated segment');
     let done = 0;
     while (done < bytes.length) {
-      const { bytesWritten } = await seg.fh.write(bytes, done, bytes.length - done, seg.offset + done);
+      const bytesWritten = await seg.fh.write(bytes, done, bytes.length - done, seg.offset + done);
       this.stats.writes++;
       assert(bytesWritten > 0, 'write makes progress');
       done += bytesWritten;
@@ -290,15 +289,15 @@ export class TxnLog {
   }
 
   /** A fully written, fsynced segment file under a temporary name. */
-  private async createSpare(): Promise<{ fh: FileHandle; path: string }> {
+  private async createSpare(): Promise<{ fh: DiskFile; path: string }> {
     const path = join(this.logDir, spareName);
-    const fh = await open(path, 'w+');
+    const fh = await this.disk.open(path, 'w+');
     try {
       await fh.write(encodeSegmentHeader(), 0, L.logSegmentHeaderBytes, 0);
       const zeros = Buffer.alloc(Math.min(L.logPreallocChunkBytes, this.segmentBytes));
       for (let pos = L.logSegmentHeaderBytes; pos < this.segmentBytes; ) {
         const n = Math.min(zeros.length, this.segmentBytes - pos);
-        const { bytesWritten } = await fh.write(zeros, 0, n, pos);
+        const bytesWritten = await fh.write(zeros, 0, n, pos);
         assert(bytesWritten > 0, 'prealloc write makes progress');
         pos += bytesWritten;
       }
@@ -317,10 +316,10 @@ export class TxnLog {
     const spare = await (this.spare ?? this.createSpare());
     this.spare = null;
     const path = join(this.logDir, logFileName(firstZxid));
-    await rename(spare.path, path);
+    await this.disk.rename(spare.path, path);
     // Without this the new name may be lost in a power failure, and with it every record the
     // segment holds, although each fdatasync succeeded.
-    await fsyncDir(this.logDir);
+    await this.disk.fsyncDir(this.logDir);
     this.stats.rolls++;
     return { fh: spare.fh, path, nameZxid: firstZxid, sizeBytes: this.segmentBytes, offset: L.logSegmentHeaderBytes };
   }
