@@ -13,6 +13,7 @@ import { pack, unpack } from 'msgpackr';
 import type { ServerConfig } from '../common/config.js';
 import { constants } from '../common/constants.js';
 import { zxidHex } from '../common/zxid.js';
+import { nodeClock } from '../io/node/clock.js';
 import { nodeDisk } from '../io/node/disk.js';
 import { createJobPool, type JobPool } from './jobs/pool.js';
 import type { LogRecord } from './pipeline/api.js';
@@ -111,7 +112,7 @@ async function load(config: ServerConfig, logger: Logger, sessions: SessionManag
   }
   const snapZxid = rec.snapshot?.zxid ?? 0n;
   const pipeline = new Pipeline(tree, {
-    clock: { nowMs: () => Date.now() },
+    clock: { nowMs: nodeClock.wallMs }, // ctime/mtime are wall time
     // Standalone keeps one epoch; the ensemble's leader election will hand out new ones.
     epoch: standaloneEpoch,
     lastZxid: snapZxid,
