@@ -40,44 +40,24 @@
 //   Any role: reset() drops every entry not yet applied (returned, for CONNECTIONLOSS).
 import { assert } from '../../common/assert.js';
 import { constants } from '../../common/constants.js';
-import type { OpResult } from '../../common/types.js';
 import { makeZxid, zxidCounter, zxidEpoch } from '../../common/zxid.js';
 import type { TreeWriter } from '../tree/api.js';
-import type { CommittedEntry, DroppedEntry, LeaderOutput, Origin, PipelineOptions, PipelineRole, ProposalRecord, WriteOp, WriteRequest, WriteResult, WriteValue } from './api.js';
+import type { CommittedEntry, DroppedEntry, LeaderOutput, Origin, PipelineOptions, PipelineRole, ProposalRecord, WriteRequest, WriteResult } from './api.js';
 import { NodeIndexes, applyTxn } from './apply.js';
-import { PendingChanges, Scratch } from './changes.js';
-import { isValidSessionOwner, ownerKind, ownerTtlMs } from './owner.js';
-import type { OpOutcome, PrepContext } from './prep.js';
-import { prepCloseSession, prepDeleteContainer, prepOp } from './prep.js';
-import { deriveValue, toOpResult } from './result.js';
+import type { Entry, EntryBase } from './intake.js';
+import { Intake } from './intake.js';
+import { ownerKind, ownerTtlMs } from './owner.js';
+import type { OpOutcome } from './prep.js';
+import { deriveValue } from './result.js';
 import { ensureSystemNodes } from './system-nodes.js';
 import type { Txn } from './txn.js';
 import { decodeTxn, encodeTxn } from './txn.js';
-import { attempt, filterPrefix, txnBytesEstimate } from './util.js';
-
-interface Entry {
-  tag: number;
-  sessionId: bigint;
-  zxid: bigint; // 0n: no txn
-  txn: Txn | null;
-  /** null: a txn the leader prepared; derived from the txn and the tree when it is applied. */
-  result: WriteResult | null;
-  /** null only for a history txn a learner accepted (nobody waits for its answer). */
-  origin: Origin | null;
-  /** Txn-less entries: the last zxid prepared before (leader) or the REPLY's afterZxid (learner). */
-  afterZxid: bigint;
-  /** A learner's REPLY: not ready before the tree has applied afterZxid. */
-  isReply?: true;
-  closedSessionId?: bigint;
-  bytes?: number; // tree memory reserved for the txn (txnBytesEstimate)
-}
 
 type Options = Required<Omit<PipelineOptions, 'isSessionLive'>> & Pick<PipelineOptions, 'isSessionLive'>;
 
 export class Pipeline {
   private readonly tree: TreeWriter;
   private readonly opts: Options;
-  private pending: PendingChanges;
   private role: PipelineRole = 'standalone';
   private epoch: number; // new zxids are epoch << 32 | counter
   private readonly idx: NodeIndexes;
@@ -92,10 +72,7 @@ export class Pipeline {
   private takenZxid: bigint; // the last zxid handed to the log
   private loggedZxid: bigint;
   private committedZxid: bigint;
-  // Sessions whose closeSession is prepared but not applied: their later requests are refused
-  // (after the apply, the session tracker's isSessionLive answers for them).
-  private readonly closing = new Set<bigint>();
-  private reservedBytes = 0; // tree memory the pending txns may need
+  private readonly intake: Intake;
 
   constructor(tree: TreeWriter, options: PipelineOptions) {
     this.tree = tree;
@@ -112,8 +89,8 @@ export class Pipeline {
     assert(options.lastZxid >= tree.appliedZxid(), 'lastZxid is behind the tree');
     assert(options.epoch >= zxidEpoch(options.lastZxid), 'epoch is behind lastZxid');
     ensureSystemNodes(tree);
-    this.pending = new PendingChanges(tree);
     this.idx = NodeIndexes.rebuild(tree);
+    this.intake = new Intake(tree, this.idx, { clock: this.opts.clock, dataBytesMax: this.opts.dataBytesMax, isSessionLive: this.opts.isSessionLive });
     this.epoch = options.epoch;
     this.lastZxid = this.takenZxid = this.loggedZxid = this.committedZxid = options.lastZxid;
   }
@@ -143,12 +120,14 @@ export class Pipeline {
       this.push({ ...this.base(req), zxid: 0n, txn: null, result: { ok: false, code: 'THROTTLEDOP', message: 'too many writes in flight' } });
       return false;
     }
-    this.push(this.prep(req));
+    const e = this.intake.prep(req, this.base(req), () => this.nextZxid());
+    if (e.zxid !== 0n) this.lastZxid = e.zxid;
+    this.push(e);
     return true;
   }
 
   /** The fields every entry of a request has; afterZxid is what was prepared before it. */
-  private base(req: WriteRequest): Pick<Entry, 'tag' | 'sessionId' | 'origin' | 'afterZxid'> {
+  private base(req: WriteRequest): EntryBase {
     const origin = req.origin ?? { serverId: this.opts.serverId, sessionId: req.sessionId, tag: req.tag };
     return { tag: req.tag, sessionId: req.sessionId, origin, afterZxid: this.lastZxid };
   }
@@ -167,135 +146,6 @@ export class Pipeline {
     return makeZxid(epoch, counter);
   }
 
-  private prep(req: WriteRequest): Entry {
-    const base = this.base(req);
-    const op = req.op;
-    const none = (result: WriteResult): Entry => ({ ...base, zxid: 0n, txn: null, result });
-    if (op.type !== 'createSession' && op.type !== 'closeSession' && !this.sessionLive(req.sessionId)) {
-      return none({ ok: false, code: 'SESSIONEXPIRED' });
-    }
-    const zxid = this.nextZxid();
-    const timeMs = this.opts.clock.nowMs();
-    assert(Number.isFinite(timeMs), 'clock gives finite ms');
-    const ctx: PrepContext = {
-      view: new Scratch(this.pending),
-      zxid,
-      timeMs,
-      sessionId: req.sessionId,
-      authIds: req.authIds,
-      dataBytesMax: this.opts.dataBytesMax,
-      ops: [],
-    };
-    let txn: Txn;
-    let value: WriteValue;
-    let closedSessionId: bigint | undefined;
-    switch (op.type) {
-      case 'sync':
-        return none({ ok: true, value: { type: 'sync' } });
-      case 'getEphemerals':
-        return none({ ok: true, value: { type: 'getEphemerals', paths: this.pendingEphemerals(req.sessionId, op.prefix) } });
-      case 'multi': {
-        const multi = this.prepMulti(op.ops, ctx);
-        if (!multi.ok) return none(multi);
-        txn = { type: 'ops', sessionId: req.sessionId, timeMs, multi: true, ops: ctx.ops };
-        value = { type: 'multi', results: multi.results };
-        break;
-      }
-      case 'createSession':
-        assert(isValidSessionOwner(req.sessionId), 'createSession: invalid session id');
-        if (!Number.isInteger(op.timeoutMs) || op.timeoutMs <= 0) return none({ ok: false, code: 'BADARGUMENTS', message: 'timeoutMs must be a positive integer' });
-        txn = { type: 'createSession', sessionId: req.sessionId, timeMs, timeoutMs: op.timeoutMs, password: op.password };
-        value = { type: 'createSession' };
-        break;
-      case 'closeSession':
-        assert(req.sessionId !== 0n, 'closeSession of session 0');
-        prepCloseSession(this.pendingEphemerals(req.sessionId, '/'), ctx);
-        txn = { type: 'closeSession', sessionId: req.sessionId, timeMs, ops: ctx.ops };
-        value = { type: 'closeSession' };
-        closedSessionId = req.sessionId;
-        this.closing.add(req.sessionId);
-        break;
-      case 'deleteContainer': {
-        const r = attempt(() => prepDeleteContainer(op.path, ctx));
-        if (r !== null) return none(r);
-        txn = { type: 'ops', sessionId: req.sessionId, timeMs, multi: false, deleteContainer: true, ops: ctx.ops };
-        value = { type: 'deleteContainer' };
-        break;
-      }
-      default: {
-        let outcome: OpOutcome | undefined;
-        const r = attempt(() => {
-          outcome = prepOp(op, ctx);
-        });
-        if (r !== null) return none(r);
-        assert(outcome !== undefined && outcome.type !== 'check', 'a single op made an outcome');
-        txn = { type: 'ops', sessionId: req.sessionId, timeMs, multi: false, ops: ctx.ops };
-        value = outcome;
-      }
-    }
-    const bytes = txnBytesEstimate(txn);
-    if (bytes > 0 && !this.treeHasRoom(bytes)) {
-      // The tree cannot roll back a window that runs out of memory, so refuse before the txn exists.
-      // Deletes (estimate 0) still pass: they are how an operator frees room.
-      if (closedSessionId !== undefined) this.closing.delete(closedSessionId);
-      return none({ ok: false, code: 'SYSTEMERROR', message: 'the tree memory is full' });
-    }
-    this.reservedBytes += bytes;
-    ctx.view.mergeInto(this.pending, zxid);
-    this.lastZxid = zxid;
-    const entry: Entry = { ...base, zxid, txn, result: { ok: true, value }, bytes };
-    if (closedSessionId !== undefined) entry.closedSessionId = closedSessionId;
-    return entry;
-  }
-
-  /**
-   * A multi: every op sees the ones before it; on the first failure nothing is kept and every op
-   * reports as ZooKeeper does: OK before the failing op, its code, RUNTIMEINCONSISTENCY after.
-   */
-  private prepMulti(ops: WriteOp[], ctx: PrepContext): { ok: true; results: OpResult[] } | Extract<WriteResult, { ok: false }> {
-    const results: OpResult[] = [];
-    for (let i = 0; i < ops.length; i++) {
-      const op = ops[i]!;
-      let outcome: OpOutcome | undefined;
-      const err =
-        op.type === 'create' || op.type === 'delete' || op.type === 'setData' || op.type === 'check'
-          ? attempt(() => {
-              outcome = prepOp(op, ctx);
-            })
-          : { ok: false as const, code: 'BADARGUMENTS' as const, message: `${op.type} is not allowed in a multi` };
-      if (err !== null) {
-        const failed: OpResult[] = ops.map((_, j) => ({ op: 'error', code: j < i ? 'OK' : j === i ? err.code : 'RUNTIMEINCONSISTENCY' }));
-        return { ...err, results: failed };
-      }
-      assert(outcome !== undefined, 'multi op made an outcome');
-      results.push(toOpResult(outcome));
-    }
-    return { ok: true, results };
-  }
-
-  /** Whether the tree can take `bytes` more on top of what pending txns may need. */
-  private treeHasRoom(bytes: number): boolean {
-    const mem = this.tree.memoryUsage();
-    // Index growth doubles the bucket array at once: keep room for it (16 bytes a node is ample).
-    const reserve = mem.nodes * 16 + 1_048_576;
-    return mem.usedBytes + this.reservedBytes + bytes + reserve <= mem.maxBytes;
-  }
-
-  private sessionLive(sessionId: bigint): boolean {
-    if (sessionId === 0n) return true;
-    if (this.closing.has(sessionId)) return false;
-    return this.opts.isSessionLive === undefined || this.opts.isSessionLive(sessionId);
-  }
-
-  /** The session's ephemerals once every prepared txn is applied (applied index + pending changes). */
-  private pendingEphemerals(sessionId: bigint, prefix: string): string[] {
-    const set = new Set(this.idx.ephemerals.get(sessionId));
-    for (const [path, change] of this.pending.entries()) {
-      if (change.node === null) set.delete(path);
-      else if (change.node.stat.ephemeralOwner === sessionId) set.add(path);
-    }
-    return filterPrefix(set, prefix);
-  }
 
   // ---- log and quorum ----
 
@@ -437,9 +287,7 @@ export class Pipeline {
       dropped.push({ tag: e.tag, sessionId: e.sessionId, zxid: 0n, origin: e.origin });
     }
     this.held.length = this.heldHead = 0;
-    this.pending = new PendingChanges(this.tree);
-    this.closing.clear();
-    this.reservedBytes = 0;
+    this.intake.clear();
     this.restartAt(lastZxid);
     this.role = 'looking';
     return dropped;
@@ -447,7 +295,7 @@ export class Pipeline {
 
   private assertIdle(what: string): void {
     assert(this.pendingCount() === 0 && this.toLogHead === this.toLog.length, () => `${what} with entries in flight`);
-    assert(this.pending.size === 0 && this.closing.size === 0, () => `${what} with pending changes`);
+    assert(this.intake.idle(), () => `${what} with pending changes`);
   }
 
   private restartAt(lastZxid: bigint): void {
@@ -533,7 +381,7 @@ export class Pipeline {
       out.push(this.applyEntry(e));
       if (e.txn !== null) applied = e.zxid;
     }
-    if (txns > 0) this.pending.applied(applied);
+    if (txns > 0) this.intake.appliedThrough(applied);
     publish(out, applied);
     if (txns > 0) this.tree.endWrite(applied);
     this.queueHead = end;
@@ -541,7 +389,7 @@ export class Pipeline {
       this.queue.splice(0, this.queueHead);
       this.queueHead = 0;
     }
-    if (this.pendingCount() === 0) assert(this.pending.size === 0 && this.closing.size === 0, 'idle pipeline has no pending changes');
+    if (this.pendingCount() === 0) assert(this.intake.idle(), 'idle pipeline has no pending changes');
     return out.length;
   }
 
@@ -559,15 +407,12 @@ export class Pipeline {
       }
     }
     assert(result !== null, 'a txn-less entry has its answer');
-    this.reservedBytes -= e.bytes ?? 0;
+    this.intake.released(e);
     const c: CommittedEntry = { tag: e.tag, sessionId: e.sessionId, zxid: e.zxid, result, events };
     if (e.origin !== null) c.origin = e.origin;
     if (e.txn === null) c.afterZxid = e.afterZxid;
     else if (e.txn.type === 'createSession') c.createdSession = { sessionId: e.txn.sessionId, timeoutMs: e.txn.timeoutMs, password: e.txn.password };
-    if (e.closedSessionId !== undefined) {
-      c.closedSessionId = e.closedSessionId;
-      this.closing.delete(e.closedSessionId);
-    }
+    if (e.closedSessionId !== undefined) c.closedSessionId = e.closedSessionId;
     return c;
   }
 
