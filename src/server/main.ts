@@ -6,12 +6,13 @@
 //   roles.ts            each role's write path      timers.ts           expiry and sweep timers
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../common/config.js';
-import { negotiateTimeoutMs } from '../common/config.js';
+import { isEnsemble, negotiateTimeoutMs } from '../common/config.js';
+import { startEnsembleNode, type EnsembleNode } from './ensemble/node.js';
 import { zxidHex } from '../common/zxid.js';
 import { MainRequests } from './main-requests.js';
 import { probePort } from './port.js';
 import { publisher } from './publish.js';
-import { standalone, type WritePath } from './roles.js';
+import { standalone, type PublishHooks, type WritePath } from './roles.js';
 import { SessionAttach } from './sessions/attach.js';
 import { SessionManager } from './sessions/manager.js';
 import { openStorage, type Storage } from './storage-adapter.js';
@@ -42,7 +43,6 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     await pool.terminate();
     throw err;
   }
-  const { tree, pipeline } = storage;
   const stopped = stopSignals();
   const fail = (err: unknown): void => {
     if (stopped.fatalError !== null) return;
@@ -59,48 +59,57 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     submit: (sessionId, op, onDone) => mainRequests.request(sessionId, op, onDone),
     post: (workerId, msg) => pool.post(workerId, msg),
   });
-  const writes: WritePath = standalone({
-    pipeline,
-    log: storage.log,
-    hooks: {
-      publish: publisher({
-        workerCount: () => pool.size,
-        postCommit: (id, msg) => pool.postCommit(id, msg),
-        writeCommitted: (sessionId) => attach.writeCommitted(sessionId),
-        sessionEnded: (sessionId) => void sessions.closed(sessionId),
-        mainCommitted: (entry) => mainRequests.committed(entry),
-      }),
-      afterBatch(txns) {
-        attach.releaseHeld();
-        mainRequests.finishPublished();
-        storage.afterBatch(txns);
+  const hooks: PublishHooks = {
+    publish: publisher({
+      myId: config.serverId,
+      workerCount: () => pool.size,
+      postCommit: (id, msg) => pool.postCommit(id, msg),
+      sessionCreated: (s) => {
+        if (sessions.get(s.sessionId) === undefined) sessions.created(s.sessionId, s.timeoutMs, s.password);
       },
-      fatal: fail,
+      writeCommitted: (sessionId) => attach.writeCommitted(sessionId),
+      sessionEnded: (sessionId) => void sessions.closed(sessionId),
+      mainCommitted: (entry) => mainRequests.committed(entry),
+    }),
+    afterBatch(txns) {
+      attach.releaseHeld();
+      mainRequests.finishPublished();
+      storage.afterBatch(txns);
     },
-  });
+    fatal: fail,
+  };
+  // Standalone: this server alone; an ensemble: the Zab core decides (ensemble/node.ts, roles.ts).
+  const ensemble: EnsembleNode | null = isEnsemble(config)
+    ? await startEnsembleNode({ config, logger, storage, sessions, pool, hooks, nowMs: monotonicNowMs })
+    : null;
+  const writes: WritePath = ensemble ?? standalone({ pipeline: storage.pipeline, log: storage.log, hooks });
+  // Only the leader expires sessions and sweeps containers (learners forward session activity).
+  const leads = (): boolean => ensemble === null || ensemble.isLeader();
 
   const stopTimers = startTimers({
     tickMs: config.tickMs,
     containerCheckMs: storage.containerCheckMs,
     expire: (nowMs) => {
+      if (!leads()) return;
       for (const sessionId of sessions.expire(nowMs)) {
         logger.info({ sessionId: '0x' + sessionId.toString(16) }, 'session expired');
         mainRequests.request(sessionId, { type: 'closeSession' }, () => {});
       }
     },
     sweep: (nowMs) => {
+      if (!leads()) return;
       for (const path of storage.findExpiredNodes(nowMs)) mainRequests.request(0n, { type: 'deleteContainer', path }, () => {});
     },
   });
 
   const stats = (): ServerStats => {
-    const mem = tree.memoryUsage();
+    const mem = storage.tree.memoryUsage(); // the current tree: a TRUNC or SNAP replaces it
     const f = writes.figures();
     return {
-      zxid: zxidHex(tree.appliedZxid()),
+      zxid: zxidHex(storage.tree.appliedZxid()),
       nodes: mem.nodes,
       sessions: sessions.size,
-      pendingWrites: pipeline.pendingCount(),
+      pendingWrites: storage.pipeline.pendingCount(),
       treeUsedBytes: mem.usedBytes,
       treeCapacityBytes: mem.capacityBytes,
       committedTxns: f.txns,
@@ -111,6 +120,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       workers: pool.size,
       dataDir: config.dataDir,
       serverState: 'standalone',
+      ...ensemble?.stats(),
     };
   };
 
@@ -124,10 +134,13 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
         writes.submitBatch(msg.requests);
         break;
       case 'touch':
-        for (const id of msg.sessionIds) sessions.touch(id);
+        if (ensemble) ensemble.touch(msg.sessionIds);
+        else for (const id of msg.sessionIds) sessions.touch(id);
         break;
       case 'attach':
         attach.attach(workerId, msg);
+        // The leader owns expiry: a session re-attached here is alive, tell it.
+        if (ensemble && msg.sessionId !== 0n) ensemble.touch([msg.sessionId]);
         break;
       case 'detach':
         attach.detach(workerId, msg.sessionId, msg.connId);
@@ -147,18 +160,21 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       // HTTP idle timeout) can abort the process when terminated, and by then everything
       // acknowledged is synced and the final snapshot written.
       if (stopped.fatalError === null) await writes.idle();
+      await ensemble?.stop();
       await storage.close();
       logger.info('stopped');
       await pool.terminate();
     })());
 
   try {
-    await pool.start(tree.buffer, { message: onWorkerMessage, fatal: fail });
+    // An ensemble server serves clients only once it is in a quorum: its role set the pool's
+    // serving state already (the first role is 'looking'), and start() hands that to the workers.
+    await pool.start(storage.tree.buffer, { message: onWorkerMessage, fatal: fail });
   } catch (err) {
     await shutdown();
     throw err;
   }
-  logger.info({ host: config.host, port, workers: config.workers, zxid: zxidHex(tree.appliedZxid()), nodes: tree.nodeCount() }, 'serving');
+  logger.info({ host: config.host, port, workers: config.workers, zxid: zxidHex(storage.tree.appliedZxid()), nodes: storage.tree.nodeCount() }, 'serving');
   return {
     port,
     done: stopped.done,

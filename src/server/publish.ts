@@ -19,7 +19,11 @@ export interface FanOut {
   mainEntries: CommittedEntry[];
 }
 
-export function fanOut(entries: readonly CommittedEntry[], appliedZxid: bigint, workerCount: number): FanOut {
+/**
+ * `myId`: this server's id. An entry whose origin is another server (an ensemble's txn proposed for
+ * a client of another server) fires events and ends sessions here, but only its origin answers it.
+ */
+export function fanOut(entries: readonly CommittedEntry[], appliedZxid: bigint, workerCount: number, myId = 0): FanOut {
   const perWorker: CommitReply[][] = Array.from({ length: workerCount }, () => []);
   const events: CommitMessage['events'] = [];
   const endedSessions: CommitMessage['endedSessions'] = [];
@@ -36,6 +40,9 @@ export function fanOut(entries: readonly CommittedEntry[], appliedZxid: bigint, 
       ended.add(e.closedSessionId);
       endedSessions.push({ sessionId: e.closedSessionId, expired: isMainTag(e.tag) });
     }
+    // Only the origin server answers: another server's entry, or a learner's txn read back from
+    // history (no origin: nobody waits for it), only fires events and ends sessions here.
+    if (e.origin === undefined || e.origin.serverId !== myId) continue;
     if (isMainTag(e.tag)) {
       mainEntries.push(e);
       continue;
@@ -53,7 +60,11 @@ export function fanOut(entries: readonly CommittedEntry[], appliedZxid: bigint, 
 }
 
 export interface PublishPorts {
+  /** This server's id (0 standalone): only entries of its own origin are answered here. */
+  myId: number;
   workerCount(): number;
+  /** A committed createSession: every server's session table learns the session. */
+  sessionCreated(s: NonNullable<CommittedEntry['createdSession']>): void;
   postCommit(workerId: number, msg: CommitMessage): void;
   writeCommitted(sessionId: bigint): void;
   sessionEnded(sessionId: bigint): void;
@@ -63,7 +74,8 @@ export interface PublishPorts {
 /** The write loop's publish hook: account, tell the session table, then tell every worker. */
 export function publisher(p: PublishPorts): (entries: CommittedEntry[], appliedZxid: bigint) => void {
   return (entries, appliedZxid) => {
-    const out = fanOut(entries, appliedZxid, p.workerCount());
+    for (const e of entries) if (e.createdSession !== undefined) p.sessionCreated(e.createdSession);
+    const out = fanOut(entries, appliedZxid, p.workerCount(), p.myId);
     for (const s of out.clientWriteSessions) p.writeCommitted(s);
     for (const s of out.endedSessions) p.sessionEnded(s.sessionId);
     out.messages.forEach((msg, id) => {

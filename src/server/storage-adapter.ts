@@ -116,6 +116,7 @@ async function load(config: ServerConfig, logger: Logger, sessions: SessionManag
     // Standalone keeps one epoch; the ensemble's leader election will hand out new ones.
     epoch: standaloneEpoch,
     lastZxid: snapZxid,
+    serverId: config.serverId,
     dataBytesMax: config.dataBytesMax,
     isSessionLive: (sessionId) => sessions.get(sessionId) !== undefined,
   });

@@ -131,7 +131,7 @@ describe('SessionAttach', () => {
 
 describe('fanOut', () => {
   const entry = (zxid: bigint, sessionId: bigint, tag: number, extra: Partial<CommittedEntry> = {}): CommittedEntry =>
-    ({ zxid, sessionId, tag, result: { ok: true, value: { type: 'delete' } }, events: [], ...extra }) as unknown as CommittedEntry;
+    ({ zxid, sessionId, tag, result: { ok: true, value: { type: 'delete' } }, events: [], origin: { serverId: 0, sessionId, tag }, ...extra }) as unknown as CommittedEntry;
 
   test('replies go to the worker of their tag, events to every worker, main entries apart', () => {
     const w0 = 1 * tagWorkerBits + 0;
@@ -154,6 +154,24 @@ describe('fanOut', () => {
     assert.deepEqual(out.clientWriteSessions, [10n, 11n, 13n]);
     assert.deepEqual(out.mainEntries.map((e) => e.tag), [main]);
     assert.deepEqual(out.endedSessions, [{ sessionId: 12n, expired: true }], 'a session ends once; by the main thread = expired');
+  });
+
+  test('another server\'s entry and a txn read back from history fire events but are answered only by their origin', () => {
+    const w0 = 1 * tagWorkerBits + 0;
+    const out = fanOut(
+      [
+        entry(1n, 10n, w0, { origin: { serverId: 2, sessionId: 10n, tag: w0 }, events: [{ type: 'deleted', path: '/a' }] } as Partial<CommittedEntry>),
+        entry(2n, 11n, w0, { origin: undefined, closedSessionId: 11n } as Partial<CommittedEntry>),
+        entry(3n, 12n, w0, { origin: { serverId: 1, sessionId: 12n, tag: w0 } }),
+      ],
+      3n,
+      1,
+      1,
+    );
+    assert.deepEqual(out.messages[0]!.replies.map((r) => r.sessionId), [12n], 'only the entry of this server (id 1) is answered here');
+    assert.equal(out.messages[0]!.events.length, 1, 'the other server\'s event still fires here');
+    assert.deepEqual(out.clientWriteSessions, [12n]);
+    assert.deepEqual(out.endedSessions, [{ sessionId: 11n, expired: false }]);
   });
 
   test('a batch with no txn and no reply for a worker sends it nothing', () => {

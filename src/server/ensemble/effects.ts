@@ -114,14 +114,20 @@ export class EffectRunner {
         const job = this.diskQueue.shift()!;
         switch (job.kind) {
           case 'append': {
+            // Group commit: the appends queued behind this one share its write + fdatasync; the
+            // core hears of each append effect, in order, as it expects.
+            const ends = [job.proposals[job.proposals.length - 1]!.zxid];
             const proposals = [...job.proposals];
-            while (this.diskQueue[0]?.kind === 'append') proposals.push(...(this.diskQueue.shift() as Extract<DiskJob, { kind: 'append' }>).proposals);
-            if (proposals.length === 0) break;
+            while (this.diskQueue[0]?.kind === 'append') {
+              const next = this.diskQueue.shift() as Extract<DiskJob, { kind: 'append' }>;
+              proposals.push(...next.proposals);
+              ends.push(next.proposals[next.proposals.length - 1]!.zxid);
+            }
             const t0 = performance.now();
             await this.target.disk.append(proposals);
             this.syncMs += performance.now() - t0;
             this.appendsSynced++;
-            this.core.logSynced(proposals[proposals.length - 1]!.zxid);
+            for (const zxid of ends) this.core.logSynced(zxid);
             break;
           }
           case 'truncate':

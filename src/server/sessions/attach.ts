@@ -95,7 +95,8 @@ export class SessionAttach {
         answer({ kind: 'attachFailed', reqId: req.reqId, code: 'THROTTLEDOP', message: `session not created: ${entry.result.code}` });
         return;
       }
-      sessions.created(sessionId, timeoutMs, password);
+      // publish() told the session table already (every server learns a committed createSession).
+      if (sessions.get(sessionId) === undefined) sessions.created(sessionId, timeoutMs, password);
       const info = sessions.get(sessionId);
       assert(info !== undefined, 'committed session is in the table');
       info.owner = { workerId, connId: req.connId };

@@ -42,6 +42,10 @@ export class WorkerPool {
     return new WorkerPool(workers);
   }
 
+  private started = false;
+  /** Why the workers must refuse clients (an ensemble server outside a quorum), or null. */
+  private notServing: string | null = null;
+
   get size(): number {
     return this.workers.length;
   }
@@ -52,6 +56,8 @@ export class WorkerPool {
 
   /** Gives every worker the tree; resolves once all of them listen, rejects if one cannot. */
   start(treeBuffer: SharedArrayBuffer, handlers: PoolHandlers): Promise<void> {
+    this.started = true;
+    const notServing = this.notServing;
     return new Promise<void>((resolve, reject) => {
       let readyCount = 0;
       for (const w of this.workers) {
@@ -84,7 +90,10 @@ export class WorkerPool {
         else if (w.early.exitCode !== null) {
           w.resolveStopped();
           reject(new Error(`worker ${w.id} exited with code ${w.early.exitCode} while starting`));
-        } else w.thread.postMessage({ kind: 'tree', buffer: treeBuffer } satisfies ToWorker);
+        } else {
+          w.thread.postMessage({ kind: 'tree', buffer: treeBuffer } satisfies ToWorker);
+          if (notServing !== null) w.thread.postMessage({ kind: 'serving', serving: false, reason: notServing } satisfies ToWorker);
+        }
       }
     });
   }
@@ -107,6 +116,9 @@ export class WorkerPool {
 
   /** Whether the workers may serve clients (see ToWorker 'serving'). */
   setServing(serving: boolean, reason: string): void {
+    this.notServing = serving ? null : reason;
+    // Before start() the workers wait for their tree; start() gives them the state set meanwhile.
+    if (!this.started) return;
     for (const w of this.workers) w.thread.postMessage({ kind: 'serving', serving, reason } satisfies ToWorker);
   }
 

@@ -1,0 +1,285 @@
+// One server of a replicated ensemble: the Zab core wired to real peer links (TCP transport),
+// the real log and data dir (storage), the local pipeline and the session workers. The core
+// decides everything; this module only turns its effects into I/O and its role changes into the
+// write path, serving state and session ownership of this server.
+//
+//   transport --messages, link up/down--> core <--ticks-- timer
+//   core --effects--> EffectRunner --sends--> transport
+//                                  --disk--> storage (log fdatasync, TRUNC, SNAP, epochs)
+//                                  --local--> role path (roles.ts): pipeline, publish
+//   role changes: looking -> stop serving, void what is in flight, follow whoever wins;
+//                 leading -> prep here, own session expiry (timeouts restarted);
+//                 following / observing -> serve reads here, forward writes.
+import type { Logger } from 'pino';
+import { assert } from '../../common/assert.js';
+import type { ServerConfig } from '../../common/config.js';
+import { observerIds, voterIds, zabTimeoutTicks } from '../../common/config.js';
+import { constants } from '../../common/constants.js';
+import type { ErrorCode } from '../../common/errors.js';
+import { zxidCounter, zxidEpoch, zxidHex } from '../../common/zxid.js';
+import { createTcpTransport, type TcpTransport } from '../../io/node/transport.js';
+import type { CommittedEntry, WriteRequest } from '../pipeline/api.js';
+import type { Proposal, ServerState } from '../quorum/api.js';
+import { createZabCore, type Core } from '../quorum/core.js';
+import { PeerMessageError, validatePeerMessage } from '../quorum/messages.js';
+import { learner, leader, type PublishHooks, type RolePath, type WritePath } from '../roles.js';
+import type { SessionManager } from '../sessions/manager.js';
+import type { Storage } from '../storage-adapter.js';
+import type { ServerStats } from '../workers/messages.js';
+import type { WorkerPool } from '../workers/pool.js';
+import { EffectRunner, type LocalEffect } from './effects.js';
+import { joinSnapImage, splitSnapImage } from './snap-image.js';
+
+export interface EnsembleDeps {
+  config: ServerConfig;
+  logger: Logger;
+  storage: Storage;
+  sessions: SessionManager;
+  pool: WorkerPool;
+  hooks: PublishHooks;
+  /** Monotonic ms (session timeouts restart on it). */
+  nowMs(): number;
+}
+
+export interface EnsembleNode extends WritePath {
+  readonly core: Core;
+  /** Session activity seen by this server's workers (pings, requests, re-attaches). */
+  touch(sessionIds: readonly bigint[]): void;
+  isLeader(): boolean;
+  /** The ensemble fields of /stat, /mntr, /metrics and /health. */
+  stats(): Pick<ServerStats, 'serverState' | 'epoch' | 'leaderId' | 'inQuorum' | 'learners' | 'zabPhase'>;
+  stop(): Promise<void>;
+}
+
+const roleNames: Record<ServerState, ServerStats['serverState']> = { looking: 'looking', leading: 'leader', following: 'follower', observing: 'observer' };
+
+export async function startEnsembleNode(d: EnsembleDeps): Promise<EnsembleNode> {
+  const { config, logger, storage, sessions, pool } = d;
+  const me = config.servers.find((s) => s.id === config.serverId);
+  assert(me !== undefined, 'my id is in the server list (checked by the config)');
+  const observer = me.observer;
+  const ticks = zabTimeoutTicks(config, constants.quorumTickMs);
+  const history: Proposal[] = storage.history().map((r) => ({ zxid: r.zxid, txn: r.bytes, origin: null }));
+  const epochs = storage.epochs();
+  const core = createZabCore(
+    {
+      myId: config.serverId,
+      voters: voterIds(config),
+      observers: observerIds(config),
+      electionTimeoutTicks: ticks.electionTimeoutTicks,
+      initLimitTicks: ticks.initLimitTicks,
+      syncLimitTicks: ticks.syncLimitTicks,
+      heartbeatTicks: Math.max(1, Math.min(constants.zabHeartbeatTicks, Math.floor(ticks.syncLimitTicks / 3))),
+    },
+    { acceptedEpoch: epochs.acceptedEpoch, currentEpoch: epochs.currentEpoch, lastLoggedZxid: storage.lastLoggedZxid(), history },
+    {
+      snapshotImage() {
+        const { zxid, image, meta } = storage.snapshotContent();
+        return { zxid, image: joinSnapImage(image, meta) };
+      },
+    },
+  );
+
+  let transport: TcpTransport | null = null;
+  let stopping = false;
+  let path: RolePath;
+  const runner = new EffectRunner(core, {
+    sendToMany: (to, msg) => transport?.sendToMany(to, msg),
+    disk: {
+      truncate: async (zxid) => {
+        await storage.truncate(zxid);
+        adoptReloaded('TRUNC', zxid);
+      },
+      append: async (proposals) => {
+        storage.log.append(proposals.map((p) => ({ zxid: p.zxid, bytes: p.txn })));
+        await storage.log.sync();
+      },
+      installSnapshot: async (zxid, image) => {
+        const parts = splitSnapImage(image);
+        await storage.installSnapshot(zxid, parts.image, parts.meta);
+        adoptReloaded('SNAP', zxid);
+      },
+      persistEpochs: (acceptedEpoch, currentEpoch) => storage.persistEpochs({ acceptedEpoch, currentEpoch }),
+    },
+    local: (e) => onLocal(e),
+    fatal: (err) => d.hooks.fatal(err),
+  });
+  const pump = (): void => runner.pump();
+
+  const failLocal = (entries: readonly { tag: number; sessionId: bigint }[], code: ErrorCode, message: string): void => {
+    if (entries.length === 0) return;
+    const failed: CommittedEntry[] = entries.map((e) => ({
+      tag: e.tag,
+      sessionId: e.sessionId,
+      zxid: 0n,
+      result: { ok: false, code, message },
+      events: [],
+      origin: { serverId: config.serverId, sessionId: e.sessionId, tag: e.tag },
+    }));
+    d.hooks.publish(failed, storage.tree.appliedZxid());
+    d.hooks.afterBatch(0);
+  };
+  const parts = {
+    myId: config.serverId,
+    pipeline: () => storage.pipeline,
+    appliedZxid: () => storage.tree.appliedZxid(),
+    core,
+    pump,
+    hooks: d.hooks,
+    failLocal,
+    defer: (fn: () => void) => setImmediate(fn),
+  };
+  const learnerPath = learner(parts);
+  const leaderPath = leader(parts);
+  path = learnerPath;
+
+  /** A TRUNC or SNAP reloaded the tree from disk: the new pipeline learns, the workers read it. */
+  const adoptReloaded = (what: string, zxid: bigint): void => {
+    const applied = storage.tree.appliedZxid();
+    assert(applied === zxid, () => `${what}: the reloaded tree is at ${zxidHex(applied)}, not ${zxidHex(zxid)}`);
+    if (observer) storage.pipeline.becomeObserver(applied);
+    else storage.pipeline.becomeFollower(applied);
+    pool.swapTree(storage.tree.buffer);
+    logger.info({ zxid: zxidHex(zxid), nodes: storage.tree.nodeCount() }, `${what}: local state reloaded`);
+  };
+
+  /** Leaving a role: what was not applied is void; the history the log has is fed again. */
+  const becomeLearnerPipeline = (): void => {
+    const pipeline = storage.pipeline;
+    const applied = storage.tree.appliedZxid();
+    const dropped = pipeline.reset(applied);
+    failLocal(
+      dropped.filter((e) => e.origin === null || e.origin.serverId === config.serverId),
+      'CONNECTIONLOSS',
+      'the server left its role (leader election)',
+    );
+    if (observer) pipeline.becomeObserver(applied);
+    else pipeline.becomeFollower(applied);
+    // Logged txns the tree has not applied stay in the history: the next leader commits them
+    // (or TRUNCates them, which reloads the tree), so the pipeline must hold them again.
+    const lastAppended = core.lastAppended;
+    if (lastAppended > applied) for (const x of core.historyAfter(applied)) pipeline.acceptProposal(x.zxid, x.txn, null);
+  };
+
+  const onRole = (e: Extract<LocalEffect, { kind: 'role' }>): void => {
+    logger.info({ state: e.state, epoch: e.epoch, leader: e.leaderId, zxid: zxidHex(storage.tree.appliedZxid()) }, `role: ${roleNames[e.state]}`);
+    switch (e.state) {
+      case 'looking':
+        pool.setServing(false, 'no quorum: looking for a leader');
+        path = learnerPath;
+        becomeLearnerPipeline();
+        break;
+      case 'leading': {
+        // The core commits its whole history before it serves: the tree has all of the log.
+        const pipeline = storage.pipeline;
+        const last = storage.tree.appliedZxid();
+        assert(last === core.lastLoggedZxid(), () => `leading: applied ${zxidHex(last)} but logged ${zxidHex(core.lastLoggedZxid())}`);
+        pipeline.reset(last);
+        pipeline.becomeLeader(e.epoch, last);
+        sessions.restartTimeouts(d.nowMs());
+        path = leaderPath;
+        pool.setServing(true, 'leading');
+        break;
+      }
+      case 'following':
+      case 'observing':
+        path = learnerPath;
+        pool.setServing(true, e.state);
+        break;
+    }
+  };
+
+  const onLocal = (e: LocalEffect): void => {
+    switch (e.kind) {
+      case 'role':
+        onRole(e);
+        break;
+      case 'sessionsTouched':
+        for (const id of e.sessionIds) sessions.touch(id);
+        break;
+      default:
+        path.effect(e);
+    }
+  };
+
+  transport = await createTcpTransport({
+    myId: config.serverId,
+    host: me.host,
+    port: me.peerPort,
+    peers: config.servers.filter((s) => s.id !== config.serverId).map((s) => ({ id: s.id, host: s.host, port: s.peerPort })),
+    logger,
+  });
+  transport.onMessage((from, payload) => {
+    if (stopping) return;
+    let msg;
+    try {
+      msg = validatePeerMessage(payload);
+    } catch (err) {
+      if (!(err instanceof PeerMessageError)) throw err;
+      transport?.disconnect(from, `bad peer message: ${err.message}`);
+      return;
+    }
+    core.receive(from, msg);
+    pump();
+  });
+  transport.onLinkUp((peer) => {
+    if (stopping) return;
+    core.linkUp(peer);
+    pump();
+  });
+  transport.onLinkDown((peer) => {
+    if (stopping) return;
+    core.linkDown(peer);
+    pump();
+  });
+  const tickTimer = setInterval(() => {
+    core.tick();
+    pump();
+  }, constants.quorumTickMs);
+  pump(); // the initial 'looking' role and the first votes
+
+  const lagTxns = (acked: bigint): number => {
+    const last = core.lastLoggedZxid();
+    if (acked >= last) return 0;
+    return zxidEpoch(acked) === zxidEpoch(last) ? zxidCounter(last) - zxidCounter(acked) : zxidCounter(last);
+  };
+
+  return {
+    core,
+    submit: (req: WriteRequest) => {
+      if (!stopping) path.submitBatch([req]);
+    },
+    submitBatch: (reqs) => {
+      if (!stopping) path.submitBatch(reqs);
+    },
+    idle: async () => {
+      const deadline = Date.now() + constants.ensembleStopGraceMs;
+      while (runner.busy() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    },
+    figures: () => ({ txns: storage.tree.appliedZxid() === 0n ? 0 : runner.appendsSynced, syncs: runner.appendsSynced, syncMs: runner.syncMs, commitMs: 0 }),
+    touch(ids) {
+      if (ids.length === 0) return;
+      if (core.state() === 'leading') for (const id of ids) sessions.touch(id);
+      else core.touchSessions([...ids]);
+      pump();
+    },
+    isLeader: () => core.state() === 'leading',
+    stats() {
+      const state = core.state();
+      const phase = core.phase();
+      return {
+        serverState: roleNames[state],
+        zabPhase: phase === 'sync' ? 'synchronization' : phase,
+        epoch: core.epoch(),
+        leaderId: core.leaderId(),
+        inQuorum: state === 'leading' ? core.hasQuorum() : state !== 'looking',
+        learners: core.learners().map((l) => ({ id: l.id, observer: l.observer, synced: l.synced, lagTxns: lagTxns(l.ackedZxid) })),
+      };
+    },
+    async stop() {
+      stopping = true;
+      clearInterval(tickTimer);
+      await transport?.close();
+    },
+  };
+}
