@@ -28,13 +28,17 @@ export interface RecordedLine {
 
 /** Parses JSON-lines files into one history with times in ms from the earliest invocation. */
 export function loadHistory(files: readonly string[]): HistoryOp[] {
+  return fromRecorded(readRecorded(files));
+}
+
+export function readRecorded(files: readonly string[]): RecordedLine[] {
   const lines: RecordedLine[] = [];
   for (const f of files) {
     for (const text of readFileSync(f, 'utf8').split('\n')) {
       if (text.trim() !== '') lines.push(JSON.parse(text) as RecordedLine);
     }
   }
-  return fromRecorded(lines);
+  return lines;
 }
 
 export function fromRecorded(lines: readonly RecordedLine[]): HistoryOp[] {

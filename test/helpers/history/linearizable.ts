@@ -38,6 +38,13 @@ export interface LinearizableOptions {
   initial?: (key: string) => RegisterState;
   /** Search steps allowed per key before giving up as inconclusive. */
   stepBudgetPerKey?: number;
+  /**
+   * Whether reads take part (default true). ZooKeeper promises linearizable writes only: a
+   * follower serves reads from its own replica, which may lag, so against an ensemble check the
+   * writes and compare-and-sets here (their versions and BADVERSIONs are observations made at the
+   * leader) and the reads with checkSequential.
+   */
+  includeReads?: boolean;
 }
 
 export const linearizableDefaults = {
@@ -73,7 +80,7 @@ export function checkLinearizable(history: readonly HistoryOp[], opts: Lineariza
   const byKey = new Map<string, HistoryOp[]>();
   for (const op of history) {
     validate(op);
-    if (!relevant(op)) continue;
+    if (!relevant(op) || (op.kind === 'read' && opts.includeReads === false)) continue;
     let list = byKey.get(op.key);
     if (list === undefined) byKey.set(op.key, (list = []));
     list.push(op);

@@ -1,0 +1,185 @@
+// Real server processes on loopback under load from several client processes, with faults:
+// kill -9, SIGSTOP/SIGCONT, peer links cut both ways and one way, delayed. Every history must be
+// linearizable (writes and compare-and-sets; reads too on a standalone server), sequentially
+// consistent with per-session FIFO, and keep every acknowledged write.
+//
+// The ensemble tests run once the build accepts a server list (ensembleSupport()); until then
+// they are skipped with that reason. ZK_CLUSTER_LONG=1 or ZK_CLUSTER_SECONDS=N adds a long run
+// of random faults (seeded by ZK_CLUSTER_SEED).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ensembleSupport, runScenario, type ScenarioContext, type ScenarioOptions } from './scenario.js';
+
+const support = ensembleSupport();
+const noEnsemble = support.ensemble ? false : 'this build refuses a server list (standalone only): waits for the ensemble';
+const timing: Partial<ScenarioOptions> = {
+  ...(support.syncLimitFlag ? { syncLimitMs: 1_000 } : {}),
+  ...(support.electionTimeoutFlag ? { electionTimeoutMs: 1_000 } : {}),
+};
+
+function assertClean(r: Awaited<ReturnType<typeof runScenario>>): void {
+  const msg = `${r.report.text}\n\nstory:\n${r.story.join('\n')}`;
+  assert.equal(r.report.linearizable.verdict, 'ok', msg);
+  assert.ok(r.report.sequential.ok, msg);
+  assert.ok(r.report.durable.ok, msg);
+  assert.ok(r.report.ok, msg);
+  // The run must have done real work on every kind of op, or it proves little.
+  for (const kind of ['write:ok', 'cas:ok', 'read:ok']) assert.ok((r.report.counts[kind] ?? 0) >= 10, `too few ${kind}: ${msg}`);
+}
+
+async function followerOf(ctx: ScenarioContext, leader: number): Promise<number> {
+  const roles = await ctx.ensemble.roles();
+  const f = [...roles].find(([id, role]) => id !== leader && role === 'follower');
+  if (f === undefined) throw new Error(`no follower besides s${leader}: ${JSON.stringify([...roles])}`);
+  return f[0];
+}
+
+test('standalone: kill -9 and restart under load from 3 processes loses no acknowledged write', async () => {
+  let restartedAt = 0n;
+  const r = await runScenario({
+    size: 1,
+    durationMs: 8_000,
+    linearizableReads: true, // one server: reads are linearizable too
+    async faults(ctx) {
+      await ctx.progress(30);
+      ctx.note(`kill -9 s1 (pid ${ctx.ensemble.server(1).pid})`);
+      await ctx.ensemble.server(1).kill9();
+      await ctx.ensemble.server(1).start();
+      restartedAt = ctx.mark();
+      ctx.note(`restarted s1 (pid ${ctx.ensemble.server(1).pid})`);
+      await ctx.progress(30);
+    },
+  });
+  assertClean(r);
+  assert.ok(r.ackedWritesAfter(restartedAt) >= 30, 'writes were acknowledged after the restart');
+  assert.ok(r.report.counts['write:unknown'] !== undefined || r.report.counts['cas:unknown'] !== undefined || r.report.counts['read:unknown'] !== undefined, `the kill cut ops in flight: ${JSON.stringify(r.report.counts)}`);
+});
+
+/** The short story on 3 servers: every fault kind once, each followed by progress. */
+async function threeServerFaults(ctx: ScenarioContext): Promise<void> {
+  const e = ctx.ensemble;
+  const mesh = e.mesh!;
+  let leader = await e.leader();
+  ctx.note(`kill -9 leader s${leader}`);
+  await e.server(leader).kill9();
+  const next = await e.leader();
+  ctx.note(`new leader s${next}`);
+  await ctx.progress();
+  await e.server(leader).start();
+  await e.settled();
+  ctx.note(`s${leader} restarted and rejoined`);
+  leader = next;
+
+  const f = await followerOf(ctx, leader);
+  ctx.note(`SIGSTOP follower s${f}`);
+  e.server(f).pause();
+  await ctx.progress();
+  e.server(f).resume();
+  ctx.note(`SIGCONT s${f}`);
+  await e.settled();
+
+  const g = await followerOf(ctx, leader);
+  ctx.note(`cut s${leader} <-> s${g} both ways`);
+  mesh.partition([leader], [g]);
+  await ctx.progress();
+  mesh.heal();
+  await e.settled();
+  ctx.note('healed');
+
+  leader = await e.leader();
+  const h = await followerOf(ctx, leader);
+  ctx.note(`one-way cut s${leader} -> s${h}, delay s${h} -> s${leader} 50 ms`);
+  mesh.oneWayCut(leader, h);
+  mesh.delay(h, leader, 50);
+  await ctx.progress();
+  mesh.heal();
+  await e.settled();
+  ctx.note('healed');
+  await ctx.progress();
+}
+
+test('3 servers: kill -9 leader, SIGSTOP follower, cut links both ways and one way, under load', { skip: noEnsemble }, async () => {
+  const r = await runScenario({ size: 3, durationMs: 25_000, ...timing, faults: threeServerFaults });
+  assertClean(r);
+});
+
+test('5 servers: minority partitions, leader isolated, two servers killed', { skip: noEnsemble }, async () => {
+  const r = await runScenario({
+    size: 5,
+    durationMs: 25_000,
+    ...timing,
+    async faults(ctx) {
+      const e = ctx.ensemble;
+      const mesh = e.mesh!;
+      let leader = await e.leader();
+      const others = e.ids().filter((id) => id !== leader);
+      ctx.note(`partition [s${leader}, s${others[0]}] | [${others.slice(1).map((x) => `s${x}`)}]: the majority side must elect and serve`);
+      mesh.partition([leader, others[0]!], others.slice(1));
+      await ctx.progress();
+      mesh.heal();
+      await e.settled();
+      leader = await e.leader();
+      ctx.note(`isolate leader s${leader}`);
+      mesh.isolate(leader);
+      await ctx.progress();
+      mesh.heal();
+      await e.settled();
+      leader = await e.leader();
+      const [a, b] = e.ids().filter((id) => id !== leader);
+      ctx.note(`kill -9 s${a} and s${b}: 3 of 5 remain`);
+      await e.server(a!).kill9();
+      await e.server(b!).kill9();
+      await ctx.progress();
+      ctx.note(`kill -9 leader s${leader} too: 2 of 5, no quorum; then restart s${a}`);
+      await e.server(leader).kill9();
+      await e.server(a!).start();
+      await e.leader();
+      await ctx.progress();
+      await e.server(b!).start();
+      await e.server(leader).start();
+      await e.settled();
+      await ctx.progress();
+    },
+  });
+  assertClean(r);
+});
+
+const longSeconds = Number(process.env.ZK_CLUSTER_SECONDS ?? (process.env.ZK_CLUSTER_LONG !== undefined ? 180 : 0));
+
+test(`long run: random faults on 5 servers for ${longSeconds || 'N'} s (ZK_CLUSTER_LONG=1 or ZK_CLUSTER_SECONDS=N)`, { skip: longSeconds > 0 ? noEnsemble : 'set ZK_CLUSTER_LONG=1 or ZK_CLUSTER_SECONDS=N' }, async () => {
+  let seed = Number(process.env.ZK_CLUSTER_SEED ?? Date.now() % 100_000);
+  const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+  const size = Number(process.env.ZK_CLUSTER_SIZE ?? 5);
+  const r = await runScenario({
+    size,
+    durationMs: longSeconds * 1000,
+    children: 4,
+    ...timing,
+    async faults(ctx) {
+      ctx.note(`seed ${seed}`);
+      const e = ctx.ensemble;
+      const mesh = e.mesh!;
+      const until = Date.now() + longSeconds * 1000 - 20_000;
+      while (Date.now() < until) {
+        const leader = await e.leader();
+        const victim = pick(e.ids());
+        const other = pick(e.ids().filter((x) => x !== victim));
+        const fault = pick(['kill', 'stop', 'partition', 'oneway', 'delay', 'isolate-leader'] as const);
+        ctx.note(`${fault} s${victim} (other s${other}, leader s${leader})`);
+        if (fault === 'kill') await e.server(victim).kill9();
+        else if (fault === 'stop') e.server(victim).pause();
+        else if (fault === 'partition') mesh.partition([victim], [other]);
+        else if (fault === 'oneway') mesh.oneWayCut(victim, other);
+        else if (fault === 'delay') mesh.delay(victim, other, Math.floor(random() * 300));
+        else mesh.isolate(leader);
+        await ctx.progress();
+        mesh.heal();
+        if (e.server(victim).status === 'stopped') e.server(victim).resume();
+        if (e.server(victim).status === 'dead') await e.server(victim).start();
+        await e.settled();
+      }
+    },
+  });
+  assertClean(r);
+});
