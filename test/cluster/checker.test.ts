@@ -77,6 +77,9 @@ test('a lost acknowledged write: found by the final read and by linearizability'
   assert.equal(checkNoLostWrites(h, [{ key: '/a', value: 'x', version: 1, mzxid: '7' }]).ok, true);
   assert.equal(checkNoLostWrites(h, [{ key: '/a', value: 'y', version: 3, mzxid: '9' }]).ok, true, 'a later write is fine');
   assert.equal(checkNoLostWrites(h, []).ok, false, 'a key without a final read is reported');
+  // A forked version chain: the write at v1 was forgotten and the version handed out again.
+  const fork = [...h, w('/a', 'y', 20, 30, 1, { mzxid: '9' })];
+  assert.match(checkNoLostWrites(fork, [{ key: '/a', value: 'y', version: 1, mzxid: '9' }]).violations.join('\n'), /two acknowledged writes at version 1/);
   assert.equal(checkLinearizable([...h, r('/a', '', 0, 20, 30)]).verdict, 'violation');
 });
 

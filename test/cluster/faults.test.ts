@@ -8,7 +8,8 @@
 // of random faults (seeded by ZK_CLUSTER_SEED).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ensembleSupport, runScenario, type ScenarioContext, type ScenarioOptions } from './scenario.js';
+import { rmSync } from 'node:fs';
+import { ensembleSupport, runScenario, scenarioDefaults, type ScenarioContext, type ScenarioOptions } from './scenario.js';
 
 const support = ensembleSupport();
 const noEnsemble = support.ensemble ? false : 'this build refuses a server list (standalone only): waits for the ensemble';
@@ -53,6 +54,31 @@ test('standalone: kill -9 and restart under load from 3 processes loses no ackno
   assertClean(r);
   assert.ok(r.ackedWritesAfter(restartedAt) >= 30, 'writes were acknowledged after the restart');
   assert.ok(r.report.counts['write:unknown'] !== undefined || r.report.counts['cas:unknown'] !== undefined || r.report.counts['read:unknown'] !== undefined, `the kill cut ops in flight: ${JSON.stringify(r.report.counts)}`);
+});
+
+test('standalone restarted with its data dir wiped: the pipeline reports the lost writes', async () => {
+  // The negative control of the test above: the same run, but the restart forgets everything,
+  // as a server that acknowledged before fsync would. The checkers must say so.
+  const r = await runScenario({
+    size: 1,
+    durationMs: 6_000,
+    linearizableReads: true,
+    async faults(ctx) {
+      const s = ctx.ensemble.server(1);
+      await ctx.progress(30);
+      ctx.note('kill -9 s1, wipe its data dir, restart, recreate the keys');
+      await s.kill9();
+      rmSync(s.dataDir, { recursive: true, force: true });
+      await s.start();
+      await ctx.ensemble.createKeys(scenarioDefaults.keys);
+      await ctx.progress(10);
+    },
+  });
+  assert.equal(r.report.ok, false, r.report.text);
+  assert.equal(r.report.durable.ok, false, r.report.text);
+  assert.match(r.report.durable.violations.join('\n'), /acknowledged write lost/);
+  assert.equal(r.report.linearizable.verdict, 'violation', r.report.text);
+  assert.match(r.report.linearizable.explanation, /NOT LINEARIZABLE/);
 });
 
 /** The short story on 3 servers: every fault kind once, each followed by progress. */
