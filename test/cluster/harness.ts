@@ -35,15 +35,30 @@ export const harnessDefaults = {
 const live = new Set<ChildProcess>();
 let hooked = false;
 
+function killAll(): void {
+  for (const c of live) {
+    try {
+      if (c.pid !== undefined) process.kill(c.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
 function track(child: ChildProcess): void {
   live.add(child);
   child.once('exit', () => live.delete(child));
   if (hooked) return;
   hooked = true;
-  // Synchronous, so it also runs when the runner ends the process on a test timeout.
-  process.once('exit', () => {
-    for (const c of live) if (c.pid !== undefined) try { process.kill(c.pid, 'SIGKILL'); } catch { /* gone */ }
-  });
+  // Synchronous, so it also runs when the runner ends the process after a test timeout; and on
+  // the signals that would otherwise end this process without an 'exit' event.
+  process.once('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      killAll();
+      process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
+    });
+  }
 }
 
 function alive(child: ChildProcess): boolean {
@@ -85,6 +100,7 @@ export class ServerProcess {
     readonly clientPort: number,
     readonly dataDir: string,
     private readonly args: () => string[],
+    private readonly script: string = binPath,
   ) {}
 
   get pid(): number {
@@ -100,7 +116,7 @@ export class ServerProcess {
   async start(readyTimeoutMs: number = harnessDefaults.readyTimeoutMs): Promise<void> {
     if (this.child !== null && alive(this.child)) throw new Error(`server ${this.id} is already running`);
     mkdirSync(this.dataDir, { recursive: true });
-    const child = spawn(process.execPath, [binPath, ...this.args()], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [this.script, ...this.args()], { stdio: ['ignore', 'pipe', 'pipe'] });
     track(child);
     this.child = child;
     this.status = 'running';
@@ -194,6 +210,9 @@ export interface EnsembleOptions {
   proxies?: boolean;
   extraArgs?: string[];
   readyTimeoutMs?: number;
+  /** The program run with the server flags instead of bin/zookooper.js (the harness's own tests
+   * use a stand-in). */
+  serverScript?: string;
   /** Parent of the servers' data dirs (s1, s2, ...) and of load histories; a temp dir if unset. */
   root?: string;
 }
@@ -228,7 +247,7 @@ export class Ensemble {
         ...(opts.electionTimeoutMs !== undefined ? ['--election-timeout-ms', String(opts.electionTimeoutMs)] : []),
         ...(opts.extraArgs ?? []),
       ];
-      return new ServerProcess(e.id, ports[i]!, dataDir, args);
+      return new ServerProcess(e.id, ports[i]!, dataDir, args, opts.serverScript);
     });
     const ensemble = new Ensemble(root, servers, mesh, ownRoot);
     try {
