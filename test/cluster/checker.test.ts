@@ -69,6 +69,23 @@ test('unknown outcomes may take effect any time after invocation, or never — b
   assert.equal(checkLinearizable([w('/a', 'x', 0, 10, 1), cas('/a', 'q', 5, 20, 0, unknown), r('/a', 'q', 2, 40, 50)]).verdict, 'violation');
 });
 
+test('unknown ops nobody read still count through the versions they add', () => {
+  // Two unknown writes and one unknown cas on v1, none of their values ever read; a later
+  // acknowledged write reports the version, which says how many of them took effect.
+  const unknowns = (): HistoryOp[] => [w('/a', 'u1', 0, 0, 0, unknown), w('/a', 'u2', 5, 0, 0, unknown), cas('/a', 'u3', 1, 7, 0, unknown)];
+  for (const [version, verdict] of [[1, 'ok'], [2, 'ok'], [3, 'ok'], [4, 'ok'], [5, 'violation']] as const) {
+    const res = checkLinearizable([...unknowns(), w('/a', 'x', 50, 60, version)]);
+    assert.equal(res.verdict, verdict, `a write at v${version} after them: ${res.explanation}`);
+  }
+  // The cas can only add a version when it runs on v1: first write, then the cas, then x at v4
+  // is fine, but not if the only earlier write happened after x.
+  assert.equal(checkLinearizable([cas('/a', 'u3', 1, 0, 0, unknown), w('/a', 'x', 10, 20, 1), w('/a', 'y', 30, 40, 3)]).verdict, 'ok');
+  assert.equal(checkLinearizable([cas('/a', 'u3', 1, 0, 0, unknown), w('/a', 'x', 10, 20, 1), w('/a', 'y', 30, 40, 4)]).verdict, 'violation');
+  // A BADVERSION observes the version an anonymous op left.
+  assert.equal(checkLinearizable([w('/a', 'u1', 0, 0, 0, unknown), cas('/a', 'q', 0, 10, 20, { outcome: 'failed', error: 'BADVERSION', version: undefined }), cas('/a', 'z', 1, 30, 40)]).verdict, 'ok');
+  assert.equal(checkLinearizable([w('/a', 'u1', 0, 0, 0, unknown), cas('/a', 'q', 0, 10, 20, { outcome: 'failed', error: 'BADVERSION', version: undefined }), cas('/a', 'z', 0, 30, 40)]).verdict, 'violation');
+});
+
 test('a lost acknowledged write: found by the final read and by linearizability', () => {
   const h = [w('/a', 'x', 0, 10, 1, { mzxid: '7' })];
   const lost = checkNoLostWrites(h, [{ key: '/a', value: '', version: 0, mzxid: '0', server: 's1' }]);
@@ -159,4 +176,33 @@ test('generated: the same histories with one read made stale fail linearizabilit
     { seed: 20261203, numRuns: 300 },
   );
   assert.ok(checked >= 100, `only ${checked} histories had a read to make stale`);
+});
+
+test('generated: a read made older than what its own session had already seen fails the sequential check', () => {
+  let checked = 0;
+  fc.assert(
+    fc.property(fc.array(specArb, { minLength: 5, maxLength: 120 }), fc.nat(), (specs, pick) => {
+      const { history } = registerHistory(specs);
+      // A read whose session saw this key at version >= 1 earlier (a write or a read of its own).
+      const candidates = history.filter((r) => r.kind === 'read' && r.outcome === 'ok' && history.some((o) => o.session === r.session && o.seq < r.seq && o.key === r.key && o.outcome === 'ok' && o.version! >= 1));
+      fc.pre(candidates.length > 0);
+      const victim = candidates[pick % candidates.length]!;
+      const mutated = history.map((op) => (op === victim ? { ...op, readValue: '', version: 0, mzxid: '0' } : op));
+      const res = checkSequential(mutated);
+      assert.equal(res.ok, false, `the read #${victim.id} going back was not caught`);
+      assert.match(res.violations.join('\n'), new RegExp(`session ${victim.session} saw key ${victim.key} go back`));
+      checked++;
+    }),
+    { seed: 20261204, numRuns: 200 },
+  );
+  assert.ok(checked >= 50, `only ${checked} histories had a read to make go back`);
+});
+
+test('generated: a long history with many unknown outcomes is decided (ok) within the budget', () => {
+  const specs = fc.sample(specArb, { seed: 7, numRuns: 6_000 }).map((s) => ({ ...s, unknown: s.unknown % 5 })); // ~20% unknown
+  const { history, finals } = registerHistory(specs, 4);
+  const report = checkHistory(history, finals);
+  assert.equal(report.linearizable.verdict, 'ok', report.text);
+  assert.ok(report.ok, report.text);
+  assert.ok((report.counts['write:unknown'] ?? 0) + (report.counts['cas:unknown'] ?? 0) > 500, JSON.stringify(report.counts));
 });

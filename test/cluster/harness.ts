@@ -441,6 +441,12 @@ export class LoadRun {
     return fromRecorded([...readRecorded(this.files), ...extra]);
   }
 
+  /** Asks every child to stop issuing (SIGTERM) and waits for them to record and exit. */
+  async stop(): Promise<void> {
+    for (const c of this.children) if (alive(c)) process.kill(c.pid!, 'SIGTERM');
+    await this.wait();
+  }
+
   /** SIGKILL every child still running (a test that failed midway). */
   kill(): void {
     for (const c of this.children) if (alive(c)) process.kill(c.pid!, 'SIGKILL');

@@ -2,7 +2,8 @@
 // connect string that lists every server, running writes, compare-and-sets and reads over a few
 // keys for a fixed time, with a few requests in flight, and recording every op with its times
 // (process.hrtime: CLOCK_MONOTONIC, the same clock in every process) and outcome as JSON lines.
-// Bounded: it stops issuing at the deadline and exits by itself a grace period later.
+// Bounded: it stops issuing at the deadline (or on SIGTERM) and exits by itself a grace period
+// later at the latest.
 import { openSync, writeSync, closeSync } from 'node:fs';
 import { connect, ZookooperError, type ZookooperClient } from '../../src/index.js';
 import type { RecordedLine } from '../helpers/history/index.js';
@@ -27,7 +28,11 @@ export const loadChildDefaults = {
 } as const;
 
 const cfg = JSON.parse(process.argv[2] ?? '{}') as LoadChildConfig;
-const deadline = Date.now() + cfg.durationMs;
+let deadline = Date.now() + cfg.durationMs;
+// SIGTERM: stop issuing; the ops in flight finish (or time out) and are recorded, then exit 0.
+process.once('SIGTERM', () => {
+  deadline = 0;
+});
 const fd = openSync(cfg.out, 'w');
 const pending = new Set<RecordedLine>();
 

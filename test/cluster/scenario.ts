@@ -12,6 +12,7 @@ export const scenarioDefaults = {
   keys: ['/k0', '/k1', '/k2', '/k3'],
   children: 3,
   progressOps: 5, // acknowledged writes that show the ensemble serves again after a fault
+  tailWrites: 30, // acknowledged writes after the last fault before the load is stopped
   progressTimeoutMs: 20_000,
   pollMs: 100,
 } as const;
@@ -29,7 +30,10 @@ export interface ScenarioContext {
 
 export interface ScenarioOptions extends Omit<EnsembleOptions, 'size'> {
   size: number;
+  /** The load's longest run; it is stopped earlier, once the faults are done and healed and
+   * `tailWrites` more writes were acknowledged. */
   durationMs: number;
+  tailWrites?: number;
   keys?: string[];
   children?: number;
   load?: Partial<LoadOptions>;
@@ -110,10 +114,13 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     };
     await ctx.progress();
     await o.faults(ctx);
-    note('faults done; waiting for the load to end');
-    await run.wait().catch((err: unknown) => {
+    note('faults done');
+    await ctx.progress(o.tailWrites ?? scenarioDefaults.tailWrites);
+    await run.stop().catch((err: unknown) => {
       throw new Error(`${String(err)}\nstory:\n${story.join('\n')}`);
     });
+    note('load stopped');
+    await ensemble.settled();
     const { finals, lines } = await ensemble.finalReads(keys);
     note(`final reads from ${new Set(finals.map((f) => f.server)).size} server(s)`);
     const history = run.history(lines);
