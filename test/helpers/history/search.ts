@@ -110,6 +110,58 @@ function anonymous(ops: readonly HistoryOp[]): Anonymous {
   return a;
 }
 
+/**
+ * The memo of configurations seen: (set of linearized ops, state). The set is hashed
+ * incrementally (Zobrist: a random 64-bit word per op, XORed in and out as ops are taken and
+ * given back) and compared exactly on a hash match, as Porcupine compares bitsets.
+ */
+class Cache {
+  private readonly lo: Uint32Array;
+  private readonly hi: Uint32Array;
+  private hashLo = 0;
+  private hashHi = 0;
+  private readonly seen = new Map<string, Uint32Array[]>();
+
+  constructor(n: number) {
+    this.lo = new Uint32Array(n);
+    this.hi = new Uint32Array(n);
+    let x = 0x9e3779b9; // xorshift32: fixed, so a run is reproducible
+    const next = (): number => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return x >>> 0;
+    };
+    for (let i = 0; i < n; i++) {
+      this.lo[i] = next();
+      this.hi[i] = next();
+    }
+  }
+
+  flip(i: number): void {
+    this.hashLo ^= this.lo[i]!;
+    this.hashHi ^= this.hi[i]!;
+  }
+
+  /** Records the configuration; false if it was seen before. */
+  add(bits: Uint32Array, state: RegisterState): boolean {
+    const key = `${this.hashHi}:${this.hashLo}:${state.version}:${state.value}`;
+    const list = this.seen.get(key);
+    if (list === undefined) {
+      this.seen.set(key, [bits.slice()]);
+      return true;
+    }
+    for (const b of list) if (sameBits(b, bits)) return false;
+    list.push(bits.slice());
+    return true;
+  }
+}
+
+function sameBits(a: Uint32Array, b: Uint32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** A node of the search: the op taken, the state before it, and where to resume on backtrack. */
 interface Frame {
   op: number;
@@ -132,7 +184,7 @@ export function checkKey(key: string, ops: HistoryOp[], init: RegisterState, bud
   const anon = anonymous(ops);
   const e = buildEntries(ops, ops.map((_, i) => i).filter((i) => anon.is[i] === 0));
   const bits = new Uint32Array(Math.ceil(n / 32) + 1);
-  const cache = new Set<string>();
+  const cache = new Cache(n);
   const frames: Frame[] = [];
   let writesTaken = 0;
   const casTaken = new Map<number, number>();
@@ -147,12 +199,12 @@ export function checkKey(key: string, ops: HistoryOp[], init: RegisterState, bud
 
   const take = (i: number, next: RegisterState, frame: Frame): boolean => {
     bits[i >>> 5]! |= 1 << (i & 31);
-    const memo = `${next.version}\u0000${next.value}\u0000${bits.join(',')}`;
-    if (cache.has(memo)) {
+    cache.flip(i);
+    if (!cache.add(bits, next)) {
       bits[i >>> 5]! &= ~(1 << (i & 31));
+      cache.flip(i);
       return false;
     }
-    cache.add(memo);
     frames.push(frame);
     state = next;
     return true;
@@ -204,6 +256,7 @@ export function checkKey(key: string, ops: HistoryOp[], init: RegisterState, bud
     const i = top.op;
     state = top.before;
     bits[i >>> 5]! &= ~(1 << (i & 31));
+    cache.flip(i);
     if (anon.is[i] === 0) {
       unlift(e, i);
       choice = 0;
@@ -225,8 +278,9 @@ function firstReturn(e: Entries): number {
 
 function snapshot(e: Entries, frames: readonly Frame[], state: RegisterState, blocking: number): Stuck {
   const pending: number[] = [];
-  for (let x = e.next[e.head]!; x !== NIL && e.isCall[x]; x = e.next[x]!) pending.push(x);
-  return { depth: frames.length, linearized: frames.map((f) => f.op), state, blocking, pending };
+  for (let x = e.next[e.head]!; x !== NIL && e.isCall[x] && pending.length <= searchDefaults.explainCandidates; x = e.next[x]!) pending.push(x);
+  // Only the tail: this runs at every new depth of the search, so copying all frames is O(n^2).
+  return { depth: frames.length, linearized: frames.slice(-searchDefaults.explainLastOps).map((f) => f.op), state, blocking, pending };
 }
 
 function explain(key: string, ops: HistoryOp[], s: Stuck | null): string {
@@ -235,14 +289,14 @@ function explain(key: string, ops: HistoryOp[], s: Stuck | null): string {
   const shown = (st: RegisterState): string => (st.value === anonymousValue ? `(a value nobody read, v${st.version})` : `(${JSON.stringify(st.value)}, v${st.version})`);
   const lines = [`key ${key}: NOT LINEARIZABLE (${ops.length} ops).`];
   lines.push(`The longest linearization found orders ${s.depth} ops and ends in state ${shown(s.state)}${s.depth > 0 ? ', its last ops:' : '.'}`);
-  for (const i of s.linearized.slice(-d.explainLastOps)) lines.push(`    ${describeOp(ops[i]!)}`);
+  for (const i of s.linearized) lines.push(`    ${describeOp(ops[i]!)}`);
   lines.push(`Then this op returned, but it cannot take effect in that state:`);
   lines.push(`    ${describeOp(ops[s.blocking]!)}`);
   const others = s.pending.filter((i) => i !== s.blocking);
   if (others.length > 0) {
     lines.push(`and no other op invoked before that return can go first:`);
     for (const i of others.slice(0, d.explainCandidates)) lines.push(`    ${describeOp(ops[i]!)}`);
-    if (others.length > d.explainCandidates) lines.push(`    ... and ${others.length - d.explainCandidates} more`);
+    if (others.length >= d.explainCandidates) lines.push(`    ... and maybe more`);
   }
   return lines.join('\n');
 }
