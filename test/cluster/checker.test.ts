@@ -130,6 +130,10 @@ test('sequential: a session that sees a key go back, misses its own write, or re
   assert.match(checkSequential(wrongValue).violations.join('\n'), /does not match the write its mzxid names/);
   const dupZxid = [w('/a', 'x', 0, 1, 1, { mzxid: '5' }), w('/b', 'y', 0, 1, 1, { mzxid: '5', session: 'd' })];
   assert.match(checkSequential(dupZxid).violations.join('\n'), /two acknowledged writes got zxid 5/);
+  const writeBelow = [s('c', 1, r('/a', 'x', 1, 0, 1, { mzxid: '30' })), s('c', 2, w('/b', 'y', 2, 3, 1, { mzxid: '29' }))];
+  assert.match(checkSequential(writeBelow).violations.join('\n'), /session c's write took a zxid not above one it had seen before sending it/);
+  const pipelined = [s('c', 1, r('/a', 'x', 1, 0, 5, { mzxid: '30' })), s('c', 2, w('/b', 'y', 2, 6, 1, { mzxid: '29' }))];
+  assert.deepEqual(checkSequential(pipelined).violations, [], 'a write sent before the answer came may be ordered before it');
   const fine = [w('/a', 'x', 0, 1, 1, { mzxid: '5' }), s('c', 1, r('/a', 'x', 1, 2, 3, { mzxid: '5' })), s('c', 2, w('/a', 'y', 4, 5, 2, { mzxid: '9' })), s('c', 3, r('/a', 'y', 2, 6, 7, { mzxid: '9' }))];
   assert.deepEqual(checkSequential(fine).violations, []);
 });

@@ -93,7 +93,28 @@ export function checkSequential(history: readonly HistoryOp[]): CheckResult {
   return result(out);
 }
 
+/** The highest zxid among `ops` that completed before time t, and the op that saw it. */
+function seenBy(ops: readonly HistoryOp[]): (t: number) => HistoryOp | undefined {
+  const byEnd = [...ops].sort((a, b) => a.end - b.end);
+  const best: HistoryOp[] = [];
+  for (const op of byEnd) {
+    const prev = best[best.length - 1];
+    best.push(prev !== undefined && BigInt(prev.mzxid!) >= BigInt(op.mzxid!) ? prev : op);
+  }
+  return (t) => {
+    let lo = 0;
+    let hi = byEnd.length; // first index with end >= t
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (byEnd[mid]!.end < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === 0 ? undefined : best[lo - 1];
+  };
+}
+
 function checkSession(session: string, ops: HistoryOp[], byKey: Map<string, Write[]>, out: string[]): void {
+  const seenBefore = seenBy(ops);
   const lastPerKey = new Map<string, HistoryOp>();
   let high = 0n;
   let highOp: HistoryOp | undefined;
@@ -111,8 +132,13 @@ function checkSession(session: string, ops: HistoryOp[], byKey: Map<string, Writ
             `    read   ${describeOp(op)}\n    misses ${describeOp(missed.op)}`,
         );
       }
-    } else if (highOp !== undefined && zxid <= high) {
-      out.push(`session ${session}'s write took a zxid below one it had already seen:\n    seen  ${describeOp(highOp)}\n    write ${describeOp(op)}`);
+    } else {
+      // Real time here, not issue order: the session had this answer before it sent the write,
+      // so the leader ordered the write after that zxid.
+      const seen = seenBefore(op.start);
+      if (seen !== undefined && zxid <= BigInt(seen.mzxid!)) {
+        out.push(`session ${session}'s write took a zxid not above one it had seen before sending it:\n    seen  ${describeOp(seen)}\n    write ${describeOp(op)}`);
+      }
     }
     lastPerKey.set(op.key, op);
     if (zxid > high) {
