@@ -7,8 +7,9 @@
 // known, that becomes checkable per session:
 //  - per key, the mzxid (and version) a session observes never goes back in issue order; its own
 //    acknowledged write counts as an observation, so a later read sees that write or a newer one;
-//  - across keys: once a session has observed zxid H anywhere, a read of key k must not miss an
-//    acknowledged write to k with zxid <= H, and its own later writes get zxids above H;
+//  - across keys: once a session has observed zxid H anywhere, a later read of key k must not
+//    miss an acknowledged write to k with zxid <= H, and a write it sends after it got that
+//    answer takes a zxid above H;
 //  - a read naming mzxid m of an acknowledged write returns exactly that write's value/version;
 //  - zxids are unique and, per key, versions grow with zxids.
 import { describeOp, type HistoryOp } from './types.js';
