@@ -288,6 +288,11 @@ export class Ensemble {
     let last = new Map<number, string | null>();
     for (;;) {
       last = await this.roles();
+      const alone = [...last].find(([, r]) => r === 'standalone');
+      if (this.servers.length > 1 && alone !== undefined) {
+        // A build that parses a server list but does not replicate yet.
+        throw new Error(`s${alone[0]} runs standalone although it was given a server list: the ensemble is not available yet`);
+      }
       const leaders = [...last].filter(([, r]) => r === 'leader' || r === 'standalone').map(([id]) => id);
       if (leaders.length === 1) return leaders[0]!;
       if (Date.now() > deadline) {
