@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createHash, randomBytes } from 'node:crypto';
 import { LinkProxy, PeerMesh } from '../helpers/fault-proxy.js';
 
 async function echoServer(): Promise<{ server: Server; port: number }> {
@@ -88,6 +89,30 @@ test('a delayed link holds bytes back and keeps their order', async () => {
   } finally {
     await proxy.close();
     echo.server.close();
+  }
+});
+
+test('a delayed link carries a large stream intact under backpressure (a SNAP through the proxy)', async () => {
+  const received: Buffer[] = [];
+  let receivedBytes = 0;
+  const sink = createServer((s) => s.on('data', (b: Buffer) => {
+    received.push(b);
+    receivedBytes += b.length;
+  }));
+  await new Promise<void>((res) => sink.listen(0, '127.0.0.1', res));
+  const proxy = await LinkProxy.start((sink.address() as { port: number }).port);
+  try {
+    proxy.delay(20);
+    const c = await client(proxy.port);
+    const sent = randomBytes(24 * 1_048_576); // more than the proxy holds before pausing the sender
+    for (let off = 0; off < sent.length; off += 65_536) c.s.write(sent.subarray(off, off + 65_536));
+    await until(() => receivedBytes >= sent.length, 'the whole stream', 60_000);
+    assert.equal(receivedBytes, sent.length);
+    assert.equal(createHash('sha256').update(Buffer.concat(received)).digest('hex'), createHash('sha256').update(sent).digest('hex'));
+    c.s.destroy();
+  } finally {
+    await proxy.close();
+    sink.close();
   }
 });
 
