@@ -120,14 +120,15 @@ test('the mesh gives each server its own entry real and every other peer port th
   const mesh = await PeerMesh.start([
     { id: 1, peerPort: 41001, electionPort: 42001 },
     { id: 2, peerPort: 41002, electionPort: 42002 },
-    { id: 3, peerPort: 41003, electionPort: 42003 },
+    { id: 3, peerPort: 41003, electionPort: 42003, observer: true },
   ]);
   try {
     const entries = mesh.serversArg(2).split(',');
     assert.equal(entries.length, 3);
     assert.equal(entries[1], '2=127.0.0.1:41002:42002');
     assert.equal(entries[0], `1=127.0.0.1:${mesh.link(2, 1).port}:42001`);
-    assert.equal(entries[2], `3=127.0.0.1:${mesh.link(2, 3).port}:42003`);
+    assert.equal(entries[2], `3=127.0.0.1:${mesh.link(2, 3).port}:42003:observer`);
+    assert.equal(mesh.serversArg(3).split(',')[2], '3=127.0.0.1:41003:42003:observer');
     assert.equal(mesh.link(2, 1).targetPort, 41001);
     assert.notEqual(mesh.link(2, 1).port, mesh.link(3, 1).port, 'each directed link has its own proxy');
 

@@ -186,9 +186,10 @@ test('5 servers: minority partitions, leader isolated, two servers killed', { sk
 
 const longSeconds = Number(process.env.ZK_CLUSTER_SECONDS ?? (process.env.ZK_CLUSTER_LONG !== undefined ? 180 : 0));
 const longSize = Number(process.env.ZK_CLUSTER_SIZE ?? 5);
+const longObservers = Number(process.env.ZK_CLUSTER_OBSERVERS ?? 0);
 const longSkip = longSeconds <= 0 ? 'set ZK_CLUSTER_LONG=1 or ZK_CLUSTER_SECONDS=N' : longSize === 1 ? false : noEnsemble;
 
-test(`long run: random faults on ${longSize} servers for ${longSeconds || 'N'} s (ZK_CLUSTER_LONG=1 or ZK_CLUSTER_SECONDS=N, ZK_CLUSTER_SIZE, ZK_CLUSTER_SEED)`, { skip: longSkip }, async (t) => {
+test(`long run: random faults on ${longSize} servers for ${longSeconds || 'N'} s (ZK_CLUSTER_LONG=1 or ZK_CLUSTER_SECONDS=N, ZK_CLUSTER_SIZE, ZK_CLUSTER_OBSERVERS, ZK_CLUSTER_SEED)`, { skip: longSkip }, async (t) => {
   const seed = Number(process.env.ZK_CLUSTER_SEED ?? Date.now() % 100_000);
   let x = seed >>> 0 || 1;
   const random = (): number => {
@@ -200,6 +201,7 @@ test(`long run: random faults on ${longSize} servers for ${longSeconds || 'N'} s
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
   const r = await ensembleScenario(t, {
     size: longSize,
+    observers: longObservers,
     durationMs: longSeconds * 1000 + 90_000,
     children: 4,
     linearizableReads: longSize === 1,

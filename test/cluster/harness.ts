@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '../../src/index.js';
 import { binPath, tempDir } from '../helpers/server.js';
-import { PeerMesh, type PeerEndpoint } from '../helpers/fault-proxy.js';
+import { PeerMesh, serverEntry, type PeerEndpoint } from '../helpers/fault-proxy.js';
 import { fromRecorded, readRecorded, type FinalRead, type HistoryOp, type RecordedLine } from '../helpers/history/index.js';
 import type { LoadChildConfig } from './load-child.js';
 
@@ -200,6 +200,8 @@ function pause(ms: number): Promise<void> {
 export interface EnsembleOptions {
   /** 1 starts a standalone server (no --id/--servers). */
   size: number;
+  /** The last `observers` of the `size` servers are observers (default 0). */
+  observers?: number;
   tickMs?: number;
   workers?: number;
   logLevel?: string;
@@ -230,9 +232,11 @@ export class Ensemble {
     const ownRoot = opts.root === undefined;
     const root = opts.root ?? tempDir('zk-cluster-');
     const ports = await freePorts(n * 3);
-    const endpoints: PeerEndpoint[] = Array.from({ length: n }, (_, i) => ({ id: i + 1, peerPort: ports[n + i]!, electionPort: ports[2 * n + i]! }));
+    const observers = opts.observers ?? 0;
+    if (!(observers >= 0 && observers < n)) throw new RangeError(`observers must be in [0, ${n}), got ${observers}`);
+    const endpoints: PeerEndpoint[] = Array.from({ length: n }, (_, i) => ({ id: i + 1, peerPort: ports[n + i]!, electionPort: ports[2 * n + i]!, observer: i >= n - observers }));
     const mesh = n > 1 && opts.proxies !== false ? await PeerMesh.start(endpoints) : null;
-    const direct = endpoints.map((e) => `${e.id}=127.0.0.1:${e.peerPort}:${e.electionPort}`).join(',');
+    const direct = endpoints.map((e) => serverEntry(e)).join(',');
     const servers = endpoints.map((e, i) => {
       const dataDir = join(root, `s${e.id}`);
       const args = (): string[] => [

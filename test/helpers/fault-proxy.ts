@@ -159,6 +159,13 @@ export interface PeerEndpoint {
   id: number;
   peerPort: number;
   electionPort: number;
+  /** A non-voting member (zoo.cfg's `:observer`). */
+  observer?: boolean;
+}
+
+/** One `--servers` entry: id=host:peerPort:electionPort[:observer]. */
+export function serverEntry(e: PeerEndpoint, peerPort = e.peerPort): string {
+  return `${e.id}=${faultProxyDefaults.host}:${peerPort}:${e.electionPort}${e.observer === true ? ':observer' : ''}`;
 }
 
 /** The proxies of every ordered pair of an ensemble, and the faults built on them. */
@@ -196,9 +203,7 @@ export class PeerMesh {
 
   /** Server `id`'s `--servers` value: its own entry real, every other peer port a proxy's. */
   serversArg(id: number): string {
-    return this.endpoints
-      .map((e) => `${e.id}=${faultProxyDefaults.host}:${e.id === id ? e.peerPort : this.link(id, e.id).port}:${e.electionPort}`)
-      .join(',');
+    return this.endpoints.map((e) => serverEntry(e, e.id === id ? e.peerPort : this.link(id, e.id).port)).join(',');
   }
 
   /** Cuts every link between servers of different groups, both ways. Servers in no group keep
