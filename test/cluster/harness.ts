@@ -6,7 +6,7 @@
 // whatever the test did.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '../../src/index.js';
@@ -65,18 +65,21 @@ function alive(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null;
 }
 
-/** Free loopback ports: all held open at once (so they differ), then released for the servers. */
-export async function freePorts(count: number): Promise<number[]> {
+/** Free loopback ports, held open (so they differ from each other and from whatever binds port
+ * 0 meanwhile, such as the fault proxies) until release(). */
+export async function holdPorts(count: number): Promise<{ ports: number[]; release(): Promise<void> }> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<import('node:net').Server>((res, rej) => {
+    Array.from({ length: count }, () => new Promise<Server>((res, rej) => {
       const s = createServer();
       s.once('error', rej);
       s.listen(0, '127.0.0.1', () => res(s));
     })),
   );
   const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise<void>((res) => s.close(() => res()))));
-  return ports;
+  const release = async (): Promise<void> => {
+    await Promise.all(servers.map((s) => new Promise<void>((res) => s.close(() => res()))));
+  };
+  return { ports, release };
 }
 
 // ------------------------------------------------------------------ one server process
@@ -229,13 +232,20 @@ export class Ensemble {
 
   static async start(opts: EnsembleOptions): Promise<Ensemble> {
     const n = opts.size;
+    const observers = opts.observers ?? 0;
+    if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`size must be a positive integer, got ${n}`);
+    if (!(observers >= 0 && observers < n)) throw new RangeError(`observers must be in [0, ${n}), got ${observers}`);
     const ownRoot = opts.root === undefined;
     const root = opts.root ?? tempDir('zk-cluster-');
-    const ports = await freePorts(n * 3);
-    const observers = opts.observers ?? 0;
-    if (!(observers >= 0 && observers < n)) throw new RangeError(`observers must be in [0, ${n}), got ${observers}`);
+    const held = await holdPorts(n * 3);
+    const ports = held.ports;
     const endpoints: PeerEndpoint[] = Array.from({ length: n }, (_, i) => ({ id: i + 1, peerPort: ports[n + i]!, electionPort: ports[2 * n + i]!, observer: i >= n - observers }));
-    const mesh = n > 1 && opts.proxies !== false ? await PeerMesh.start(endpoints) : null;
+    let mesh: PeerMesh | null = null;
+    try {
+      if (n > 1 && opts.proxies !== false) mesh = await PeerMesh.start(endpoints);
+    } finally {
+      await held.release(); // the proxies are bound: now the servers may take these ports
+    }
     const direct = endpoints.map((e) => serverEntry(e)).join(',');
     const servers = endpoints.map((e, i) => {
       const dataDir = join(root, `s${e.id}`);
