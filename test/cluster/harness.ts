@@ -5,7 +5,7 @@
 // Everything started here is registered so it is killed by PID when the test process exits,
 // whatever the test did.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -343,7 +343,12 @@ export class Ensemble {
   async stopAll(): Promise<void> {
     await Promise.all(this.servers.map((s) => s.stop()));
     if (this.mesh !== null) await this.mesh.close();
-    if (this.ownRoot && process.env.ZK_CLUSTER_KEEP === undefined) rmSync(this.root, { recursive: true, force: true });
+    if (process.env.ZK_CLUSTER_KEEP !== undefined) {
+      for (const srv of this.servers) writeFileSync(join(this.root, `s${srv.id}.log`), srv.lines.join('\n') + '\n');
+      process.stderr.write(`cluster: kept ${this.root} (data dirs, histories, s*.log)\n`);
+    } else if (this.ownRoot) {
+      rmSync(this.root, { recursive: true, force: true });
+    }
   }
 
   // ---------------------------------------------------------------- data

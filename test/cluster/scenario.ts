@@ -1,7 +1,8 @@
 // A fault scenario on a real ensemble under load, start to verdict: start the servers, create the
 // keys, start the load children, run the faults (a script written against the context below)
-// while they write, wait for the load to end, read every key from every server, and check the
-// whole history. Everything is stopped by PID in a finally.
+// while they write, stop the load once the faults are healed and it made progress again, read
+// every key from every server, and check the whole history. Everything is stopped by PID in a
+// finally.
 import { tmpdir } from 'node:os';
 import { ConfigError, parseServerArgs, serverUsage } from '../../src/common/config.js';
 import { existsSync, readFileSync } from 'node:fs';
