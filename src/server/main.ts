@@ -64,9 +64,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       myId: config.serverId,
       workerCount: () => pool.size,
       postCommit: (id, msg) => pool.postCommit(id, msg),
-      sessionCreated: (s) => {
-        if (sessions.get(s.sessionId) === undefined) sessions.created(s.sessionId, s.timeoutMs, s.password);
-      },
+      sessionCreated: (s) => sessions.created(s.sessionId, s.timeoutMs, s.password),
       writeCommitted: (sessionId) => attach.writeCommitted(sessionId),
       sessionEnded: (sessionId) => void sessions.closed(sessionId),
       mainCommitted: (entry) => mainRequests.committed(entry),

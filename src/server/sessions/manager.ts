@@ -61,7 +61,10 @@ export class SessionManager {
   created(sessionId: bigint, timeoutMs: number, password: Uint8Array): void {
     assert(!this.table.has(sessionId), 'session created twice');
     this.table.set(sessionId, { sessionId, timeoutMs, password, owner: null, inflightWrites: 0 });
-    if (sessionId >= this.nextId) this.nextId = sessionId;
+    // Only ids of this server's own range (its id in the top byte) move the counter: in an
+    // ensemble every server learns every session, and following another server's ids would hand
+    // out that server's next id a second time.
+    if (sessionId >> 56n === this.nextId >> 56n && sessionId >= this.nextId) this.nextId = sessionId;
     this.tracker.add(sessionId, Math.max(1, Math.ceil(timeoutMs / this.tickMs)));
   }
 
