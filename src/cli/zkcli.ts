@@ -4,7 +4,7 @@
 import { createInterface } from 'node:readline';
 import { connect } from '../client/client.js';
 import { ZookooperError } from '../common/errors.js';
-import { commands, helpText, runCommand, UsageError, type Client, type Context } from './commands.js';
+import { checkCommand, commandUsage, commands, helpText, runCommand, UsageError, wantsHelp, type Client, type Context } from './commands.js';
 import { formatError, splitWords } from './format.js';
 
 export interface CliIo {
@@ -56,6 +56,21 @@ function failure(io: CliIo, err: unknown): number {
   throw err; // a bug: let it surface with its stack
 }
 
+/** One sentence for a failed connect: what went wrong and what to do. */
+export function connectFailure(server: string, err: ZookooperError): string {
+  const m = err.message;
+  const why = /ECONNREFUSED/.test(m)
+    ? 'connection refused'
+    : /ENOTFOUND|EAI_AGAIN/.test(m)
+      ? 'unknown host'
+      : /EHOSTUNREACH|ENETUNREACH/.test(m)
+        ? 'host unreachable'
+        : err.code === 'CONNECTIONLOSS'
+          ? 'no answer'
+          : `${err.code}: ${m}`;
+  return `zookooper cli: cannot connect to ${server} (${why}): start a server there (npx zookooper server) or point -s at one.`;
+}
+
 /** Resolves on SIGINT or when stdin ends, whichever first. */
 function interrupted(io: CliIo): Promise<void> {
   return new Promise((resolve) => {
@@ -88,11 +103,22 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write(`unknown command ${JSON.stringify(first)}\n${usage}`);
     return 2;
   }
+  if (first !== undefined && wantsHelp(args.command)) {
+    io.stdout.write(commandUsage(first));
+    return 0;
+  }
+  try {
+    checkCommand(args.command); // a mistyped command fails before it waits for a connection
+  } catch (e) {
+    return failure(io, e);
+  }
   let zk: Client;
   try {
     zk = await connect(args.server, { sessionTimeoutMs: args.timeoutMs });
   } catch (e) {
-    return failure(io, e);
+    if (!(e instanceof ZookooperError)) throw e;
+    io.stderr.write(connectFailure(args.server, e) + '\n');
+    return 1;
   }
   try {
     if (first !== undefined) return await oneShot(zk, args.command, io);
