@@ -66,7 +66,10 @@ async function main(argv: string[]): Promise<number> {
       return runServer(rest);
     case 'cli': {
       const { runCli } = await import('./zkcli.js');
-      return runCli(rest, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });
+      const code = await runCli(rest, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });
+      // An open stdin pipe (a test, `cmd | zookooper cli ...`) would keep a finished command alive.
+      process.stdin.destroy();
+      return code;
     }
     case undefined:
     case '--help':
