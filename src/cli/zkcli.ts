@@ -1,6 +1,7 @@
 // `zookooper cli [-s host:port[,...]] [-timeout MS] [COMMAND ARGS...]`: zkCli for zookooper.
-// With a COMMAND it runs that one command and exits (0 ok, 1 a ZooKeeper error, 2 a usage error);
-// without one it reads commands from stdin with a prompt (node:readline).
+// With a COMMAND it runs that one command and exits (0 ok, 1 a ZooKeeper error or no server, 2 a
+// usage error, checked before connecting); `watch` and `register` stay up until Ctrl-C. Without
+// one it reads commands from stdin with a prompt (node:readline).
 import { createInterface } from 'node:readline';
 import { connect } from '../client/client.js';
 import { ZookooperError } from '../common/errors.js';
@@ -16,7 +17,7 @@ export interface CliIo {
 const defaultServer = '127.0.0.1:2181';
 const cliSessionTimeoutMs = 10_000;
 
-const usage = `usage: zookooper cli [-s host:port[,host:port...][/chroot]] [-timeout MS] [COMMAND ARGS...]
+const usage = `usage: zookooper cli [-s host:port[,host:port...][/chroot]] [-timeout MS] [COMMAND ARGS...]   (COMMAND --help: its usage)
 ${helpText()}`;
 
 interface Args {
