@@ -46,6 +46,11 @@ async function runServer(argv: string[]): Promise<number> {
     }
     throw err;
   }
+  if (config.logLevel !== 'silent' && !Object.hasOwn(pino.levels.values, config.logLevel)) {
+    const levels = Object.keys(pino.levels.values).join(', ');
+    startupFailure(format, new ConfigError(`--log-level: unknown level ${JSON.stringify(config.logLevel)} (one of ${levels}, silent)`), null, {});
+    return 2;
+  }
   const logger = makeLogger(format, config.logLevel);
   for (const key of config.unknownKeys) logger.warn({ key }, 'zoo.cfg key not understood by zookooper: ignored');
   const { startServer } = await import('../server/main.js');

@@ -81,6 +81,7 @@ describe('zookooper server: fatal start-up errors', { skip: hasScript ? false : 
     { name: 'a bad flag value', args: ['--port', 'abc'], what: /--port: expected an integer/, todo: /--help/, json: /--port/, status: 2 },
     { name: 'a missing flag value', args: ['--port'], what: /--port needs a value/, todo: /--help/, json: /--port needs a value/, status: 2 },
     { name: 'an unreadable --config', args: ['--config', join(fileInTheWay, 'zoo.cfg')], what: /--config: cannot read/, todo: /--help/, json: /--config/, status: 2 },
+    { name: 'an unknown --log-level', args: ['--log-level', 'loud'], what: /--log-level: unknown level "loud" \(one of .*info/, todo: /--help/, json: /--log-level/, status: 2 },
     { name: 'a bad --log-format', args: ['--log-format', 'xml'], what: /--log-format needs json or pretty/, todo: /--help/, json: /--log-format/, status: 2 },
   ];
 
