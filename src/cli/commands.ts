@@ -260,6 +260,32 @@ export const commands: Record<string, Spec> = {
       if (!ctx.interactive) await ctx.untilInterrupted();
     },
   },
+  register: {
+    usage: 'register PATH [DATA]   (an ephemeral znode, held until Ctrl-C or end of input)',
+    flags: '',
+    valued: '',
+    args: [1, 2],
+    async run(ctx, _flags, [path, data]) {
+      // An ephemeral lives exactly as long as its session: `create -e` from a one-shot command
+      // is gone when the command exits, so this one stays up to hold it.
+      const created = await ctx.zk.create(path!, data ?? '', { mode: 'ephemeral' });
+      if (ctx.interactive) {
+        ctx.out.write(`Registered ${created} (ephemeral: until quit)\n`);
+        return;
+      }
+      ctx.out.write(`Registered ${created} (ephemeral: until Ctrl-C)\n`);
+      const expired = new Promise<'expired'>((resolve) => {
+        const onState = (state: string): void => {
+          if (state !== 'expired') return;
+          ctx.zk.off('state', onState);
+          resolve('expired');
+        };
+        ctx.zk.on('state', onState);
+      });
+      const why = await Promise.race([ctx.untilInterrupted(), expired]);
+      if (why === 'expired') throw new ZookooperError('SESSIONEXPIRED', `the session expired: ${created} is gone`, created);
+    },
+  },
   services: {
     usage: 'services [-b BASE] [NAME]   (registered service instances, as a table)',
     flags: '',
@@ -274,10 +300,35 @@ export function helpText(): string {
   return ['commands:', ...lines, '  srvr   (one-shot: each -s server\'s role, zxid, figures)', '  help', '  quit'].join('\n') + '\n';
 }
 
+/** `--help` or `-h` after a command's name: its usage is wanted, not the command. */
+export function wantsHelp(words: string[]): boolean {
+  return words.slice(1).some((w) => w === '--help' || w === '-h');
+}
+
+/** The usage line of one command (`usage: get [-s] [-w] PATH`). */
+export function commandUsage(name: string): string {
+  const spec = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  return spec === undefined ? helpText() : `usage: ${spec.usage}\n`;
+}
+
+/** Checks how a command line is typed, without running it (so a one-shot call fails before it connects). */
+export function checkCommand(words: string[]): void {
+  const [name, ...rest] = words;
+  if (name === undefined) return;
+  const spec = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (spec === undefined) throw new UsageError(`unknown command ${JSON.stringify(name)}\n${helpText()}`);
+  const { flags } = parse(name, spec, rest);
+  if (name === 'create') createMode(flags); // its flag combinations are usage errors too
+}
+
 /** Run one command line's words. Throws UsageError or ZookooperError. */
 export async function runCommand(ctx: Context, words: string[]): Promise<void> {
   const [name, ...rest] = words;
   if (name === undefined) return;
+  if (wantsHelp(words) && Object.hasOwn(commands, name)) {
+    ctx.out.write(commandUsage(name));
+    return;
+  }
   const spec = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (spec === undefined) throw new UsageError(`unknown command ${JSON.stringify(name)}\n${helpText()}`);
   const { flags, args } = parse(name, spec, rest);

@@ -1,28 +1,58 @@
 // The `zookooper` command: `server` starts a server, `cli` is the zkCli-like shell.
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 import { ConfigError, parseServerArgs, serverUsage } from '../common/config.js';
+import { explainStartupError, takeLogFormat, type LogFormat } from './startup-errors.js';
 
 const usage = `usage:
   zookooper server [flags]      start a server (zookooper server --help for flags)
   zookooper cli [-s host:port[,host:port...]] [COMMAND ARGS...]
   zookooper ensemble [--size 3] [--observers 0] [--base-port 2181]   a local ensemble (--help)`;
 
+const logFormatHelp = `                 [--log-format json|pretty]   (default: pretty on a terminal, else one JSON line per event)`;
+
+/** A fatal start-up error: one sentence on a terminal, the JSON line (with its stack) for collectors. */
+function startupFailure(format: LogFormat, err: unknown, logger: Logger | null, where: Parameters<typeof explainStartupError>[1]): void {
+  if (format === 'pretty') {
+    process.stderr.write(`zookooper server: ${explainStartupError(err, where)}\n`);
+    return;
+  }
+  const log = logger ?? pino({ base: { pid: process.pid } });
+  log.fatal({ err }, `cannot start: ${(err as Error).message}`);
+  log.flush();
+}
+
+function makeLogger(format: LogFormat, level: string): Logger {
+  const options = { level, base: { pid: process.pid } };
+  if (format === 'json') return pino(options);
+  // Synchronous: a fatal line must be out before the process exits.
+  return pino(options, pretty({ sync: true, colorize: process.stdout.isTTY === true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l', singleLine: true }));
+}
+
 async function runServer(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(serverUsage() + '\n');
+    process.stdout.write(serverUsage() + '\n' + logFormatHelp + '\n');
     return 0;
   }
+  let format: LogFormat = process.stdout.isTTY === true ? 'pretty' : 'json';
   let config;
   try {
-    config = parseServerArgs(argv);
+    const taken = takeLogFormat(argv, process.stdout.isTTY === true);
+    format = taken.format;
+    config = parseServerArgs(taken.rest);
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`zookooper server: ${err.message}\n`);
+      startupFailure(format, err, null, {});
       return 2;
     }
     throw err;
   }
-  const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
+  if (config.logLevel !== 'silent' && !Object.hasOwn(pino.levels.values, config.logLevel)) {
+    const levels = Object.keys(pino.levels.values).join(', ');
+    startupFailure(format, new ConfigError(`--log-level: unknown level ${JSON.stringify(config.logLevel)} (one of ${levels}, silent)`), null, {});
+    return 2;
+  }
+  const logger = makeLogger(format, config.logLevel);
   for (const key of config.unknownKeys) logger.warn({ key }, 'zoo.cfg key not understood by zookooper: ignored');
   for (const warning of config.warnings) logger.warn({ serverId: config.serverId }, warning);
   const { startServer } = await import('../server/main.js');
@@ -30,8 +60,7 @@ async function runServer(argv: string[]): Promise<number> {
   try {
     server = await startServer(config, logger);
   } catch (err) {
-    logger.fatal({ err }, `cannot start: ${(err as Error).message}`);
-    logger.flush();
+    startupFailure(format, err, logger, { host: config.host, port: config.port, dataDir: config.dataDir });
     return 1;
   }
   let exitCode = 0;
@@ -70,7 +99,10 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./ensemble.js')).runEnsemble(rest, { stdout: process.stdout, stderr: process.stderr });
     case 'cli': {
       const { runCli } = await import('./zkcli.js');
-      return runCli(rest, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });
+      const code = await runCli(rest, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });
+      // An open stdin pipe (a test, `cmd | zookooper cli ...`) would keep a finished command alive.
+      process.stdin.destroy();
+      return code;
     }
     case undefined:
     case '--help':

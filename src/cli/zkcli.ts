@@ -1,10 +1,11 @@
 // `zookooper cli [-s host:port[,...]] [-timeout MS] [COMMAND ARGS...]`: zkCli for zookooper.
-// With a COMMAND it runs that one command and exits (0 ok, 1 a ZooKeeper error, 2 a usage error);
-// without one it reads commands from stdin with a prompt (node:readline).
+// With a COMMAND it runs that one command and exits (0 ok, 1 a ZooKeeper error or no server, 2 a
+// usage error, checked before connecting); `watch` and `register` stay up until Ctrl-C. Without
+// one it reads commands from stdin with a prompt (node:readline).
 import { createInterface } from 'node:readline';
 import { connect } from '../client/client.js';
 import { ZookooperError } from '../common/errors.js';
-import { commands, helpText, runCommand, UsageError, type Client, type Context } from './commands.js';
+import { checkCommand, commandUsage, commands, helpText, runCommand, UsageError, wantsHelp, type Client, type Context } from './commands.js';
 import { formatError, splitWords } from './format.js';
 import { runSrvr } from './srvr.js';
 
@@ -17,7 +18,7 @@ export interface CliIo {
 const defaultServer = '127.0.0.1:2181';
 const cliSessionTimeoutMs = 10_000;
 
-const usage = `usage: zookooper cli [-s host:port[,host:port...][/chroot]] [-timeout MS] [COMMAND ARGS...]
+const usage = `usage: zookooper cli [-s host:port[,host:port...][/chroot]] [-timeout MS] [COMMAND ARGS...]   (COMMAND --help: its usage)
 ${helpText()}`;
 
 interface Args {
@@ -57,6 +58,21 @@ function failure(io: CliIo, err: unknown): number {
   throw err; // a bug: let it surface with its stack
 }
 
+/** One sentence for a failed connect: what went wrong and what to do. */
+export function connectFailure(server: string, err: ZookooperError): string {
+  const m = err.message;
+  const why = /ECONNREFUSED/.test(m)
+    ? 'connection refused'
+    : /ENOTFOUND|EAI_AGAIN/.test(m)
+      ? 'unknown host'
+      : /EHOSTUNREACH|ENETUNREACH/.test(m)
+        ? 'host unreachable'
+        : err.code === 'CONNECTIONLOSS'
+          ? 'no answer'
+          : `${err.code}: ${m}`;
+  return `zookooper cli: cannot connect to ${server} (${why}): start a server there (npx zookooper server) or point -s at one.`;
+}
+
 /** Resolves on SIGINT or when stdin ends, whichever first. */
 function interrupted(io: CliIo): Promise<void> {
   return new Promise((resolve) => {
@@ -90,11 +106,22 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write(`unknown command ${JSON.stringify(first)}\n${usage}`);
     return 2;
   }
+  if (first !== undefined && wantsHelp(args.command)) {
+    io.stdout.write(commandUsage(first));
+    return 0;
+  }
+  try {
+    checkCommand(args.command); // a mistyped command fails before it waits for a connection
+  } catch (e) {
+    return failure(io, e);
+  }
   let zk: Client;
   try {
     zk = await connect(args.server, { sessionTimeoutMs: args.timeoutMs });
   } catch (e) {
-    return failure(io, e);
+    if (!(e instanceof ZookooperError)) throw e;
+    io.stderr.write(connectFailure(args.server, e) + '\n');
+    return 1;
   }
   try {
     if (first !== undefined) return await oneShot(zk, args.command, io);

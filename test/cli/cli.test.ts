@@ -128,6 +128,22 @@ describe('zookooper cli', () => {
     assert.equal(r.err, 'Error: NONODE: /missing\n');
   });
 
+  test('register: an ephemeral held by the prompt until quit, then gone', async () => {
+    const stdin = new PassThrough();
+    const stdout = new PassThrough();
+    const out = collect(stdout);
+    const running = runCli(['-s', s], { stdout, stderr: new PassThrough(), stdin });
+    stdin.write('register /reg-i data\n');
+    await eventually(() => out().includes('Registered /reg-i (ephemeral: until quit)'), 10_000, 'registered');
+    const zk = await connect(s);
+    const stat = await zk.exists('/reg-i');
+    assert.ok(stat !== null && stat.ephemeralOwner !== 0n, 'an ephemeral while the prompt runs');
+    stdin.end('quit\n');
+    assert.equal(await running, 0);
+    assert.equal(await zk.exists('/reg-i'), null, 'gone with the session');
+    await zk.close();
+  });
+
   test('the zookooper binary runs the cli', async () => {
     const child = spawn(process.execPath, [binPath, 'cli', '-s', s, 'get', '/nothing-here'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';

@@ -1,7 +1,8 @@
 // Bad input, overload, HTTP pages, start-up checks: each against real server processes.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pack } from 'msgpackr';
@@ -9,6 +10,23 @@ import { connect, ZookooperError } from '../../src/index.js';
 import { encodeRequest, Opcode } from '../../src/protocol/index.js';
 import { RawConnection } from '../helpers/raw.js';
 import { binPath, startServer, tempDir, type TestServer } from '../helpers/server.js';
+import { constants } from '../../src/common/constants.js';
+
+/** The memory test's flood: request paths of this size, this many bytes in all (or until closed). */
+const floodPathBytes = 4_000;
+const floodBytes = 512 * 1_048_576;
+const clientBufferedBytesMax = 4 * 1_048_576;
+
+/** A process's resident set now and its high-water mark, from /proc (Linux). */
+function memoryOf(pid: number): { rssBytes: number; hwmBytes: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (key: string): number => {
+    const m = new RegExp(`^${key}:\\s+(\\d+) kB$`, 'm').exec(status);
+    assert.ok(m, `no ${key} in /proc/${pid}/status`);
+    return Number(m[1]) * 1024;
+  };
+  return { rssBytes: kib('VmRSS'), hwmBytes: kib('VmHWM') };
+}
 
 describe('malformed frames, overload, HTTP', () => {
   let server: TestServer;
@@ -64,7 +82,12 @@ describe('malformed frames, overload, HTTP', () => {
   test('too many outstanding requests on one session: THROTTLEDOP, and the server keeps serving', async () => {
     const { raw } = await RawConnection.session(server.port);
     const n = 1_900; // over the 1,000 outstanding per session, under the 2,000 queued per connection
+    // One TCP write for all of them (~60 KiB): the worker reads them in one go, before any write
+    // can commit, so the session is over its bound however fast or loaded the machine is.
+    const socket = (raw.ws as unknown as { _socket: Socket })._socket;
+    socket.cork();
     for (let xid = 1; xid <= n; xid++) raw.sendBytes(encodeRequest({ opcode: Opcode.setData, xid, path: '/', data: new Uint8Array(8), version: -1 }));
+    socket.uncork();
     let throttled = 0;
     let ok = 0;
     let lastXid = 0;
@@ -85,17 +108,56 @@ describe('malformed frames, overload, HTTP', () => {
     await zk.close();
   });
 
-  test('a connection that keeps flooding is closed with THROTTLEDOP; memory stays bounded', async () => {
+  test('a connection that keeps flooding: THROTTLEDOP, and the server RSS stays bounded', async () => {
+    // The flood: ~4 KiB requests (exists on a long path, one small setData in every 64 so reads
+    // queue behind writes waiting for their fsync), as fast as the socket takes them, far more
+    // bytes than the bound below. A server that buffered what it cannot answer (no per-connection
+    // queue cap, no backpressure limit) grows by about what it was sent and fails the bound.
+    const setup = await connect(server.connectString);
+    await setup.create('/flood', '');
+    await setup.close();
     const { raw } = await RawConnection.session(server.port);
-    const n = 6_000;
-    for (let xid = 1; xid <= n; xid++) raw.sendBytes(encodeRequest({ opcode: Opcode.setData, xid, path: '/', data: new Uint8Array(8), version: -1 }));
-    // Either the server kept up and answered all in order, or it closed the connection saying why.
+    const longPath = '/flood/' + 'x'.repeat(floodPathBytes);
+    const frame = (xid: number): Uint8Array =>
+      xid % 64 === 0
+        ? encodeRequest({ opcode: Opcode.setData, xid, path: '/flood', data: new Uint8Array(8), version: -1 })
+        : encodeRequest({ opcode: Opcode.exists, xid, path: longPath, watch: false });
+    const frameBytes = frame(1).length;
+    const before = memoryOf(server.pid);
+    let peakRssBytes = before.rssBytes;
+    const sample = (): void => {
+      peakRssBytes = Math.max(peakRssBytes, memoryOf(server.pid).rssBytes);
+    };
+    let sentBytes = 0;
+    let xid = 0;
+    while (!raw.closed && sentBytes < floodBytes) {
+      // Our own send buffer stays small: the flood is what the server takes in, not what we hold.
+      if (raw.ws.bufferedAmount < clientBufferedBytesMax) {
+        for (let i = 0; i < 256; i++) raw.sendBytes(frame(++xid));
+        sentBytes += 256 * frameBytes;
+      }
+      sample();
+      await new Promise((r) => setImmediate(r));
+    }
+    const after = memoryOf(server.pid);
+    // The high-water mark also catches a peak between two samples.
+    if (after.hwmBytes > before.hwmBytes) peakRssBytes = Math.max(peakRssBytes, after.hwmBytes);
+    const growthBytes = peakRssBytes - before.rssBytes;
+    // What the server may hold for this connection by design: its queue cap of requests, its
+    // socket's backpressure limit, and the same again plus 64 MiB for copies in flight and heap
+    // the GC has not returned yet. Generous, yet far below the flood (floodBytes).
+    const boundBytes = 2 * (constants.queuedRequestsPerConnectionMax * frameBytes + constants.socketBackpressureBytesMax) + 64 * 1_048_576;
+    assert.ok(floodBytes > 3 * boundBytes, 'the flood must dwarf the bound, or the test proves nothing');
+    const mib = (b: number): string => `${(b / 1_048_576).toFixed(1)} MiB`;
+    console.log(`# flood: sent ${mib(sentBytes)} in ${xid} requests, server RSS ${mib(before.rssBytes)} -> peak ${mib(peakRssBytes)} (growth ${mib(growthBytes)}, bound ${mib(boundBytes)}), closed ${raw.closed}`);
+    assert.ok(growthBytes <= boundBytes, `server RSS grew by ${mib(growthBytes)} under a flood of ${mib(sentBytes)}: bound ${mib(boundBytes)}`);
+    // Either the server kept up with all of it, or it closed the connection saying why.
     let answered = 0;
     let closing: string | null = null;
-    while (answered < n) {
+    while (answered < xid) {
       let m;
       try {
-        m = await raw.next(30_000);
+        m = await raw.next(60_000);
       } catch {
         break;
       }
@@ -105,7 +167,7 @@ describe('malformed frames, overload, HTTP', () => {
       }
       answered++;
     }
-    assert.ok(answered === n || closing === 'THROTTLEDOP', `answered ${answered} of ${n}, closing ${closing}`);
+    assert.ok(answered === xid || closing === 'THROTTLEDOP', `answered ${answered} of ${xid}, closing ${closing}`);
     raw.close();
     const zk = await connect(server.connectString);
     assert.ok(await zk.exists('/'), 'the server keeps serving');

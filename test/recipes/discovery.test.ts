@@ -109,12 +109,11 @@ describe('service discovery', () => {
     cache.on('updated', (i) => updates.push(i.payload?.load ?? -1));
     const ref = { name: 'api', id: 'a' };
     await registry.register({ ...ref, address: 'h', port: 1, payload: { load: 0 } });
-    const t0 = Date.now();
     for (let i = 1; i <= 200; i++) registry.publishLoad(ref, i);
-    await eventually(() => cache.get('a')?.payload?.load === 200, 5_000, 'last load seen');
-    const elapsed = Date.now() - t0;
-    // 200 changes within one burst: at most one write per started 300 ms interval (+1 at once).
-    assert.ok(registry.stats.loadWrites <= 2 + Math.ceil(elapsed / 300), `loadWrites ${registry.stats.loadWrites} in ${elapsed} ms`);
+    await eventually(() => cache.get('a')?.payload?.load === 200, 30_000, 'last load seen');
+    // 200 changes in one synchronous burst fall in one 300 ms interval however slow the machine:
+    // at most one write at once and one at the end of the interval, carrying the last value.
+    assert.ok(registry.stats.loadWrites >= 1 && registry.stats.loadWrites <= 2, `loadWrites ${registry.stats.loadWrites}`);
     assert.ok(updates.length <= registry.stats.loadWrites, `updates ${updates.length}`);
     assert.equal(cache.get('a')?.payload?.load, 200);
     await registry.close();

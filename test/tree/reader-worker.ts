@@ -6,7 +6,7 @@
 //     children of /t are exactly the ones that exist at c (half a transaction would differ).
 import { parentPort, workerData } from 'node:worker_threads';
 import { SharedTreeReader } from '../../src/server/tree/reader.js';
-import { checkData, expectedChildren, K, S } from './threads-shared.js';
+import { checkData, expectedChildren, K, PUBLISH_EVERY_READS, S } from './threads-shared.js';
 
 interface Input {
   tree: SharedArrayBuffer;
@@ -24,6 +24,17 @@ let violations = 0;
 let firstViolation = '';
 let lastZxid = 0n;
 
+let publishedReads = 0;
+let publishedRetries = 0;
+
+/** Progress for the writer, which runs until the readers have done enough (not for a fixed time). */
+function publish(): void {
+  Atomics.add(control, S.READS, reads - publishedReads);
+  Atomics.add(control, S.RETRIES, reader.retries - publishedRetries);
+  publishedReads = reads;
+  publishedRetries = reader.retries;
+}
+
 function violation(what: string): void {
   violations++;
   if (firstViolation === '') firstViolation = what;
@@ -34,6 +45,7 @@ Atomics.add(control, S.READY, 1);
 parentPort?.postMessage({ ready: true });
 while (Atomics.load(control, S.STOP) === 0 && reads < 50_000_000) {
   reads++;
+  if (reads % PUBLISH_EVERY_READS === 0) publish();
   if (reads % 4 === 0) {
     // One node alone: never torn.
     const one = reader.getData(paths[reads % K]!).value;
@@ -72,4 +84,5 @@ while (Atomics.load(control, S.STOP) === 0 && reads < 50_000_000) {
   const got = snap.value.children?.slice().sort().join(',') ?? 'null';
   if (got !== want) violation(`children at ${c}: ${got.slice(0, 120)} want ${want.slice(0, 120)}`);
 }
+publish();
 parentPort?.postMessage({ reads, violations, firstViolation, retries: reader.retries, lastZxid: String(lastZxid) });

@@ -6,7 +6,11 @@ export const K = 8;
 export const CHURN = 3;
 
 /** Slots of the control Int32Array shared with the workers. */
-export const S = { STOP: 0, READY: 1, VIOLATIONS: 2 } as const;
+export const S = { STOP: 0, READY: 1, VIOLATIONS: 2, READS: 3, RETRIES: 4 } as const;
+/** Bytes of the control buffer: one Int32 per slot of S. */
+export const CONTROL_BYTES = 4 * 8;
+/** Readers publish their READS/RETRIES progress every this many reads (the writer stops on it). */
+export const PUBLISH_EVERY_READS = 1024;
 
 export function dataLength(c: number): number {
   return 8 + ((c * 37) % 300); // changes every window: blocks move between size classes

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
 import { createTree, verifyTree, type TreeWriter } from '../../src/server/tree/index.js';
-import { CHURN, K, S, dataFor } from './threads-shared.js';
+import { CHURN, CONTROL_BYTES, K, S, dataFor } from './threads-shared.js';
 
 interface WorkerResult {
   reads: number;
@@ -51,9 +51,24 @@ function applyWindow(t: TreeWriter, c: number, big: { n: number }): void {
   t.endWrite(BigInt(c));
 }
 
-async function run(noSeqlock: boolean, maxMs: number): Promise<{ results: WorkerResult[]; windows: number; grows: number; tree: TreeWriter }> {
+/** What the writer sees of the run while it goes: its own windows and grows, the readers' counts. */
+interface Progress {
+  windows: number;
+  grows: number;
+  reads: number;
+  retries: number;
+  violations: number;
+}
+
+/**
+ * Applies write windows while the readers read, until `enough(progress)` holds: the run is sized
+ * by work done and events seen (reads, seqlock retries, buffer grows), not by a clock, so a
+ * loaded machine makes it slower, never weaker. `deadlineMs` only stops a run that can never get
+ * there (the assertions then say what was missing).
+ */
+async function run(noSeqlock: boolean, deadlineMs: number, enough: (p: Progress) => boolean): Promise<{ results: WorkerResult[]; windows: number; grows: number; tree: TreeWriter }> {
   const tree = setup();
-  const control = new Int32Array(new SharedArrayBuffer(16));
+  const control = new Int32Array(new SharedArrayBuffer(CONTROL_BYTES));
   const url = new URL('./reader-worker.js', import.meta.url);
   const workers = Array.from({ length: READERS }, () => new Worker(url, { workerData: { tree: tree.buffer, control: control.buffer, noSeqlock } }));
   const results = workers.map(
@@ -69,20 +84,22 @@ async function run(noSeqlock: boolean, maxMs: number): Promise<{ results: Worker
   try {
     // Wait (on events, not sleeps) until both readers are reading.
     await Promise.all(workers.map((w) => new Promise<void>((resolve) => w.once('message', () => resolve()))));
-    const start = performance.now();
+    const deadline = performance.now() + deadlineMs;
     const big = { n: 0 };
+    const p: Progress = { windows: 0, grows: 0, reads: 0, retries: 0, violations: 0 };
     let capacity = tree.buffer.byteLength;
-    let grows = 0;
-    let c = 0;
-    while (c < 1_000_000 && performance.now() - start < maxMs) {
-      applyWindow(tree, ++c, big);
+    while (p.windows < 1_000_000 && !enough(p) && performance.now() < deadline) {
+      applyWindow(tree, ++p.windows, big);
       if (tree.buffer.byteLength !== capacity) {
-        grows++;
+        p.grows++;
         capacity = tree.buffer.byteLength;
       }
-      // The unsafe run stops as soon as the readers caught a torn read.
-      if (noSeqlock && Atomics.load(control, S.VIOLATIONS) > 0) break;
+      p.reads = Atomics.load(control, S.READS);
+      p.retries = Atomics.load(control, S.RETRIES);
+      p.violations = Atomics.load(control, S.VIOLATIONS);
     }
+    const c = p.windows;
+    const grows = p.grows;
     Atomics.store(control, S.STOP, 1);
     return { results: await Promise.all(results), windows: c, grows, tree };
   } finally {
@@ -92,14 +109,20 @@ async function run(noSeqlock: boolean, maxMs: number): Promise<{ results: Worker
   }
 }
 
-test('readers in worker threads never see a torn node or half a write window', { timeout: 30_000 }, async () => {
-  const { results, windows, grows, tree } = await run(false, 2_000);
+/** Windows the safe run applies at least (about 2 s of writing on an idle 2-core machine). */
+const SAFE_RUN_WINDOWS_MIN = 20_000;
+/** Reads the readers do at least, in all, during the safe run. */
+const SAFE_RUN_READS_MIN = 100_000;
+
+test('readers in worker threads never see a torn node or half a write window', { timeout: 180_000 }, async () => {
+  const enough = (p: Progress): boolean => p.windows >= SAFE_RUN_WINDOWS_MIN && p.reads >= SAFE_RUN_READS_MIN && p.retries > 0 && p.grows >= 3;
+  const { results, windows, grows, tree } = await run(false, 120_000, enough);
   const reads = results.reduce((n, r) => n + r.reads, 0);
   const retries = results.reduce((n, r) => n + r.retries, 0);
   for (const r of results) assert.equal(r.violations, 0, `a reader saw: ${r.firstViolation}`);
   assert.equal(results.length, READERS);
-  assert.ok(windows > 1_000, `only ${windows} write windows`);
-  assert.ok(reads > 1_000, `only ${reads} reads`);
+  assert.ok(windows >= SAFE_RUN_WINDOWS_MIN, `only ${windows} write windows`);
+  assert.ok(reads >= SAFE_RUN_READS_MIN, `only ${reads} reads`);
   assert.ok(retries > 0, 'readers never raced the writer: the test proved nothing');
   assert.ok(grows >= 3, `the buffer grew only ${grows} times`);
   for (const r of results) assert.ok(BigInt(r.lastZxid) > 0n, 'every reader saw writes');
@@ -107,8 +130,8 @@ test('readers in worker threads never see a torn node or half a write window', {
   console.log(`# ${windows} windows, ${reads} reads, ${retries} retries, ${grows} grows`);
 });
 
-test('the same checks catch torn reads when the seqlock is off (the test can fail)', { timeout: 30_000 }, async () => {
-  const { results, windows } = await run(true, 10_000);
+test('the same checks catch torn reads when the seqlock is off (the test can fail)', { timeout: 180_000 }, async () => {
+  const { results, windows } = await run(true, 120_000, (p) => p.violations > 0);
   const violations = results.reduce((n, r) => n + r.violations, 0);
   assert.ok(violations > 0, `no torn read seen in ${windows} windows without the seqlock`);
   console.log(`# without the seqlock: ${violations} violations after ${windows} windows, e.g. ${results.find((r) => r.violations > 0)?.firstViolation}`);

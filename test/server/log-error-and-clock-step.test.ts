@@ -1,5 +1,5 @@
-// Review findings in the main thread's pure parts: the write loop after a fatal error, session
-// expiry when the wall clock steps back.
+// The main thread's pure parts at their edges: the write loop settles after a fatal log error,
+// session expiry survives a wall clock that steps back.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { CommittedEntry, LogRecord, WriteRequest } from '../../src/server/pipeline/api.js';

@@ -1,4 +1,4 @@
-// Review findings against a real server: watch events vs. write answers in zxid order, a session
+// Against a real server: watch events vs. write answers in zxid order, a session
 // taken over while its close is in flight, and a refused handshake (lastZxidSeen ahead of the
 // server) that must not disturb the connection that holds the session.
 import assert from 'node:assert/strict';
@@ -13,7 +13,7 @@ function show(m: ServerMessage): string {
   return m.kind;
 }
 
-describe('review: ordering and session edges', () => {
+describe('ordering and session edges', () => {
   let server: TestServer;
   before(async () => {
     // tickMs 500: sessions may last up to 10 s, so an idle-connection close cannot pass for a fix.
