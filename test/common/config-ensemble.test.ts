@@ -65,7 +65,13 @@ describe('config: a ZooKeeper user\'s ensemble zoo.cfg', () => {
   });
 
   test('the same file without a myid in its dataDir: the missing myid names its path', () => {
-    refused(() => parseServerArgs(['--config', fixture.pathname]), /\/var\/lib\/zookeeper\/myid file is missing.*--id N/);
+    // The fixture's own dataDir (/var/lib/zookeeper) may exist on this machine with Debian's
+    // placeholder myid (apt-get install zookeeper): point it at an empty dir of ours instead.
+    const empty = dir();
+    const path = join(empty, 'zoo.cfg');
+    writeFileSync(path, readFileSync(fixture, 'utf8').replace(/^dataDir=.*$/m, `dataDir=${empty}`));
+    const mine = empty.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    refused(() => parseServerArgs(['--config', path]), new RegExp(`${mine}/myid file is missing.*--id N`));
   });
 
   test('every form of a server entry: type, client port, client address, IPv6 brackets', () => {

@@ -42,17 +42,25 @@ async function writeUntilKilled(connectString: string, prefix: string, killAfter
   const acked: number[] = [];
   let next = 0;
   let stop = false;
+  // The random kill point counts from the first acknowledged write: on a loaded machine the first
+  // answers can take longer than the whole random delay, and a round with nothing acknowledged
+  // would check nothing.
+  let firstAck!: () => void;
+  const firstAcked = new Promise<void>((r) => (firstAck = r));
   const workers = Array.from({ length: 16 }, async () => {
     while (!stop) {
       const i = next++;
       try {
         await zk.create(`${prefix}${i}`, `v${i}`);
         acked.push(i);
+        firstAck();
       } catch {
+        firstAck();
         return;
       }
     }
   });
+  await firstAcked;
   await new Promise((r) => setTimeout(r, killAfterMs));
   await kill();
   stop = true;
