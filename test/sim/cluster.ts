@@ -35,6 +35,8 @@ export interface ClusterOptions {
   syncLimitTicks?: number;
   heartbeatTicks?: number;
   historyTxnsMax?: number;
+  /** A broken link comes back within 1..this many ticks (default 4). */
+  reconnectTicksMax?: number;
   /** Chance that a vote notification is delivered twice (a driver re-sending after reconnect). */
   duplicateVotes?: number;
 }
@@ -219,7 +221,7 @@ export class Cluster {
   private scheduleReconnect(a: number, b: number): void {
     const l = this.link(a, b);
     const gen = l.gen;
-    this.at(this.rng.int(tickUnits, 4 * tickUnits), () => {
+    this.at(this.rng.int(tickUnits / 2, (this.opts.reconnectTicksMax ?? 4) * tickUnits), () => {
       if (l.gen !== gen || l.up || l.cut || !this.server(a).alive || !this.server(b).alive) return;
       l.up = true;
       this.note(() => `link ${a}->${b} UP`);

@@ -82,13 +82,20 @@ export class LearnerRole implements Role {
 
   receive(from: number, m: PeerMessage): void {
     if (m.t === 'vote') {
+      // The server we chose follows someone else (it answered our FOLLOWERINFO so): elect again
+      // at once rather than wait out initLimit. One still LOOKING may yet lead: keep waiting.
+      if (from === this.leader && this.stage === 'info' && (m.state === 'following' || m.state === 'observing')) return this.leave('our leader follows another');
       if (m.state === 'looking') {
         const n = decidedNotification(this.core, this.kind);
         if (n !== null) this.core.send(from, n);
       }
       return;
     }
-    if (from !== this.leader) return; // only our leader talks to us in this role
+    if (from !== this.leader) {
+      // Only our leader talks to us in this role; tell a would-be learner whom we follow.
+      if (m.t === 'followerInfo') this.core.send(from, decidedNotification(this.core, this.kind)!);
+      return;
+    }
     this.lastHeard = this.core.now;
     switch (m.t) {
       case 'leaderInfo': return this.onLeaderInfo(m.epoch);
