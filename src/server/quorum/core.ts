@@ -70,6 +70,8 @@ export class Core implements ZabCore {
   /** Highest commit effect emitted (never beyond lastLogged). */
   commitEmitted: bigint;
   appliedZxid: bigint;
+  /** What the start-up replay applied (may be beyond what is known committed). */
+  private readonly startApplied: bigint;
   now = 0;
   logicalClock = 0;
   /** The vote this server settled on in its last election (answered to LOOKING peers). */
@@ -110,7 +112,8 @@ export class Core implements ZabCore {
     assert(this.historyBase <= this.lastLogged, 'the base is in the log');
     // What the log replay applied is not known to be committed; the first commit comes from a leader.
     this.commitEmitted = this.historyBase;
-    this.appliedZxid = this.historyBase;
+    this.appliedZxid = start.appliedZxid ?? this.historyBase;
+    this.startApplied = this.appliedZxid;
     this.role = new Election(this);
     this.effects.push({ kind: 'role', state: 'looking', epoch: this.currentEpoch, leaderId: null });
     (this.role as Election).start();
@@ -198,7 +201,7 @@ export class Core implements ZabCore {
     this.runThen(this.completeDisk('persistEpochs', 0n));
   }
   applied(zxid: bigint): void {
-    assert(zxid <= this.commitEmitted, () => `applied ${zxid} beyond commit ${this.commitEmitted}`);
+    assert(zxid <= this.commitEmitted || zxid <= this.startApplied, () => `applied ${zxid} beyond commit ${this.commitEmitted}`);
     if (zxid > this.appliedZxid) this.appliedZxid = zxid;
     this.trimHistory();
   }
@@ -339,7 +342,8 @@ export class Core implements ZabCore {
 
   /** Keep the window bounded; only applied txns leave it (a SNAP needs what follows its image). */
   trimHistory(): void {
-    const keepAfter = this.appliedZxid < this.commitEmitted ? this.appliedZxid : this.commitEmitted;
+    let keepAfter = this.appliedZxid < this.commitEmitted ? this.appliedZxid : this.commitEmitted;
+    if (keepAfter < this.historyBase) keepAfter = this.historyBase;
     let drop = 0;
     let bytes = this.historyBytes;
     const n = this.history.length;
