@@ -67,6 +67,8 @@ export class SimServer {
   nextZxid = 0n;
   touched: bigint[] = [];
   roles: Effect[] = [];
+  /** SIGSTOP: until this time the process runs nothing (its sockets and disk keep their data). */
+  pausedUntil = 0;
   constructor(readonly id: number, readonly observer: boolean) {}
   get alive(): boolean { return this.core !== null; }
 }
@@ -168,6 +170,7 @@ export class Cluster {
     const inc = s.incarnation;
     const tick = (): void => {
       if (s.incarnation !== inc || !s.alive) return;
+      if (this.now < s.pausedUntil) return this.events.push(s.pausedUntil, tick);
       s.core!.tick();
       this.drain(s);
       this.at(tickUnits, tick);
@@ -210,10 +213,10 @@ export class Cluster {
     this.mix(a * 7 + b);
     for (const [x, y] of [[a, b], [b, a]] as const) {
       const s = this.server(x);
-      if (s.alive) {
+      this.whenRunning(s, () => {
         s.core!.linkDown(y);
         this.drain(s);
-      }
+      });
     }
     this.scheduleReconnect(a, b);
   }
@@ -227,8 +230,10 @@ export class Cluster {
       this.note(() => `link ${a}->${b} UP`);
       for (const [x, y] of [[a, b], [b, a]] as const) {
         const s = this.server(x);
-        s.core!.linkUp(y);
-        this.drain(s);
+        this.whenRunning(s, () => {
+          s.core!.linkUp(y);
+          this.drain(s);
+        });
       }
     });
   }
@@ -279,10 +284,11 @@ export class Cluster {
 
   private deliverAt(at: number, gen: number, from: number, to: number, msg: unknown): void {
     const l = this.link(from, to);
-    this.events.push(at, () => {
+    const run = (): void => {
       if (l.gen !== gen) return; // lost with the connection
       const s = this.server(to);
       if (!s.alive) return;
+      if (this.now < s.pausedUntil) return this.events.push(s.pausedUntil, run); // read on resume
       const m = this.opts.validate === false ? msg : validatePeerMessage(msg);
       this.mix(from * 31 + to + ((m as { t: string }).t.length << 8));
       this.note(() => `${from}->${to} ${show(m)}`);
@@ -294,7 +300,27 @@ export class Cluster {
       }
       s.core!.receive(from, m);
       this.drain(s);
-    });
+    };
+    this.events.push(at, run);
+  }
+
+  /** Run fn on server s now, or when it resumes if it is paused (dropped if it crashes first). */
+  private whenRunning(s: SimServer, fn: () => void): void {
+    const inc = s.incarnation;
+    const run = (): void => {
+      if (s.incarnation !== inc || !s.alive) return;
+      if (this.now < s.pausedUntil) return this.events.push(s.pausedUntil, run);
+      fn();
+    };
+    run();
+  }
+
+  /** SIGSTOP for `ticks`, then SIGCONT: nothing runs, messages and completions wait. */
+  pause(id: number, ticks: number): void {
+    const s = this.server(id);
+    if (!s.alive) return;
+    this.note(() => `${id} PAUSE ${ticks} ticks`);
+    s.pausedUntil = Math.max(s.pausedUntil, this.now + ticks * tickUnits);
   }
 
   // ---------------- the driver ----------------
@@ -356,8 +382,9 @@ export class Cluster {
       s.disk.append(e.proposals);
       for (const p of e.proposals) if (p.origin !== null && p.origin.serverId === s.id) s.origins.set(p.zxid, p.origin);
     }
-    this.at(this.rng.int(1, this.opts.diskDelayMax ?? 12), () => {
+    const done = (): void => {
       if (s.incarnation !== inc || !s.alive) return;
+      if (this.now < s.pausedUntil) return this.events.push(s.pausedUntil, done);
       if (s.diskStalled) { // the op failed: retried when the disk heals (the queue keeps it first)
         s.diskQueue.unshift(e);
         if (e.kind === 'append') s.disk.records.splice(s.disk.records.length - e.proposals.length);
@@ -395,7 +422,8 @@ export class Cluster {
       this.drain(s);
       if (this.onDiskDone !== null) this.onDiskDone(s, e);
       if (s.alive && s.incarnation === inc) this.nextDiskOp(s);
-    });
+    };
+    this.at(this.rng.int(1, this.opts.diskDelayMax ?? 12), done);
   }
 
   private applyThrough(s: SimServer, zxid: bigint): void {
@@ -424,7 +452,7 @@ export class Cluster {
   /** A client write of `key` submitted at server `id`; returns its seq, or null if refused. */
   write(id: number, key: number): number | null {
     const s = this.server(id);
-    if (!s.alive || s.core!.phase() !== 'broadcast') return null;
+    if (!s.alive || this.now < s.pausedUntil || s.core!.phase() !== 'broadcast') return null;
     const seq = ++this.writeSeq;
     const txn = encodeTxn(key, seq);
     const origin: Origin = { serverId: id, sessionId: BigInt(key + 1), tag: seq };
@@ -452,13 +480,13 @@ export class Cluster {
   /** A local snapshot of the applied state (ZooKeeper's fuzzy snapshot, taken any time). */
   snapshot(id: number): void {
     const s = this.server(id);
-    if (!s.alive) return;
+    if (!s.alive || this.now < s.pausedUntil) return;
     s.disk.snapshot({ zxid: s.app.zxid, pos: s.app.pos, model: new Map(s.app.model) });
   }
 
   touch(id: number, sessionIds: bigint[]): void {
     const s = this.server(id);
-    if (s.alive) {
+    if (s.alive && this.now >= s.pausedUntil) {
       s.core!.touchSessions(sessionIds);
       this.drain(s);
     }

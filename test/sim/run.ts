@@ -71,13 +71,15 @@ function fault(c: Cluster): void {
   else if (k < 80) c.heal();
   else if (k < 88) c.snapshot(id);
   else if (k < 94) c.stallDisk(id, !c.server(id).diskStalled);
-  else if (k < 96) for (const x of c.ids) c.crash(x, true); // every page cache lost at once
+  else if (k < 95) for (const x of c.ids) c.crash(x, true); // every page cache lost at once
+  else if (k < 98) c.pause(id, rng.int(1, 30)); // SIGSTOP / a long GC pause
   else c.restart(id);
 }
 
 function heal(c: Cluster): void {
   c.heal();
   for (const id of c.ids) {
+    // A paused server resumes by itself (pauses are bounded): ending it early would reorder.
     c.stallDisk(id, false);
     c.start(id);
   }
