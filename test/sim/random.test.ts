@@ -46,7 +46,7 @@ test('sim: one seed replays exactly (identical trace hash)', () => {
 });
 
 // The simulator must find bugs: deliberately broken cores fail within the default seed count.
-for (const variant of ['ackBeforeFsync', 'commitWithoutQuorum'] as const) {
+for (const variant of ['ackBeforeFsync', 'commitWithoutQuorum', 'voteEmptyLog'] as const) {
   test(`sim: a broken core (${variant}) is caught`, () => {
     let found: { seed: number; error: string } | null = null;
     for (let seed = 1; seed <= defaultSeeds && found === null; seed++) {

@@ -23,6 +23,9 @@ export interface ZabUnsafeOptions {
   ackBeforeFsync?: boolean;
   /** The leader commits a proposal as soon as it logged it itself, without a quorum. */
   commitWithoutQuorum?: boolean;
+  /** Votes claim an empty log (anyone may win, however far behind) and the new leader does not
+   *  check whether a learner is ahead of it. */
+  voteEmptyLog?: boolean;
 }
 
 export interface ZabCoreOptions extends ZabOptions {
