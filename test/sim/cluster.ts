@@ -69,6 +69,9 @@ export class SimServer {
   roles: Effect[] = [];
   /** SIGSTOP: until this time the process runs nothing (its sockets and disk keep their data). */
   pausedUntil = 0;
+  /** What arrived while paused, in order: run on resume (one queue keeps every link FIFO). */
+  pausedQueue: (() => void)[] = [];
+  resumeScheduled = false;
   constructor(readonly id: number, readonly observer: boolean) {}
   get alive(): boolean { return this.core !== null; }
 }
@@ -170,7 +173,7 @@ export class Cluster {
     const inc = s.incarnation;
     const tick = (): void => {
       if (s.incarnation !== inc || !s.alive) return;
-      if (this.now < s.pausedUntil) return this.events.push(s.pausedUntil, tick);
+      if (this.now < s.pausedUntil) return this.defer(s, tick);
       s.core!.tick();
       this.drain(s);
       this.at(tickUnits, tick);
@@ -184,6 +187,8 @@ export class Cluster {
     const s = this.server(id);
     if (!s.alive) return;
     this.note(() => `${id} CRASH`);
+    s.pausedQueue = [];
+    s.pausedUntil = 0;
     s.core = null;
     s.incarnation++;
     s.disk.crash(this.rng, dropAllUnsynced);
@@ -288,7 +293,7 @@ export class Cluster {
       if (l.gen !== gen) return; // lost with the connection
       const s = this.server(to);
       if (!s.alive) return;
-      if (this.now < s.pausedUntil) return this.events.push(s.pausedUntil, run); // read on resume
+      if (this.now < s.pausedUntil) return this.defer(s, run); // read on resume
       const m = this.opts.validate === false ? msg : validatePeerMessage(msg);
       this.mix(from * 31 + to + ((m as { t: string }).t.length << 8));
       this.note(() => `${from}->${to} ${show(m)}`);
@@ -309,10 +314,24 @@ export class Cluster {
     const inc = s.incarnation;
     const run = (): void => {
       if (s.incarnation !== inc || !s.alive) return;
-      if (this.now < s.pausedUntil) return this.events.push(s.pausedUntil, run);
+      if (this.now < s.pausedUntil) return this.defer(s, run);
       fn();
     };
     run();
+  }
+
+  private defer(s: SimServer, fn: () => void): void {
+    s.pausedQueue.push(fn);
+    if (s.resumeScheduled) return;
+    s.resumeScheduled = true;
+    const resume = (): void => {
+      if (this.now < s.pausedUntil) return this.events.push(s.pausedUntil, resume);
+      s.resumeScheduled = false;
+      const q = s.pausedQueue;
+      s.pausedQueue = [];
+      for (const f of q) f();
+    };
+    this.events.push(s.pausedUntil, resume);
   }
 
   /** SIGSTOP for `ticks`, then SIGCONT: nothing runs, messages and completions wait. */
@@ -384,7 +403,7 @@ export class Cluster {
     }
     const done = (): void => {
       if (s.incarnation !== inc || !s.alive) return;
-      if (this.now < s.pausedUntil) return this.events.push(s.pausedUntil, done);
+      if (this.now < s.pausedUntil) return this.defer(s, done);
       if (s.diskStalled) { // the op failed: retried when the disk heals (the queue keeps it first)
         s.diskQueue.unshift(e);
         if (e.kind === 'append') s.disk.records.splice(s.disk.records.length - e.proposals.length);

@@ -15,7 +15,7 @@ import { constants } from '../../common/constants.js';
 import type { ForwardedRequest } from './api.js';
 import type { Core, Role } from './core.js';
 import { decidedNotification } from './election.js';
-import { epochOf, makeZxid, type PeerMessage } from './messages.js';
+import { counterOf, epochOf, makeZxid, type PeerMessage } from './messages.js';
 
 type Stage =
   | 'info' //      FOLLOWERINFO sent, waiting for LEADERINFO
@@ -168,7 +168,7 @@ export class LearnerRole implements Role {
   private onProposal(zxid: bigint, txn: Uint8Array, origin: ForwardedRequest['origin'] | null): void {
     if (this.core.isObserver && this.stage === 'serving') return this.protocolError('PROPOSAL to an observer');
     if (!this.synced || this.stage === 'info' || this.stage === 'epoch') return this.protocolError('PROPOSAL before sync');
-    if (zxid <= this.core.lastAppended) return this.protocolError(`PROPOSAL ${zxid} not after ${this.core.lastAppended}`);
+    if (!follows(zxid, this.core.lastAppended)) return this.protocolError(`PROPOSAL ${zxid} does not follow ${this.core.lastAppended}`);
     if (this.epoch >= 0 && epochOf(zxid) > this.epoch) return this.protocolError(`PROPOSAL of a later epoch`);
     const acking = !this.core.isObserver && (this.stage === 'acked' || this.stage === 'serving');
     this.core.appendLocal([{ zxid, txn, origin }], null, null);
@@ -177,6 +177,7 @@ export class LearnerRole implements Role {
 
   private onInform(m: Extract<PeerMessage, { t: 'inform' }>): void {
     if (!this.core.isObserver || !this.synced) return this.protocolError('INFORM to a follower or before sync');
+    if (m.zxid > this.core.lastAppended && !follows(m.zxid, this.core.lastAppended)) return this.protocolError(`INFORM ${m.zxid} does not follow ${this.core.lastAppended}`);
     if (m.zxid > this.core.lastAppended) this.core.appendLocal([{ zxid: m.zxid, txn: m.txn, origin: m.origin }], null, null);
     this.onCommit(m.zxid);
   }
@@ -235,4 +236,9 @@ export class LearnerRole implements Role {
     if (this.touched.length + sessionIds.length > 4 * constants.zabSessionsPerPongMax) return; // a ping is overdue anyway
     for (const id of sessionIds) this.touched.push(id);
   }
+}
+
+/** A log has no holes: the next zxid is the next counter, or the first of a later epoch. */
+function follows(zxid: bigint, last: bigint): boolean {
+  return zxid === last + 1n || (epochOf(zxid) > epochOf(last) && counterOf(zxid) === 1);
 }
