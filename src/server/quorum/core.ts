@@ -343,14 +343,20 @@ export class Core implements ZabCore {
     return below === 0 ? this.historyBase : this.history[below - 1]!.zxid;
   }
 
-  /** Keep the window bounded; only applied txns leave it (a SNAP needs what follows its image). */
+  /**
+   * Keep the window bounded; only applied txns leave it (a SNAP needs what follows its image).
+   * Trimmed in batches (an eighth of the bound past it) so that the array is not copied per txn.
+   */
   trimHistory(): void {
+    const txnsMax = this.opts.historyTxnsMax ?? constants.zabHistoryTxnsMax;
+    const bytesMax = constants.zabHistoryBytesMax;
+    const n = this.history.length;
+    if (n <= txnsMax + (txnsMax >> 3) && this.historyBytes <= bytesMax + (bytesMax >> 3)) return;
     let keepAfter = this.appliedZxid < this.commitEmitted ? this.appliedZxid : this.commitEmitted;
     if (keepAfter < this.historyBase) keepAfter = this.historyBase;
     let drop = 0;
     let bytes = this.historyBytes;
-    const n = this.history.length;
-    while (drop < n && (n - drop > (this.opts.historyTxnsMax ?? constants.zabHistoryTxnsMax) || bytes > constants.zabHistoryBytesMax)) {
+    while (drop < n && (n - drop > txnsMax || bytes > bytesMax)) {
       const p = this.history[drop]!;
       if (p.zxid > keepAfter) break;
       bytes -= p.txn.byteLength;
