@@ -354,3 +354,25 @@ test('an observer learns the leader without voting and serves committed txns', (
   c.runTicks(20);
   assert.notEqual(c.server(l).core!.state(), 'leading');
 });
+
+test('the leader reports each learner\'s lag and its quorum; a learner cut off one-way gives up after initLimit', () => {
+  const c = cluster(3, { observers: 1, initLimitTicks: 30 });
+  const l = c.stabilize();
+  const z = c.writeAndWait(l, 1);
+  converge(c);
+  c.runTicks(5);
+  const ls = c.server(l).core!.learners().sort((a, b) => a.id - b.id);
+  assert.deepEqual(ls.map((x) => [x.id, x.observer, x.synced]), others(c, l).map((id) => [id, id === 4, true]));
+  for (const x of ls) if (!x.observer) assert.equal(x.ackedZxid, z);
+  assert.equal(c.server(l).core!.hasQuorum(), true);
+  // A follower that can send to nobody (its outbound links cut) never finishes a handshake.
+  const f = others(c, l).find((x) => x !== 4)!;
+  for (const peer of others(c, f)) c.cut(f, peer);
+  c.runTicks(60);
+  assert.equal(c.server(f).core!.state(), 'looking');
+  assert.notEqual(c.server(f).core!.phase(), 'broadcast');
+  assert.equal(c.server(l).core!.state(), 'leading', 'the leader keeps its quorum with the other follower');
+  c.heal();
+  c.stabilize();
+  converge(c);
+});
