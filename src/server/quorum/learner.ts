@@ -126,8 +126,10 @@ export class LearnerRole implements Role {
       this.phase = 'sync';
       this.core.send(this.leader, { t: 'ackEpoch', currentEpoch: this.core.currentEpoch, lastZxid: this.core.lastAppended });
     };
-    if (epoch === this.core.acceptedEpoch) ack();
-    else this.core.persistEpochs(epoch, this.core.currentEpoch, this, ack);
+    // Persist even an unchanged epoch: the write is a barrier behind every disk effect queued
+    // before (an acceptedEpoch of a previous term may still be on its way to disk), so what
+    // ACKEPOCH promises is durable when it leaves.
+    this.core.persistEpochs(epoch, this.core.currentEpoch, this, ack);
   }
 
   private protocolError(why: string): void {
