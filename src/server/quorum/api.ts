@@ -6,7 +6,10 @@
 // completions, local requests. Outputs are Effects, drained with takeEffects() after every input,
 // and executed by the driver in the order given:
 //   - sends go out at once, FIFO per destination peer (a link never reorders). A message object
-//     may be the same object in several sends (a PROPOSAL to every follower): encode it once;
+//     may be the same object in several sends (a PROPOSAL to every follower): encode it once.
+//     A send while the link to that peer is down is dropped, never queued for a later connection:
+//     a learner's term ends with its link (linkDown on either direction, both ends), and what the
+//     core must repeat (votes, FOLLOWERINFO) it repeats itself on ticks and on linkUp;
 //   - disk effects (truncate, append, installSnapshot, persistEpochs) run strictly in the order
 //     they were emitted, one after another, on one disk queue; each completion is reported back as
 //     an input (truncated / logSynced / snapshotInstalled / epochsPersisted), in that order.
