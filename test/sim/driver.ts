@@ -7,6 +7,7 @@
 // applied from the local log to a model map, writes forwarded to the leader.
 // Invariants are checked as the run goes (Checker); a violation throws SimViolation.
 // cluster.ts adds the fluent helpers scenarios use.
+import { Packr } from 'msgpackr';
 import type { Effect, Origin, Proposal } from '../../src/server/quorum/api.js';
 import { createZabCore, type Core, type ZabUnsafeOptions } from '../../src/server/quorum/core.js';
 import { epochOf, makeZxid, validatePeerMessage } from '../../src/server/quorum/messages.js';
@@ -22,6 +23,9 @@ export { SimViolation };
 
 export const tickUnits = 10;
 
+// The transport's encoding (src/server/pipeline/txn.ts uses the same settings for the log).
+const packr = new Packr({ useRecords: false, int64AsType: 'bigint', mapsAsObjects: true });
+
 export interface ClusterOptions {
   voters: number;
   observers?: number;
@@ -32,6 +36,8 @@ export interface ClusterOptions {
   diskDelayMax?: number;
   /** Run every delivered message through validatePeerMessage (the transport does). */
   validate?: boolean;
+  /** Encode every message with msgpack as the real transport does (slower). */
+  msgpack?: boolean;
   electionTimeoutTicks?: number;
   initLimitTicks?: number;
   syncLimitTicks?: number;
@@ -296,7 +302,8 @@ export class SimDriver {
       const s = this.server(to);
       if (!s.alive) return;
       if (this.now < s.pausedUntil) return this.defer(s, run); // read on resume
-      const m = this.opts.validate === false ? msg : validatePeerMessage(msg);
+      const wire = this.opts.msgpack === true ? packr.unpack(packr.pack(msg)) : msg;
+      const m = this.opts.validate === false ? wire : validatePeerMessage(wire);
       this.mix(from * 31 + to + ((m as { t: string }).t.length << 8));
       this.note(() => `${from}->${to} ${show(m)}`);
       const mt = (m as { t: string }).t;
