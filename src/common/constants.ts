@@ -100,7 +100,7 @@ export const constants = {
   zabSessionsPerPongMax: 10_000, // session ids carried by one pong (the rest wait for the next)
   zabPeerIdMax: 255, // server ids 1..255, as ZooKeeper's myid recommends
   zabElectionTimeoutTicks: 4, // 200 ms between re-sent votes
-  zabFinalizeWaitTicks: 1, // a quorum that is not unanimous waits this long for a better vote
+  zabFinalizeWaitTicks: 4, // 200 ms (ZooKeeper's finalizeWait): a non-unanimous quorum waits this long for a better vote
   zabInitLimitTicks: 200, // 10 s: discovery + sync with a new leader (ZooKeeper initLimit*tickTime)
   zabSyncLimitTicks: 40, // 2 s: silence on a leader/learner link in broadcast (syncLimit*tickTime)
   zabHeartbeatTicks: 4, // the leader pings each learner every 200 ms

@@ -93,3 +93,14 @@ export function decodeTxn(b: Uint8Array): { key: number; seq: number } {
   return { key: b[0]!, seq: new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(1) };
 }
 
+
+// A SNAP image of the simulated application: its position, zxid and model map.
+export function encodeImage(app: Image): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ zxid: app.zxid.toString(), pos: app.pos, model: [...app.model] }));
+}
+
+export function decodeImage(b: Uint8Array): Image {
+  const o = JSON.parse(new TextDecoder().decode(b)) as { zxid: string; pos: number; model: [number, number][] };
+  return { zxid: BigInt(o.zxid), pos: o.pos, model: new Map(o.model) };
+}
+

@@ -7,9 +7,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runSeed } from './run.js';
 
-const defaultSeeds = 10_000;
+const defaultSeeds = 20_000;
 const seeds = Number(process.env['ZK_SIM_SEEDS'] ?? defaultSeeds);
 const one = process.env['ZK_SIM_SEED'];
+// ZK_SIM_UNSAFE=ackBeforeFsync (or another ZabUnsafeOptions key) runs a broken core: to watch a
+// failure and its replay.
+const unsafeKey = process.env['ZK_SIM_UNSAFE'];
+const unsafe = unsafeKey !== undefined ? { unsafe: { [unsafeKey]: true } } : {};
 
 test(one !== undefined ? `sim: replay seed ${one}` : `sim: ${seeds} seeded runs keep every invariant and recover`, () => {
   const list = one !== undefined ? [Number(one)] : Array.from({ length: seeds }, (_, i) => i + 1);
@@ -18,7 +22,7 @@ test(one !== undefined ? `sim: replay seed ${one}` : `sim: ${seeds} seeded runs 
   const failures: string[] = [];
   const marks = new Map<string, number>();
   for (const seed of list) {
-    const r = runSeed(seed);
+    const r = runSeed(seed, unsafe);
     commits += r.commits;
     for (const [k, v] of r.stats) marks.set(k, (marks.get(k) ?? 0) + v);
     if (!r.ok) failures.push(`${r.error} — replay with seed=${seed} (ZK_SIM_SEED=${seed})`);
@@ -43,10 +47,15 @@ test('sim: one seed replays exactly (identical trace hash)', () => {
     assert.equal(a.commits, b.commits);
   }
   assert.notEqual(runSeed(7).trace, runSeed(8).trace);
+  // A failing run replays to the same failure.
+  const f1 = runSeed(33, { unsafe: { voteEmptyLog: true } });
+  const f2 = runSeed(33, { unsafe: { voteEmptyLog: true } });
+  assert.equal(f1.ok, false);
+  assert.deepEqual([f2.ok, f2.error, f2.trace, f2.ticks], [f1.ok, f1.error, f1.trace, f1.ticks]);
 });
 
 // The simulator must find bugs: deliberately broken cores fail within the default seed count.
-for (const variant of ['ackBeforeFsync', 'commitWithoutQuorum'] as const) {
+for (const variant of ['ackBeforeFsync', 'commitWithoutQuorum', 'voteEmptyLog'] as const) {
   test(`sim: a broken core (${variant}) is caught`, () => {
     let found: { seed: number; error: string } | null = null;
     for (let seed = 1; seed <= defaultSeeds && found === null; seed++) {

@@ -37,6 +37,7 @@ export function runSeed(seed: number, o: RunOptions = {}): RunResult {
     // Half the runs keep a tiny DIFF window, so learners behind it get a SNAP.
     ...(seed % 2 === 0 ? { historyTxnsMax: 4 } : {}),
     duplicateVotes: 0.05,
+    msgpack: seed % 20 === 0, // every 20th run through the real wire encoding
   });
   const rng = c.rng;
   const clients: Client[] = [0, 1, 2].map(() => ({ server: null, serverRoles: 0, lastPos: 0 }));
@@ -71,13 +72,15 @@ function fault(c: Cluster): void {
   else if (k < 80) c.heal();
   else if (k < 88) c.snapshot(id);
   else if (k < 94) c.stallDisk(id, !c.server(id).diskStalled);
-  else if (k < 96) for (const x of c.ids) c.crash(x, true); // every page cache lost at once
+  else if (k < 95) for (const x of c.ids) c.crash(x, true); // every page cache lost at once
+  else if (k < 98) c.pause(id, rng.int(1, 30)); // SIGSTOP / a long GC pause
   else c.restart(id);
 }
 
 function heal(c: Cluster): void {
   c.heal();
   for (const id of c.ids) {
+    // A paused server resumes by itself (pauses are bounded): ending it early would reorder.
     c.stallDisk(id, false);
     c.start(id);
   }

@@ -4,16 +4,38 @@
 //
 // Inputs are method calls on the core (ZabCore below): ticks, peer messages, link events, disk
 // completions, local requests. Outputs are Effects, drained with takeEffects() after every input,
-// and executed by the driver:
-//   - sends go out at once, FIFO per destination peer (a link never reorders);
+// and executed by the driver in the order given:
+//   - sends go out at once, FIFO per destination peer (a link never reorders). A message object
+//     may be the same object in several sends (a PROPOSAL to every follower): encode it once.
+//     A send while the link to that peer is down is dropped, never queued for a later connection:
+//     a learner's term ends with its link (linkDown on either direction, both ends), and what the
+//     core must repeat (votes, FOLLOWERINFO) it repeats itself on ticks and on linkUp;
 //   - disk effects (truncate, append, installSnapshot, persistEpochs) run strictly in the order
 //     they were emitted, one after another, on one disk queue; each completion is reported back as
-//     an input (truncated / logSynced / snapshotInstalled / epochsPersisted). The core never sends
-//     anything that depends on a disk effect before that effect's completion came back in
-//     ("save before you send": an ACK leaves only after logSynced covered its zxid);
-//   - commit / role / request / reply effects are handed to the local pipeline and session table.
+//     an input (truncated / logSynced / snapshotInstalled / epochsPersisted), in that order.
+//     One fsync may cover several consecutive queued appends: logSynced(z) completes every queued
+//     append through z (z must be the last zxid of one of them). The core never sends anything
+//     that depends on a disk effect before that effect's completion came back in ("save before you
+//     send": an ACK leaves only after logSynced covered its zxid; ACKEPOCH after acceptedEpoch is
+//     persisted; the NEWLEADER ack after the synced txns and then currentEpoch are durable);
+//   - commit / role / request / reply / sessionsTouched effects go to the local pipeline and the
+//     session table. `commit` is never beyond the local durable log. After an installSnapshot the
+//     state is the image's: the next commit is above its zxid.
+// Roles as the clients see them: 'looking' from the moment a server leaves a role until it has
+// finished discovery AND sync (phase() tells them apart); 'leading' once a quorum acked NEWLEADER
+// and the whole inherited history is committed (its commit effect comes just before the role
+// effect); 'following'/'observing' once UPTODATE arrived. Only then may the leader propose and a
+// learner forward(). A role effect means: uncommitted local work of the old role is void, session
+// timeouts restart (the leader owns expiry).
+// The leader's zxids: role 'leading' with epoch e -> the first proposal is makeZxid(e, 1), then
+// consecutive (messages.ts has makeZxid/epochOf). Keep inFlight() below zabProposalsInFlightMax.
+// The driver reports applied(zxid) as its tree applies commits: the DIFF window is trimmed only
+// below the applied point (a SNAP image is host.snapshotImage(), and what follows it must be in
+// the window).
 // No sockets, timers, files, promises or Date inside the core: time is ticks (the driver calls
 // tick() every constants.quorumTickMs), randomness comes from nowhere (it is deterministic).
+// createZabCore(options, start, host) in core.ts builds one; validatePeerMessage in messages.ts
+// checks what the transport decoded before receive().
 import type { WriteRequest, WriteResult } from '../pipeline/api.js';
 
 export type ServerState = 'looking' | 'following' | 'leading' | 'observing';
@@ -78,6 +100,12 @@ export interface ZabStart {
    * history[0] as that point (and keeps the window from history[1]).
    */
   historyBaseZxid?: bigint;
+  /**
+   * The zxid the local tree reached by the start-up replay of the whole log (which may include an
+   * uncommitted tail: a later TRUNC reloads the tree). Default historyBaseZxid. The core emits
+   * commits from its own knowledge; the driver ignores a commit at or below what it applied.
+   */
+  appliedZxid?: bigint;
 }
 
 /** A write a learner forwards to the leader (ZooKeeper's REQUEST packet). */

@@ -23,6 +23,9 @@ export interface ZabUnsafeOptions {
   ackBeforeFsync?: boolean;
   /** The leader commits a proposal as soon as it logged it itself, without a quorum. */
   commitWithoutQuorum?: boolean;
+  /** Votes claim an empty log (anyone may win, however far behind) and the new leader does not
+   *  check whether a learner is ahead of it. */
+  voteEmptyLog?: boolean;
 }
 
 export interface ZabCoreOptions extends ZabOptions {
@@ -70,6 +73,8 @@ export class Core implements ZabCore {
   /** Highest commit effect emitted (never beyond lastLogged). */
   commitEmitted: bigint;
   appliedZxid: bigint;
+  /** What the start-up replay applied (may be beyond what is known committed). */
+  private readonly startApplied: bigint;
   now = 0;
   logicalClock = 0;
   /** The vote this server settled on in its last election (answered to LOOKING peers). */
@@ -110,7 +115,8 @@ export class Core implements ZabCore {
     assert(this.historyBase <= this.lastLogged, 'the base is in the log');
     // What the log replay applied is not known to be committed; the first commit comes from a leader.
     this.commitEmitted = this.historyBase;
-    this.appliedZxid = this.historyBase;
+    this.appliedZxid = start.appliedZxid ?? this.historyBase;
+    this.startApplied = this.appliedZxid;
     this.role = new Election(this);
     this.effects.push({ kind: 'role', state: 'looking', epoch: this.currentEpoch, leaderId: null });
     (this.role as Election).start();
@@ -198,7 +204,7 @@ export class Core implements ZabCore {
     this.runThen(this.completeDisk('persistEpochs', 0n));
   }
   applied(zxid: bigint): void {
-    assert(zxid <= this.commitEmitted, () => `applied ${zxid} beyond commit ${this.commitEmitted}`);
+    assert(zxid <= this.commitEmitted || zxid <= this.startApplied, () => `applied ${zxid} beyond commit ${this.commitEmitted}`);
     if (zxid > this.appliedZxid) this.appliedZxid = zxid;
     this.trimHistory();
   }
@@ -337,13 +343,20 @@ export class Core implements ZabCore {
     return below === 0 ? this.historyBase : this.history[below - 1]!.zxid;
   }
 
-  /** Keep the window bounded; only applied txns leave it (a SNAP needs what follows its image). */
+  /**
+   * Keep the window bounded; only applied txns leave it (a SNAP needs what follows its image).
+   * Trimmed in batches (an eighth of the bound past it) so that the array is not copied per txn.
+   */
   trimHistory(): void {
-    const keepAfter = this.appliedZxid < this.commitEmitted ? this.appliedZxid : this.commitEmitted;
+    const txnsMax = this.opts.historyTxnsMax ?? constants.zabHistoryTxnsMax;
+    const bytesMax = constants.zabHistoryBytesMax;
+    const n = this.history.length;
+    if (n <= txnsMax + (txnsMax >> 3) && this.historyBytes <= bytesMax + (bytesMax >> 3)) return;
+    let keepAfter = this.appliedZxid < this.commitEmitted ? this.appliedZxid : this.commitEmitted;
+    if (keepAfter < this.historyBase) keepAfter = this.historyBase;
     let drop = 0;
     let bytes = this.historyBytes;
-    const n = this.history.length;
-    while (drop < n && (n - drop > (this.opts.historyTxnsMax ?? constants.zabHistoryTxnsMax) || bytes > constants.zabHistoryBytesMax)) {
+    while (drop < n && (n - drop > txnsMax || bytes > bytesMax)) {
       const p = this.history[drop]!;
       if (p.zxid > keepAfter) break;
       bytes -= p.txn.byteLength;

@@ -35,6 +35,7 @@ export class Election implements Role {
   }
 
   private selfVote(): Vote {
+    if (this.core.opts.unsafe?.voteEmptyLog) return { leader: this.core.myId, zxid: 0n, peerEpoch: 0 };
     return { leader: this.core.myId, zxid: this.core.lastAppended, peerEpoch: this.core.currentEpoch };
   }
 

@@ -105,7 +105,7 @@ export class LeaderRole implements Role {
     if (h === undefined || h.stage !== 'epochSent') return;
     // The election should have picked the most up-to-date server; if it did not, start over
     // rather than lose that learner's txns (ZooKeeper does the same).
-    if (!h.observer && (m.currentEpoch > this.core.currentEpoch || (m.currentEpoch === this.core.currentEpoch && m.lastZxid > this.core.lastAppended))) {
+    if (!h.observer && !this.core.opts.unsafe?.voteEmptyLog && (m.currentEpoch > this.core.currentEpoch || (m.currentEpoch === this.core.currentEpoch && m.lastZxid > this.core.lastAppended))) {
       return this.core.goLooking(`learner ${from} is ahead of us`);
     }
     h.stage = 'epochAcked';

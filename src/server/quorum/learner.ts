@@ -15,7 +15,7 @@ import { constants } from '../../common/constants.js';
 import type { ForwardedRequest } from './api.js';
 import type { Core, Role } from './core.js';
 import { decidedNotification } from './election.js';
-import { epochOf, makeZxid, type PeerMessage } from './messages.js';
+import { counterOf, epochOf, makeZxid, type PeerMessage } from './messages.js';
 
 type Stage =
   | 'info' //      FOLLOWERINFO sent, waiting for LEADERINFO
@@ -82,13 +82,20 @@ export class LearnerRole implements Role {
 
   receive(from: number, m: PeerMessage): void {
     if (m.t === 'vote') {
+      // The server we chose follows someone else (it answered our FOLLOWERINFO so): elect again
+      // at once rather than wait out initLimit. One still LOOKING may yet lead: keep waiting.
+      if (from === this.leader && this.stage === 'info' && (m.state === 'following' || m.state === 'observing')) return this.leave('our leader follows another');
       if (m.state === 'looking') {
         const n = decidedNotification(this.core, this.kind);
         if (n !== null) this.core.send(from, n);
       }
       return;
     }
-    if (from !== this.leader) return; // only our leader talks to us in this role
+    if (from !== this.leader) {
+      // Only our leader talks to us in this role; tell a would-be learner whom we follow.
+      if (m.t === 'followerInfo') this.core.send(from, decidedNotification(this.core, this.kind)!);
+      return;
+    }
     this.lastHeard = this.core.now;
     switch (m.t) {
       case 'leaderInfo': return this.onLeaderInfo(m.epoch);
@@ -119,8 +126,10 @@ export class LearnerRole implements Role {
       this.phase = 'sync';
       this.core.send(this.leader, { t: 'ackEpoch', currentEpoch: this.core.currentEpoch, lastZxid: this.core.lastAppended });
     };
-    if (epoch === this.core.acceptedEpoch) ack();
-    else this.core.persistEpochs(epoch, this.core.currentEpoch, this, ack);
+    // Persist even an unchanged epoch: the write is a barrier behind every disk effect queued
+    // before (an acceptedEpoch of a previous term may still be on its way to disk), so what
+    // ACKEPOCH promises is durable when it leaves.
+    this.core.persistEpochs(epoch, this.core.currentEpoch, this, ack);
   }
 
   private protocolError(why: string): void {
@@ -161,7 +170,7 @@ export class LearnerRole implements Role {
   private onProposal(zxid: bigint, txn: Uint8Array, origin: ForwardedRequest['origin'] | null): void {
     if (this.core.isObserver && this.stage === 'serving') return this.protocolError('PROPOSAL to an observer');
     if (!this.synced || this.stage === 'info' || this.stage === 'epoch') return this.protocolError('PROPOSAL before sync');
-    if (zxid <= this.core.lastAppended) return this.protocolError(`PROPOSAL ${zxid} not after ${this.core.lastAppended}`);
+    if (!follows(zxid, this.core.lastAppended)) return this.protocolError(`PROPOSAL ${zxid} does not follow ${this.core.lastAppended}`);
     if (this.epoch >= 0 && epochOf(zxid) > this.epoch) return this.protocolError(`PROPOSAL of a later epoch`);
     const acking = !this.core.isObserver && (this.stage === 'acked' || this.stage === 'serving');
     this.core.appendLocal([{ zxid, txn, origin }], null, null);
@@ -170,6 +179,7 @@ export class LearnerRole implements Role {
 
   private onInform(m: Extract<PeerMessage, { t: 'inform' }>): void {
     if (!this.core.isObserver || !this.synced) return this.protocolError('INFORM to a follower or before sync');
+    if (m.zxid > this.core.lastAppended && !follows(m.zxid, this.core.lastAppended)) return this.protocolError(`INFORM ${m.zxid} does not follow ${this.core.lastAppended}`);
     if (m.zxid > this.core.lastAppended) this.core.appendLocal([{ zxid: m.zxid, txn: m.txn, origin: m.origin }], null, null);
     this.onCommit(m.zxid);
   }
@@ -228,4 +238,9 @@ export class LearnerRole implements Role {
     if (this.touched.length + sessionIds.length > 4 * constants.zabSessionsPerPongMax) return; // a ping is overdue anyway
     for (const id of sessionIds) this.touched.push(id);
   }
+}
+
+/** A log has no holes: the next zxid is the next counter, or the first of a later epoch. */
+function follows(zxid: bigint, last: bigint): boolean {
+  return zxid === last + 1n || (epochOf(zxid) > epochOf(last) && counterOf(zxid) === 1);
 }

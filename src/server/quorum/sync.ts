@@ -36,7 +36,9 @@ function entries(ps: Proposal[], from: bigint, committed: bigint): PeerMessage[]
 function snap(core: Core, committed: bigint): PeerMessage[] {
   const { zxid, image } = core.host.snapshotImage();
   assert(zxid >= core.historyBase, () => `SNAP image at ${zxid} older than the history window ${core.historyBase}`);
-  assert(zxid <= committed || zxid <= core.commitEmitted, 'a SNAP image holds committed txns only');
+  // A leader that replayed its whole log at start-up has its tail in the image before it is
+  // committed: harmless, the learner reports the image as its history base (no TRUNC below it).
+  assert(zxid <= core.lastAppended, 'the SNAP image is of our own log');
   assert(image.byteLength <= constants.zabSnapImageBytesMax, 'SNAP image too large');
   const out: PeerMessage[] = [];
   const step = constants.zabSnapChunkBytes;
