@@ -114,7 +114,9 @@ export function readMyId(dataDir: string): number | null {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    // No file, or no data dir yet (or not a dir: the storage's start-up check names that one).
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
     throw new ConfigError(`cannot read ${path}: ${(err as Error).message}`);
   }
   const first = (text.split(/\r?\n/)[0] ?? '').trim();
