@@ -29,7 +29,7 @@ export const clientDefaults = {
   queuedRequestsMax: 100_000,
   outstandingBytesMax: 64 * 1_048_576, // frames sent and unanswered; bounds socket buffering
   reconnectDelayMsMin: 10, // first pause after a round over every host failed
-  reconnectDelayMsMax: 1_000, // the pause doubles per round up to this
+  reconnectDelayMsMax: 250, // the pause doubles per round up to this (a new leader serves within ~100 ms: a client should not sleep a second past it)
   readTimeoutFraction: 2 / 3, // nothing heard for this part of the session timeout: connection lost (ZooKeeper's readTimeout)
   pingIntervalFraction: constants.pingIntervalFraction,
   tickMsMin: 10, // the housekeeping timer's period bounds

@@ -72,7 +72,7 @@ export const constants = {
   // dropped, the learner is resynchronised) so a slow follower cannot grow the leader's memory.
   peerLinkQueuedBytesMax: 64 * 1_048_576,
   peerReconnectBackoffMsMin: 20, // doubles per failed attempt up to the max
-  peerReconnectBackoffMsMax: 1_000, // also: a link up this long resets the backoff to the min
+  peerReconnectBackoffMsMax: 200, // a peer that restarts is redialled within this (loopback dials are cheap; failover time is what users feel); a link up this long resets the backoff
   peerConnectTimeoutMs: 5_000,
   peerHelloTimeoutMs: 5_000, // an inbound connection silent this long after accept is closed
   peerInboundPendingMax: 64, // inbound connections accepted that have not said hello yet
@@ -100,7 +100,7 @@ export const constants = {
   zabSessionsPerPongMax: 10_000, // session ids carried by one pong (the rest wait for the next)
   zabPeerIdMax: 255, // server ids 1..255, as ZooKeeper's myid recommends
   zabElectionTimeoutTicks: 4, // 200 ms between re-sent votes
-  zabFinalizeWaitTicks: 4, // 200 ms (ZooKeeper's finalizeWait): a non-unanimous quorum waits this long for a better vote
+  zabFinalizeWaitTicks: 1, // 50 ms: a non-unanimous quorum waits this long for a better vote. Shorter than ZooKeeper's 200 ms: safety does not rest on it (a leader that finds a learner ahead of it in discovery gives up), and a dead server makes every failover pay it
   zabInitLimitTicks: 200, // 10 s: discovery + sync with a new leader (ZooKeeper initLimit*tickTime)
   zabSyncLimitTicks: 40, // 2 s: silence on a leader/learner link in broadcast (syncLimit*tickTime)
   zabHeartbeatTicks: 4, // the leader pings each learner every 200 ms

@@ -42,6 +42,8 @@ export interface ClusterOptions {
   initLimitTicks?: number;
   syncLimitTicks?: number;
   heartbeatTicks?: number;
+  /** Default 4: the simulated network delays messages by up to most of a tick. */
+  finalizeWaitTicks?: number;
   historyTxnsMax?: number;
   /** A broken link comes back within 1..this many ticks (default 4). */
   reconnectTicksMax?: number;
@@ -168,7 +170,7 @@ export class SimDriver {
     s.core = createZabCore(
       {
         myId: id, voters: this.voters, observers: this.observers,
-        electionTimeoutTicks: o.electionTimeoutTicks ?? 4, initLimitTicks: o.initLimitTicks ?? 40,
+        electionTimeoutTicks: o.electionTimeoutTicks ?? 4, finalizeWaitTicks: o.finalizeWaitTicks ?? 4, initLimitTicks: o.initLimitTicks ?? 40,
         syncLimitTicks: o.syncLimitTicks ?? 10, heartbeatTicks: o.heartbeatTicks ?? 2,
         ...(o.unsafe ? { unsafe: o.unsafe } : {}),
         ...(o.historyTxnsMax !== undefined ? { historyTxnsMax: o.historyTxnsMax } : {}),

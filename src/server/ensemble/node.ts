@@ -51,10 +51,17 @@ export interface EnsembleNode extends WritePath {
   stop(): Promise<void>;
 }
 
+/** A peer message as one line of text: zxids in hex, binaries as their length. */
+function peerMessageText(msg: unknown): string {
+  return JSON.stringify(msg, (_k, v: unknown) => (typeof v === 'bigint' ? '0x' + v.toString(16) : v instanceof Uint8Array ? `<${v.byteLength} bytes>` : v));
+}
+
 const roleNames: Record<ServerState, ServerStats['serverState']> = { looking: 'looking', leading: 'leader', following: 'follower', observing: 'observer' };
 
 export async function startEnsembleNode(d: EnsembleDeps): Promise<EnsembleNode> {
   const { config, logger, storage, sessions, pool } = d;
+  // --log-level trace shows every peer message (votes, sync, proposals: what an election did).
+  const logPeerMessages = logger.isLevelEnabled('trace');
   const me = config.servers.find((s) => s.id === config.serverId);
   assert(me !== undefined, 'my id is in the server list (checked by the config)');
   const observer = me.observer;
@@ -84,7 +91,10 @@ export async function startEnsembleNode(d: EnsembleDeps): Promise<EnsembleNode> 
   let stopping = false;
   let path: RolePath;
   const runner = new EffectRunner(core, {
-    sendToMany: (to, msg) => transport?.sendToMany(to, msg),
+    sendToMany: (to, msg) => {
+      if (logPeerMessages) logger.trace({ to, m: peerMessageText(msg) }, 'peer message out');
+      transport?.sendToMany(to, msg);
+    },
     disk: {
       truncate: async (zxid) => {
         await storage.truncate(zxid);
@@ -219,6 +229,7 @@ export async function startEnsembleNode(d: EnsembleDeps): Promise<EnsembleNode> 
       transport?.disconnect(from, `bad peer message: ${err.message}`);
       return;
     }
+    if (logPeerMessages) logger.trace({ from, m: peerMessageText(msg) }, 'peer message in');
     core.receive(from, msg);
     pump();
   });

@@ -70,6 +70,12 @@ export interface ZabOptions {
   syncLimitTicks: number;
   /** The leader pings every learner every this many ticks. */
   heartbeatTicks: number;
+  /**
+   * A vote backed by a quorum but not by every voter decides after this many ticks (waiting for
+   * a better one). It must exceed the network's delay, not more: every failover pays it (a dead
+   * voter never agrees). Default constants.zabFinalizeWaitTicks (50 ms, for loopback and LANs).
+   */
+  finalizeWaitTicks?: number;
 }
 
 /** Synchronous, I/O-free services the core may call (memory only). */

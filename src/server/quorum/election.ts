@@ -3,7 +3,7 @@
 //   (electionEpoch) and adopts any greater vote it hears, re-broadcasting on every change;
 // - notifications of a higher logical clock reset the round; lower ones are answered with our vote;
 // - a vote backed by every voter decides at once, one backed by a quorum after a short wait
-//   (zabFinalizeWaitTicks) for a better one;
+//   (finalizeWaitTicks) for a better one;
 // - notifications from LEADING/FOLLOWING servers are collected apart ("out of election"): if a
 //   quorum follows a leader that itself says LEADING, join it instead of disrupting it (restart);
 // - observers never vote: they ask, and follow what a quorum of voters already follows.
@@ -119,7 +119,7 @@ export class Election implements Role {
     }
     if (agree === voters.length) return this.decide(this.proposed, this.core.logicalClock);
     if (agree >= this.core.quorumSize) {
-      if (this.decideAt === null) this.decideAt = this.core.now + constants.zabFinalizeWaitTicks;
+      if (this.decideAt === null) this.decideAt = this.core.now + (this.core.opts.finalizeWaitTicks ?? constants.zabFinalizeWaitTicks);
     } else {
       this.decideAt = null;
     }

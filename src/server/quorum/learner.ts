@@ -32,6 +32,7 @@ export class LearnerRole implements Role {
   private readonly startedAt: number;
   private lastHeard: number;
   private lastInfoSent = 0;
+  private infosSent = 0;
   private epoch = -1;
   /** The highest zxid the leader said is committed. */
   private leaderCommit = 0n;
@@ -53,10 +54,22 @@ export class LearnerRole implements Role {
 
   private sendInfo(): void {
     this.lastInfoSent = this.core.now;
+    this.infosSent++;
     this.core.send(this.leader, {
       t: 'followerInfo', acceptedEpoch: this.core.acceptedEpoch, lastZxid: this.core.lastAppended,
       historyBase: this.core.historyBase, observer: this.core.isObserver,
     });
+  }
+
+  /**
+   * The leader we chose may decide a little after us (its quorum waits finalizeWaitTicks for a
+   * better vote) and an Election drops the FOLLOWERINFO that reaches it: the first re-send comes
+   * just after that wait, later ones after the election timeout. Without the early one every
+   * failover could wait a whole election timeout here.
+   */
+  private infoResendTicks(): number {
+    const early = (this.core.opts.finalizeWaitTicks ?? constants.zabFinalizeWaitTicks) + 1;
+    return this.infosSent <= 1 ? Math.min(early, this.core.opts.electionTimeoutTicks) : this.core.opts.electionTimeoutTicks;
   }
 
   private leave(why: string): void {
@@ -66,7 +79,7 @@ export class LearnerRole implements Role {
   tick(): void {
     if (this.stage !== 'serving') {
       if (this.core.now - this.startedAt > this.core.opts.initLimitTicks) return this.leave('not synced within initLimit');
-      if (this.stage === 'info' && this.core.now - this.lastInfoSent >= this.core.opts.electionTimeoutTicks) this.sendInfo();
+      if (this.stage === 'info' && this.core.now - this.lastInfoSent >= this.infoResendTicks()) this.sendInfo();
       return;
     }
     if (this.core.now - this.lastHeard > this.core.opts.syncLimitTicks) this.leave('leader silent for syncLimit');
