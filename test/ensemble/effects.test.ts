@@ -1,0 +1,124 @@
+// The effect runner's ordering rules (src/server/ensemble/effects.ts), with a scripted core and a
+// disk whose operations finish when the test says so.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { EffectRunner, type LocalEffect } from '../../src/server/ensemble/effects.js';
+import type { Effect, Proposal, ZabCore } from '../../src/server/quorum/api.js';
+
+function proposal(zxid: bigint): Proposal {
+  return { zxid, txn: new Uint8Array([Number(zxid)]), origin: null };
+}
+
+/** A core that hands out scripted effects and records the completions it is given. */
+function scriptedCore(): { core: ZabCore; queue: Effect[]; inputs: string[] } {
+  const queue: Effect[] = [];
+  const inputs: string[] = [];
+  const core = {
+    takeEffects: () => queue.splice(0),
+    logSynced: (z: bigint) => void inputs.push(`logSynced ${z}`),
+    truncated: (z: bigint) => void inputs.push(`truncated ${z}`),
+    snapshotInstalled: (z: bigint) => void inputs.push(`snapshotInstalled ${z}`),
+    epochsPersisted: () => void inputs.push('epochsPersisted'),
+  } as unknown as ZabCore;
+  return { core, queue, inputs };
+}
+
+/** A disk whose every operation waits until release() (in order). */
+function heldDisk(log: string[]): { disk: EffectTarget['disk']; release(): void; pending(): number } {
+  const waiting: (() => void)[] = [];
+  const op = (what: string) => () => {
+    log.push(`disk ${what}`);
+    return new Promise<void>((r) => waiting.push(r));
+  };
+  return {
+    disk: {
+      append: (ps) => op(`append ${ps.map((p) => p.zxid).join(',')}`)(),
+      truncate: (z) => op(`truncate ${z}`)(),
+      installSnapshot: (z) => op(`install ${z}`)(),
+      persistEpochs: (a, c) => op(`epochs ${a} ${c}`)(),
+    },
+    release: () => waiting.shift()?.(),
+    pending: () => waiting.length,
+  };
+}
+type EffectTarget = ConstructorParameters<typeof EffectRunner>[1];
+
+const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+test('appends queued behind a running one share one write + fdatasync, and each is reported synced in order', async () => {
+  const { core, queue, inputs } = scriptedCore();
+  const log: string[] = [];
+  const d = heldDisk(log);
+  const runner = new EffectRunner(core, { sendToMany: () => {}, disk: d.disk, local: () => {}, fatal: (e) => assert.fail(String(e)) });
+  queue.push({ kind: 'append', proposals: [proposal(1n)] });
+  runner.pump();
+  queue.push({ kind: 'append', proposals: [proposal(2n)] }, { kind: 'append', proposals: [proposal(3n), proposal(4n)] });
+  runner.pump();
+  await settle();
+  d.release(); // the first append's sync
+  await settle();
+  d.release(); // the group of two
+  await settle();
+  assert.deepEqual(log, ['disk append 1', 'disk append 2,3,4']);
+  assert.deepEqual(inputs, ['logSynced 1', 'logSynced 2', 'logSynced 4']);
+  assert.equal(runner.busy(), false);
+});
+
+test('local effects after a TRUNC or SNAP wait until it is done; sends never wait', async () => {
+  const { core, queue, inputs } = scriptedCore();
+  const log: string[] = [];
+  const d = heldDisk(log);
+  const sent: unknown[] = [];
+  const local: string[] = [];
+  const runner = new EffectRunner(core, {
+    sendToMany: (to, msg) => void sent.push([to, msg]),
+    disk: d.disk,
+    local: (e: LocalEffect) => void local.push(e.kind === 'commit' ? `commit ${e.zxid}` : e.kind),
+    fatal: (e) => assert.fail(String(e)),
+  });
+  const ack = { t: 'ack' };
+  queue.push(
+    { kind: 'commit', zxid: 1n },
+    { kind: 'truncate', zxid: 1n },
+    { kind: 'append', proposals: [proposal(2n)] },
+    { kind: 'send', to: 2, msg: ack },
+    { kind: 'send', to: 3, msg: ack },
+    { kind: 'commit', zxid: 2n },
+  );
+  runner.pump();
+  assert.deepEqual(local, ['commit 1'], 'before the TRUNC: at once; after it: held');
+  assert.deepEqual(sent, [[[2, 3], ack]], 'two sends of one message object go out as one encoding, at once');
+  await settle();
+  d.release(); // truncate done
+  await settle();
+  assert.deepEqual(local, ['commit 1', 'append', 'commit 2'], 'released in order once the tree is reloaded');
+  d.release(); // the append
+  await settle();
+  assert.deepEqual(inputs, ['truncated 1', 'logSynced 2']);
+  assert.deepEqual(log, ['disk truncate 1', 'disk append 2'], 'the append runs after the truncation');
+});
+
+test('a failed disk operation stops the runner and reports the error once', async () => {
+  const { core, queue } = scriptedCore();
+  const errors: unknown[] = [];
+  const runner = new EffectRunner(core, {
+    sendToMany: () => {},
+    disk: {
+      append: () => Promise.reject(new Error('EIO')),
+      truncate: () => Promise.resolve(),
+      installSnapshot: () => Promise.resolve(),
+      persistEpochs: () => Promise.resolve(),
+    },
+    local: () => {},
+    fatal: (e) => void errors.push(e),
+  });
+  queue.push({ kind: 'append', proposals: [proposal(1n)] }, { kind: 'append', proposals: [proposal(2n)] });
+  runner.pump();
+  await settle();
+  await settle();
+  assert.equal(errors.length, 1);
+  assert.match(String(errors[0]), /EIO/);
+  queue.push({ kind: 'commit', zxid: 1n });
+  runner.pump(); // nothing runs after a disk failure
+  assert.equal(queue.length, 1, 'a failed runner takes no more effects');
+});
