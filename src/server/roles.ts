@@ -82,6 +82,8 @@ export interface EnsembleParts {
 
 export interface RolePath {
   submitBatch(reqs: readonly WriteRequest[]): void;
+  /** Leaving the role: this server's requests still waiting for an answer get CONNECTIONLOSS. */
+  abandon(): void;
   /** A local effect of the core: append, commit, request or reply. */
   effect(e: Extract<LocalEffect, { kind: 'append' | 'commit' | 'request' | 'reply' }>): void;
 }
@@ -117,6 +119,8 @@ export function leader(p: EnsembleParts): RolePath {
       for (const r of reqs) pipeline.submit(r);
       schedule();
     },
+    // The leader's own requests are in its pipeline: its reset() returns them.
+    abandon() {},
     effect(e) {
       switch (e.kind) {
         case 'request':
@@ -138,16 +142,34 @@ export function leader(p: EnsembleParts): RolePath {
 
 /** Follower and observer: writes go to the leader; its txns are logged here and applied on commit. */
 export function learner(p: EnsembleParts): RolePath {
-  const apply = applier(p);
+  // Requests forwarded and not answered yet, by tag. Only these are answered when their txn or
+  // REPLY comes: one answered CONNECTIONLOSS when this server left its role (abandon) may still
+  // be proposed by a leader that lived on, and must not be answered (or counted) twice.
+  const outstanding = new Map<number, bigint>();
+  const apply = applier(p, (entries) => {
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (e.origin === undefined || e.origin.serverId !== p.myId) continue;
+      if (outstanding.delete(e.tag)) continue;
+      const { origin: _answered, ...rest } = e;
+      entries[i] = rest; // its client was told CONNECTIONLOSS already: only its events count here
+    }
+  });
   return {
     submitBatch(reqs) {
       const failed: WriteRequest[] = [];
       for (const r of reqs) {
         const forwarded = { origin: { serverId: p.myId, sessionId: r.sessionId, tag: r.tag }, request: r };
-        if (!p.core.forward(forwarded)) failed.push(r);
+        if (p.core.forward(forwarded)) outstanding.set(r.tag, r.sessionId);
+        else failed.push(r);
       }
       p.pump();
       if (failed.length > 0) p.failLocal(failed, 'CONNECTIONLOSS', 'no leader to forward the write to');
+    },
+    abandon() {
+      const waiting = [...outstanding].map(([tag, sessionId]) => ({ tag, sessionId }));
+      outstanding.clear();
+      p.failLocal(waiting, 'CONNECTIONLOSS', 'the leader changed before the write was answered');
     },
     effect(e) {
       switch (e.kind) {
@@ -170,8 +192,11 @@ export function learner(p: EnsembleParts): RolePath {
   };
 }
 
-/** Applies what the pipeline has ready and tells the core how far the tree is. */
-function applier(p: EnsembleParts): { through(zxid: bigint): void; run(): void } {
+/**
+ * Applies what the pipeline has ready and tells the core how far the tree is. `screen` may
+ * rewrite the committed entries (in place) before they are published.
+ */
+function applier(p: EnsembleParts, screen: (entries: CommittedEntry[]) => void = () => {}): { through(zxid: bigint): void; run(): void } {
   // pipeline.logged() only moves forward; a reloaded pipeline (TRUNC, SNAP) starts afresh.
   let loggedFor: Pipeline | null = null;
   let logged = 0n;
@@ -180,6 +205,7 @@ function applier(p: EnsembleParts): { through(zxid: bigint): void; run(): void }
     let txns = 0;
     pipeline.commit((entries, appliedZxid) => {
       for (const e of entries) if (e.zxid !== 0n) txns++;
+      screen(entries);
       p.hooks.publish(entries, appliedZxid);
     });
     p.hooks.afterBatch(txns);

@@ -176,6 +176,7 @@ export async function startEnsembleNode(d: EnsembleDeps): Promise<EnsembleNode> 
     switch (e.state) {
       case 'looking':
         pool.setServing(false, 'no quorum: looking for a leader');
+        learnerPath.abandon();
         path = learnerPath;
         becomeLearnerPipeline();
         break;
