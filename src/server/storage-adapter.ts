@@ -35,6 +35,12 @@ export interface Storage {
   sessionsMax: number;
   containerCheckMs: number;
   afterBatch(txns: number): void;
+  /**
+   * Snapshots (every snapCount txns, and at a clean stop) are taken only while `guard` says so.
+   * An ensemble server's tree may hold logged txns no leader has committed yet (the whole log is
+   * replayed at start-up); a snapshot of them could later sit above a TRUNC point.
+   */
+  setSnapshotGuard(guard: () => boolean): void;
   findExpiredNodes(nowMs: number): string[];
   close(): Promise<void>;
 
@@ -148,6 +154,7 @@ export async function openStorage(config: ServerConfig, logger: Logger, sessions
 
   let txnsSinceSnapshot = state.replayed;
   let snapshotRunning: Promise<void> | null = null;
+  let snapshotGuard: () => boolean = () => true;
   let lastPurgeMs = Date.now();
 
   const snapshotContent = (): { zxid: bigint; image: Uint8Array; meta: Uint8Array } => {
@@ -211,9 +218,12 @@ export async function openStorage(config: ServerConfig, logger: Logger, sessions
     },
     sessionsMax: constants.sessionsPerServerMax,
     containerCheckMs: Math.max(config.tickMs, 1_000),
+    setSnapshotGuard(guard) {
+      snapshotGuard = guard;
+    },
     afterBatch(txns) {
       txnsSinceSnapshot += txns;
-      if (txnsSinceSnapshot >= config.snapshotEveryTxns && snapshotRunning === null) {
+      if (txnsSinceSnapshot >= config.snapshotEveryTxns && snapshotRunning === null && snapshotGuard()) {
         txnsSinceSnapshot = 0;
         takeSnapshot();
       }
@@ -226,7 +236,7 @@ export async function openStorage(config: ServerConfig, logger: Logger, sessions
       if (snapshotRunning) await snapshotRunning;
       // A clean stop leaves a snapshot at the last zxid, so the next start loads it and replays
       // nothing (ZooKeeper snapshots after loading instead; this keeps restarts fast).
-      if (txnsSinceSnapshot > 0) {
+      if (txnsSinceSnapshot > 0 && snapshotGuard()) {
         txnsSinceSnapshot = 0;
         takeSnapshot();
         if (snapshotRunning) await snapshotRunning;
