@@ -140,7 +140,7 @@ export async function startEnsembleNode(d: EnsembleDeps): Promise<EnsembleNode> 
     defer: (fn: () => void) => setImmediate(fn),
   };
   // Snapshot only what a leader has committed: a TRUNC never cuts below that.
-  //storage.setSnapshotGuard(() => storage.tree.appliedZxid() <= core.committedZxid());
+  storage.setSnapshotGuard(() => storage.tree.appliedZxid() <= core.committedZxid());
   const learnerPath = learner(parts);
   const leaderPath = leader(parts);
   path = learnerPath;
