@@ -1,0 +1,202 @@
+// Sessions across a 3-server ensemble, as a user sees them: a client whose server dies moves to
+// another with the same session, ephemerals and watches, and is not expired by that death; a
+// leader change does not expire healthy sessions; an expired session's ephemerals vanish on every
+// server; a session opened on one server can be closed on another; a server behind what the
+// client has seen refuses it and the client moves on. One ensemble for the file; every test
+// brings back what it killed (restart + settled) before the next.
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { connect, type ZookooperClient } from '../../src/index.js';
+import { encodeConnectRequest } from '../../src/protocol/index.js';
+import type { Ensemble } from '../cluster/harness.js';
+import { CuttableProxy } from '../helpers/proxy.js';
+import { RawConnection } from '../helpers/raw.js';
+import { clientOf, closeAll, ensembleTest, Events, eventually, serverOf, startEnsemble, withRole } from './helpers.js';
+
+const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('ensemble of 3: sessions', () => {
+  let e: Ensemble;
+  const clients: ZookooperClient[] = [];
+  const proxies: CuttableProxy[] = [];
+  const on = async (id: number, timeoutMs?: number): Promise<ZookooperClient> => {
+    const zk = await clientOf(e.server(id), timeoutMs !== undefined ? { sessionTimeoutMs: timeoutMs } : {});
+    clients.push(zk);
+    return zk;
+  };
+  /** A client given every listed server behind its own cuttable proxy, connected to the first
+   * (the others are blocked until it is): the test decides where it moves by cutting proxies. */
+  const steered = async (ids: number[], sessionTimeoutMs: number): Promise<{ zk: ZookooperClient; proxy: Map<number, CuttableProxy> }> => {
+    const proxy = new Map<number, CuttableProxy>();
+    for (const id of ids) {
+      const p = await CuttableProxy.start(e.server(id).clientPort);
+      proxies.push(p);
+      proxy.set(id, p);
+      if (id !== ids[0]) p.cut();
+    }
+    const zk = await connect(ids.map((id) => `127.0.0.1:${proxy.get(id)!.port}`).join(','), { sessionTimeoutMs });
+    clients.push(zk);
+    for (const p of proxy.values()) p.unblock();
+    return { zk, proxy };
+  };
+  /** Whether `path` exists as every running server sees it after a sync (a fresh client on each). */
+  const existsEverywhere = async (path: string): Promise<boolean[]> => {
+    const out: boolean[] = [];
+    for (const s of e.servers.filter((x) => x.status === 'running')) {
+      const zk = await clientOf(s);
+      try {
+        await zk.sync(path);
+        out.push((await zk.exists(path)) !== null);
+      } finally {
+        await zk.close();
+      }
+    }
+    return out;
+  };
+  const followers = async (): Promise<[number, number]> => {
+    const f = await withRole(e, 'follower');
+    assert.equal(f.length, 2, `two followers: ${JSON.stringify([...(await e.roles())])}`);
+    return [f[0]!, f[1]!];
+  };
+
+  before(async () => {
+    // A long syncLimit: a delayed leader -> follower link (the lagging-server test) must not make
+    // that follower give up on its leader. A kill -9 is seen at once (the TCP links close).
+    e = await startEnsemble({ size: 3, syncLimitMs: 6_000 });
+  });
+  afterEach(async () => {
+    await closeAll(clients.splice(0));
+    await Promise.all(proxies.splice(0).map((p) => p.close()));
+    e.mesh?.heal();
+    for (const s of e.servers) if (s.status === 'stopped') s.resume();
+    for (const s of e.servers) if (s.status === 'dead') await s.start();
+    await e.settled();
+  });
+  after(async () => {
+    await e?.stopAll();
+  });
+
+  test('kill -9 of the client\'s server: same session on another server, ephemerals and watches kept, not expired by that death', async () => {
+    const [f1, f2] = await followers();
+    const leaderId = await e.leader();
+    const timeoutMs = 4_000;
+    const { zk } = await steered([f1, f2], timeoutMs);
+    const sessionId = zk.sessionId;
+    assert.equal(await serverOf(e, zk), f1);
+    await zk.create('/moved-eph', 'mine', { mode: 'ephemeral' });
+    await zk.create('/moved-w', 'v0');
+    const ev = new Events();
+    await zk.getData('/moved-w', { watch: ev.watcher });
+    await zk.addWatch('/moved-p', 'persistent', ev.watcher);
+
+    await e.server(f1).kill9();
+    assert.equal(await serverOf(e, zk, f1), f2, 'moved to the other follower');
+    assert.equal(zk.sessionId, sessionId, 'the same session');
+    assert.deepEqual(await zk.getEphemerals('/'), ['/moved-eph']);
+
+    // Watches set before the move fire for changes made through the leader after it.
+    const other = await on(leaderId);
+    assert.equal((await other.exists('/moved-eph'))?.ephemeralOwner, sessionId);
+    await other.setData('/moved-w', 'v1');
+    await other.create('/moved-p', '');
+    await ev.next((x) => x.type === 'dataChanged' && x.path === '/moved-w', 'the one-shot data watch after the move');
+    await ev.next((x) => x.type === 'created' && x.path === '/moved-p', 'the persistent watch after the move');
+
+    // Longer than the session timeout after the death of its first server: still alive.
+    await pause(timeoutMs * 1.5);
+    assert.equal(zk.state, 'connected');
+    assert.equal((await other.exists('/moved-eph'))?.ephemeralOwner, sessionId);
+    assert.equal((await zk.getData('/moved-w')).data.toString(), 'v1');
+  });
+
+  test('kill -9 of the leader under connected sessions: a new leader, and no healthy session expires (timeouts restart)', async () => {
+    const oldLeader = await e.leader();
+    const [f1, f2] = await followers();
+    const timeoutMs = 4_000;
+    const onFollower = await on(f1, timeoutMs);
+    const { zk: onLeader } = await steered([oldLeader, f2], timeoutMs);
+    await onFollower.create('/lc-a', '', { mode: 'ephemeral' });
+    await onLeader.create('/lc-b', '', { mode: 'ephemeral' });
+    const ids = [onFollower.sessionId, onLeader.sessionId];
+    const states: string[] = [];
+    onFollower.on('state', (s) => states.push(`a:${s}`));
+    onLeader.on('state', (s) => states.push(`b:${s}`));
+
+    const killedAt = Date.now();
+    await e.server(oldLeader).kill9();
+    const next = await e.leader();
+    assert.notEqual(next, oldLeader);
+    // Both sessions get a write through after the election.
+    const w1 = await eventually(() => onFollower.setData('/lc-a', 'after').then(() => true), ensembleTest.deadlineMs, 'a write of the follower\'s client');
+    const w2 = await eventually(() => onLeader.setData('/lc-b', 'after').then(() => true), ensembleTest.deadlineMs, 'a write of the old leader\'s client');
+    assert.ok(w1 && w2);
+    const firstWriteMs = Date.now() - killedAt;
+    // Twice the session timeout after the kill, both are alive with their ephemerals.
+    await pause(Math.max(0, 2 * timeoutMs - (Date.now() - killedAt)));
+    assert.deepEqual([onFollower.sessionId, onLeader.sessionId], ids);
+    assert.equal(onFollower.state, 'connected', states.join(' '));
+    assert.equal(onLeader.state, 'connected', states.join(' '));
+    assert.ok(!states.some((s) => s.endsWith('expired')), states.join(' '));
+    assert.deepEqual(await existsEverywhere('/lc-a'), [true, true]);
+    assert.deepEqual(await existsEverywhere('/lc-b'), [true, true]);
+    process.stderr.write(`# observed: kill -9 leader s${oldLeader} -> both clients' next writes after ${firstWriteMs} ms (new leader s${next})\n`);
+  });
+
+  test('an expired session (its client cut off past the timeout) loses its ephemerals on every server', async () => {
+    const [f1] = await followers();
+    const { zk, proxy } = await steered([f1], 2_000);
+    await zk.create('/exp-eph', '', { mode: 'ephemeral' });
+    await zk.create('/exp-seq-', '', { mode: 'ephemeral_sequential' });
+    assert.deepEqual(await existsEverywhere('/exp-eph'), [true, true, true]);
+    const states: string[] = [];
+    zk.on('state', (s) => states.push(s));
+    proxy.get(f1)!.cut();
+    await eventually(async () => (await existsEverywhere('/exp-eph')).every((x) => !x), ensembleTest.deadlineMs, 'the ephemeral gone on every server');
+    for (const s of e.servers) {
+      const c = await on(s.id);
+      await c.sync('/');
+      assert.deepEqual((await c.getChildren('/')).filter((n) => n.startsWith('exp-')), [], `s${s.id}`);
+    }
+    proxy.get(f1)!.unblock();
+    await eventually(() => zk.state === 'expired', ensembleTest.deadlineMs, `the client told it expired (states ${states.join(' ')})`);
+    await assert.rejects(zk.exists('/'), { code: 'SESSIONEXPIRED' });
+  });
+
+  test('a session created on one follower is closed on another: its ephemerals go at once everywhere', async () => {
+    const [f1, f2] = await followers();
+    const { zk, proxy } = await steered([f1, f2], ensembleTest.sessionTimeoutMs);
+    await zk.create('/close-eph', '', { mode: 'ephemeral' });
+    proxy.get(f1)!.cut();
+    assert.equal(await serverOf(e, zk, f1), f2);
+    await zk.close();
+    // Without waiting for any timeout: the close is a txn, committed everywhere.
+    assert.deepEqual(await existsEverywhere('/close-eph'), [false, false, false]);
+  });
+
+  test('a server behind the client\'s last seen zxid refuses it; the client moves on and never sees the tree go back', async () => {
+    const leaderId = await e.leader();
+    const [lagging, f2] = await followers();
+    // Everything the leader sends to `lagging` arrives 2 s late: it stays in the ensemble, behind.
+    e.mesh!.delay(leaderId, lagging, 2_000);
+    const { zk, proxy } = await steered([f2, lagging], ensembleTest.sessionTimeoutMs);
+    assert.equal(await serverOf(e, zk), f2);
+    const st = await zk.createWithStat('/lag', 'new');
+    assert.equal(zk.lastZxidSeen >= st.stat.czxid, true);
+
+    // The rule itself, on the wire: a handshake with a newer lastZxidSeen is refused.
+    const raw = await RawConnection.open(e.server(lagging).clientPort);
+    raw.sendBytes(encodeConnectRequest({ protocolVersion: 1, lastZxidSeen: zk.lastZxidSeen, sessionTimeoutMs: 10_000, sessionId: 0n, password: new Uint8Array(16), readOnly: false }));
+    const answer = await raw.next();
+    assert.equal(answer.kind, 'closing', JSON.stringify(answer, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+    assert.match((answer as { reason: string }).reason, /newer zxid/);
+    raw.ws.close();
+
+    // The client loses f2; the only other server is behind it: refused until it has caught up.
+    proxy.get(f2)!.cut();
+    assert.equal(await serverOf(e, zk, f2), lagging);
+    const { data, stat } = await zk.getData('/lag');
+    assert.equal(data.toString(), 'new');
+    assert.equal(stat.czxid, st.stat.czxid);
+    e.mesh!.heal();
+  });
+});
