@@ -199,4 +199,85 @@ describe('ensemble of 3: sessions', () => {
     assert.equal(stat.czxid, st.stat.czxid);
     e.mesh!.heal();
   });
+
+  test('a change made while the client was disconnected fires its watch when it re-attaches on another server', async () => {
+    const leaderId = await e.leader();
+    const [f1, f2] = await followers();
+    const { zk, proxy } = await steered([f1, f2], ensembleTest.sessionTimeoutMs);
+    await zk.create('/missed', 'v0');
+    const ev = new Events();
+    await zk.getData('/missed', { watch: ev.watcher });
+    await zk.getChildren('/missed', { watch: ev.watcher });
+    // Cut from both: the change happens while it is away.
+    proxy.get(f2)!.cut();
+    proxy.get(f1)!.cut();
+    await eventually(() => zk.state === 'disconnected', ensembleTest.deadlineMs, 'the client disconnected');
+    const writer = await on(leaderId);
+    await writer.setData('/missed', 'v1');
+    await writer.create('/missed/kid', '');
+    assert.deepEqual(ev.seen, []);
+    proxy.get(f2)!.unblock();
+    assert.equal(await serverOf(e, zk), f2);
+    await ev.next((x) => x.type === 'dataChanged' && x.path === '/missed', 'the data watch for the missed change');
+    await ev.next((x) => x.type === 'childrenChanged' && x.path === '/missed', 'the child watch for the missed change');
+  });
+
+  test('sync on a lagging follower waits for the leader: the next read sees the latest committed state', async () => {
+    const leaderId = await e.leader();
+    const [lagging] = await followers();
+    const reader = await on(lagging);
+    const writer = await on(leaderId);
+    await writer.create('/lagsync', 'old');
+    await reader.sync('/lagsync');
+    assert.equal((await reader.getData('/lagsync')).data.toString(), 'old');
+    e.mesh!.delay(leaderId, lagging, 1_500);
+    const st = await writer.setData('/lagsync', 'new');
+    // Without sync the follower may still serve 'old' (it is 1.5 s behind); after it, never.
+    await reader.sync('/lagsync');
+    const { data, stat } = await reader.getData('/lagsync');
+    assert.equal(data.toString(), 'new');
+    assert.equal(stat.mzxid, st.mzxid);
+    e.mesh!.heal();
+  });
+
+  test('idle sessions on a follower and on the leader live on pings alone, well past their timeout', async () => {
+    const leaderId = await e.leader();
+    const [f1] = await followers();
+    const timeoutMs = 1_000;
+    const a = await on(f1, timeoutMs);
+    const b = await on(leaderId, timeoutMs);
+    assert.equal(a.sessionTimeoutMs, timeoutMs);
+    await a.create('/idle-a', '', { mode: 'ephemeral' });
+    await b.create('/idle-b', '', { mode: 'ephemeral' });
+    const states: string[] = [];
+    a.on('state', (x) => states.push(`a:${x}`));
+    b.on('state', (x) => states.push(`b:${x}`));
+    await pause(5 * timeoutMs);
+    assert.deepEqual(states, []);
+    assert.deepEqual(await existsEverywhere('/idle-a'), [true, true, true]);
+    assert.deepEqual(await existsEverywhere('/idle-b'), [true, true, true]);
+  });
+
+  test('a session whose client died expires after a leader change too (the new leader owns its timeout)', async () => {
+    const oldLeader = await e.leader();
+    const [f1] = await followers();
+    const { zk, proxy } = await steered([f1], 2_000);
+    await zk.create('/orphan', '', { mode: 'ephemeral' });
+    proxy.get(f1)!.cut(); // the client is gone for good
+    await e.server(oldLeader).kill9();
+    const next = await e.leader();
+    assert.notEqual(next, oldLeader);
+    await eventually(async () => (await existsEverywhere('/orphan')).every((x) => !x), ensembleTest.deadlineMs, 'the orphan ephemeral gone everywhere');
+  });
+
+  test('an expired session is told SESSIONEXPIRED by whichever server it reaches', async () => {
+    const [f1, f2] = await followers();
+    const { zk, proxy } = await steered([f1, f2], 2_000);
+    await zk.create('/exp2', '', { mode: 'ephemeral' });
+    proxy.get(f1)!.cut();
+    proxy.get(f2)!.cut();
+    await eventually(async () => (await existsEverywhere('/exp2')).every((x) => !x), ensembleTest.deadlineMs, 'expired');
+    proxy.get(f2)!.unblock();
+    await eventually(() => zk.state === 'expired', ensembleTest.deadlineMs, 'told expired by the other server');
+  });
 });
