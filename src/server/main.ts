@@ -58,6 +58,9 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     negotiateTimeoutMs: (askedMs) => negotiateTimeoutMs(config, askedMs),
     submit: (sessionId, op, onDone) => mainRequests.request(sessionId, op, onDone),
     post: (workerId, msg) => pool.post(workerId, msg),
+    // A txn-less request of this server for the session: the leader's owner check takes it as the
+    // claim (sessions/server-owner.ts). Its outcome matters to nobody (no leader: it just fails).
+    ...(isEnsemble(config) ? { claim: (sessionId: bigint) => mainRequests.request(sessionId, { type: 'sync', path: '/' }, () => {}) } : {}),
   });
   const hooks: PublishHooks = {
     publish: publisher({

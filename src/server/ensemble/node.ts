@@ -178,6 +178,7 @@ export async function startEnsembleNode(d: EnsembleDeps): Promise<EnsembleNode> 
         pipeline.reset(last);
         pipeline.becomeLeader(e.epoch, last);
         sessions.restartTimeouts(d.nowMs());
+        sessions.forgetOwnerServers();
         path = leaderPath;
         pool.setServing(true, 'leading');
         break;

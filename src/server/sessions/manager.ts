@@ -15,6 +15,8 @@ export interface SessionInfo {
   owner: { workerId: number; connId: number } | null;
   /** Writes of this session submitted to the pipeline and not yet committed (sessions/attach.ts). */
   inflightWrites: number;
+  /** Ensemble, on the leader: the server whose connection holds the session (sessions/server-owner.ts); null: not known yet. */
+  ownerServer: number | null;
 }
 
 
@@ -60,7 +62,7 @@ export class SessionManager {
   /** A committed createSession (live or replayed). Recovered sessions start a fresh timeout. */
   created(sessionId: bigint, timeoutMs: number, password: Uint8Array): void {
     assert(!this.table.has(sessionId), 'session created twice');
-    this.table.set(sessionId, { sessionId, timeoutMs, password, owner: null, inflightWrites: 0 });
+    this.table.set(sessionId, { sessionId, timeoutMs, password, owner: null, inflightWrites: 0, ownerServer: null });
     if (sessionId >= this.nextId) this.nextId = sessionId;
     this.tracker.add(sessionId, Math.max(1, Math.ceil(timeoutMs / this.tickMs)));
   }
@@ -102,6 +104,11 @@ export class SessionManager {
     if (tick > this.lastTick) this.lastTick = tick;
     this.tracker = new SessionTracker(this.lastTick);
     for (const info of this.table.values()) this.tracker.add(info.sessionId, Math.max(1, Math.ceil(info.timeoutMs / this.tickMs)));
+  }
+
+  /** A new leader knows no session's server yet (what it knew when it last led is stale). */
+  forgetOwnerServers(): void {
+    for (const info of this.table.values()) info.ownerServer = null;
   }
 
   /** For snapshots: the table without owners. */
