@@ -150,3 +150,40 @@ describe('ensemble of 3: reads, writes and watches on every server', () => {
     );
   });
 });
+
+describe('ensemble of 3: large writes', () => {
+  let e: Ensemble;
+  const clients: ZookooperClient[] = [];
+  before(async () => {
+    e = await startEnsemble({ size: 3 });
+  });
+  after(async () => {
+    await closeAll(clients);
+    await e?.stopAll();
+  });
+
+  test('pipelined 1 MiB writes through the leader and a follower (more than a peer frame in flight) all commit everywhere', async () => {
+    const leaderId = await e.leader();
+    const [f] = await withRole(e, 'follower');
+    const viaLeader = await clientOf(e.server(leaderId));
+    const viaFollower = await clientOf(e.server(f!));
+    clients.push(viaLeader, viaFollower);
+    const big = (i: number): Uint8Array => new Uint8Array(1_048_576).fill(i);
+    await viaLeader.create('/big', '');
+    const writes: Promise<unknown>[] = [];
+    for (let i = 0; i < 24; i++) {
+      writes.push(viaLeader.create(`/big/l${i}`, big(i)));
+      writes.push(viaFollower.create(`/big/f${i}`, big(100 + i)));
+    }
+    await Promise.all(writes);
+    for (const s of e.servers) {
+      const zk = await clientOf(s);
+      clients.push(zk);
+      await zk.sync('/big');
+      assert.equal((await zk.getChildren('/big')).length, 48, `s${s.id}`);
+      const { data } = await zk.getData('/big/f23');
+      assert.equal(data.length, 1_048_576);
+      assert.equal(data[0], 123);
+    }
+  });
+});
