@@ -25,13 +25,31 @@ async function answerTo(raw: RawConnection, xid: number): Promise<ServerMessage 
   }
 }
 
-describe('ensemble of 3: a session that moved to another server', () => {
+describe('ensemble of 3: session identity across servers', () => {
   let e: Ensemble;
   before(async () => {
     e = await startEnsemble({ size: 3 });
   });
   after(async () => {
     await e?.stopAll();
+  });
+
+  test('every server hands out session ids of its own (server id in the top byte): no two clients ever share a session', async () => {
+    // Every server learns every session (createSession is a txn); seeing one from a server with a
+    // higher id must not move its own counter into that server's range.
+    const made: { server: number; id: bigint }[] = [];
+    const open = async (server: number): Promise<void> => {
+      const zk = await clientOf(e.server(server));
+      made.push({ server, id: zk.sessionId });
+      await zk.create(`/own-${server}-${made.length}`, '', { mode: 'ephemeral' });
+      await zk.close();
+    };
+    await open(3);
+    await Promise.all([open(1), open(2)]);
+    await open(2);
+    await Promise.all([open(1), open(3)]);
+    for (const m of made) assert.equal(Number(m.id >> 56n), m.server, `0x${m.id.toString(16)} handed out by s${m.server}`);
+    assert.equal(new Set(made.map((m) => m.id)).size, made.length, made.map((m) => `s${m.server}:0x${m.id.toString(16)}`).join(' '));
   });
 
   for (const via of ['follower', 'leader'] as const) {

@@ -25,12 +25,14 @@ export class SessionManager {
   private tracker: SessionTracker;
   private nextId: bigint;
   private lastTick: number;
+  private readonly serverId: bigint;
 
   constructor(
     private readonly tickMs: number,
     serverId: number,
     nowMs: number,
   ) {
+    this.serverId = BigInt(serverId);
     this.lastTick = Math.floor(nowMs / tickMs);
     this.tracker = new SessionTracker(this.lastTick);
     // ZooKeeper's scheme: server id in the top byte, the start time below it, so ids from one
@@ -63,7 +65,9 @@ export class SessionManager {
   created(sessionId: bigint, timeoutMs: number, password: Uint8Array): void {
     assert(!this.table.has(sessionId), 'session created twice');
     this.table.set(sessionId, { sessionId, timeoutMs, password, owner: null, inflightWrites: 0, ownerServer: null });
-    if (sessionId >= this.nextId) this.nextId = sessionId;
+    // Only this server's own ids (its id in the top byte) move its counter: in an ensemble every
+    // server learns every session, and following another server's ids would hand out theirs.
+    if (sessionId >> 56n === this.serverId && sessionId >= this.nextId) this.nextId = sessionId;
     this.tracker.add(sessionId, Math.max(1, Math.ceil(timeoutMs / this.tickMs)));
   }
 
