@@ -113,6 +113,24 @@ describe('ensemble of 3 voters + 1 observer', () => {
     await assert.rejects(obs.create('/obs/child', ''), { code: 'NODEEXISTS' });
   });
 
+  test('many idle sessions on the observer and a follower live on pings alone (touches forwarded in batches)', async () => {
+    const timeoutMs = 1_000;
+    const idle: ZookooperClient[] = [];
+    for (const id of [observerId, followerIds[0]!]) {
+      for (let i = 0; i < 100; i++) idle.push(await on(id, timeoutMs));
+    }
+    for (const [i, zk] of idle.entries()) await zk.create(`/idle-${i}`, '', { mode: 'ephemeral' });
+    const expired: number[] = [];
+    idle.forEach((zk, i) => zk.on('state', (s) => s === 'expired' && expired.push(i)));
+    await new Promise((r) => setTimeout(r, 5 * timeoutMs));
+    assert.deepEqual(expired, []);
+    const viaLeader = await on(leaderId);
+    await viaLeader.sync('/');
+    assert.equal((await viaLeader.getChildren('/')).filter((n) => n.startsWith('idle-')).length, idle.length);
+    await closeAll(idle);
+    await eventually(async () => (await viaLeader.getChildren('/')).every((n) => !n.startsWith('idle-')), ensembleTest.deadlineMs, 'closed sessions\' ephemerals gone');
+  });
+
   test('losing the quorum (2 of 3 voters killed, the observer alive): no service anywhere, 503, looking; a voter back and service resumes with every acknowledged write', async () => {
     const survivor = leaderId; // the leader itself must notice it lost its quorum and step down
     const [k1, k2] = followerIds as [number, number];
