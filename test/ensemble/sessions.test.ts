@@ -11,7 +11,7 @@ import { encodeConnectRequest } from '../../src/protocol/index.js';
 import type { Ensemble } from '../cluster/harness.js';
 import { CuttableProxy } from '../helpers/proxy.js';
 import { RawConnection } from '../helpers/raw.js';
-import { clientOf, closeAll, ensembleTest, Events, eventually, serverOf, startEnsemble, withRole } from './helpers.js';
+import { clientOf, closeAll, ensembleTest, Events, eventually, jsonPage, serverOf, startEnsemble, withRole } from './helpers.js';
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -279,5 +279,31 @@ describe('ensemble of 3: sessions', () => {
     await eventually(async () => (await existsEverywhere('/exp2')).every((x) => !x), ensembleTest.deadlineMs, 'expired');
     proxy.get(f2)!.unblock();
     await eventually(() => zk.state === 'expired', ensembleTest.deadlineMs, 'told expired by the other server');
+  });
+
+  test('a write its old server forwards late does not land after the session\'s later writes through its new server (SESSIONMOVED)', async () => {
+    const leaderId = await e.leader();
+    const [a, b] = await followers();
+    const { zk, proxy } = await steered([a, b], ensembleTest.sessionTimeoutMs);
+    await zk.create('/fifo', 'v0');
+    // What a sends the leader from now on arrives 2 s late.
+    e.mesh!.delay(a, leaderId, 2_000);
+    const received = async (): Promise<number> => ((await jsonPage(e.server(a), 'stat')).worker as { received: number }).received;
+    const before = await received();
+    const w1 = zk.setData('/fifo', 'old').then(() => 'ok', (err: { code?: string }) => err.code ?? String(err));
+    await eventually(async () => (await received()) > before, ensembleTest.deadlineMs, 'a got the first write');
+    await pause(300); // a's main thread forwards it (into the delayed link)
+    proxy.get(a)!.cut();
+    assert.equal(await w1, 'CONNECTIONLOSS', 'the client does not know the first write\'s outcome');
+    assert.equal(await serverOf(e, zk, a), b);
+    const st = await zk.setData('/fifo', 'new');
+    // Wait until a's late forward has reached the leader (and whatever it did is applied).
+    await pause(2_500);
+    const viaLeader = await on(leaderId);
+    await viaLeader.sync('/fifo');
+    const { data, stat } = await viaLeader.getData('/fifo');
+    assert.equal(data.toString(), 'new', 'the earlier write must not overwrite the later one (per-session order)');
+    assert.equal(stat.mzxid, st.mzxid);
+    e.mesh!.heal();
   });
 });
