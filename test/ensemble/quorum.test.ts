@@ -113,6 +113,34 @@ describe('ensemble of 3 voters + 1 observer', () => {
     await assert.rejects(obs.create('/obs/child', ''), { code: 'NODEEXISTS' });
   });
 
+  test('on the observer and a follower, pipelined txns and txn-less answers (errors, getEphemerals, sync) come back in order', async () => {
+    const viaLeader = await on(leaderId);
+    await viaLeader.create('/mix', '');
+    for (const id of [observerId, followerIds[1]!, leaderId]) {
+      const zk = await on(id);
+      const base = `/mix/s${id}`;
+      const order: string[] = [];
+      // Recorded in the first reaction to each call's own promise (one microtask hop for all), so
+      // the order is the order the answers arrived in.
+      const track = <T>(name: string, p: Promise<T>): Promise<T | string> =>
+        p.then((v) => (order.push(name), v), (err: { code?: string }) => (order.push(name), `error ${err.code}`));
+      const results = await Promise.all([
+        track('create', zk.create(base, '')),
+        track('create-eph', zk.create(`${base}/e1`, '', { mode: 'ephemeral' })),
+        track('create-again', zk.create(`${base}/e1`, '')),
+        track('getEphemerals', zk.getEphemerals(base)),
+        track('setData-badversion', zk.setData(base, 'x', 42)),
+        track('sync', zk.sync(base)),
+        track('setData', zk.setData(base, 'y')),
+        track('delete-missing', zk.delete(`${base}/nope`)),
+        track('getData', zk.getData(base)),
+      ]);
+      assert.deepEqual(order, ['create', 'create-eph', 'create-again', 'getEphemerals', 'setData-badversion', 'sync', 'setData', 'delete-missing', 'getData'], `s${id}`);
+      const [r0, r1, r2, r3, r4, r5, r6, r7, r8] = results as [string, string, string, string[], string, undefined, { version: number }, string, { data: Buffer }];
+      assert.deepEqual([r0, r1, r2, r3, r4, r5, r6.version, r7, r8.data.toString()], [base, `${base}/e1`, 'error NODEEXISTS', [`${base}/e1`], 'error BADVERSION', undefined, 1, 'error NONODE', 'y'], `s${id}`);
+    }
+  });
+
   test('many idle sessions on the observer and a follower live on pings alone (touches forwarded in batches)', async () => {
     const timeoutMs = 1_000;
     const idle: ZookooperClient[] = [];
