@@ -14,7 +14,7 @@ describe('ensemble of 3: stalled servers', () => {
   let e: Ensemble;
   const clients: ZookooperClient[] = [];
   before(async () => {
-    e = await startEnsemble({ size: 3, logLevel: process.env.ZK_ENS_LOG ?? 'warn' });
+    e = await startEnsemble({ size: 3 });
   });
   afterEach(async () => {
     await closeAll(clients.splice(0));
