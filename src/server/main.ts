@@ -58,6 +58,9 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     negotiateTimeoutMs: (askedMs) => negotiateTimeoutMs(config, askedMs),
     submit: (sessionId, op, onDone) => mainRequests.request(sessionId, op, onDone),
     post: (workerId, msg) => pool.post(workerId, msg),
+    // A txn-less request of this server for the session: the leader's owner check takes it as the
+    // claim (sessions/server-owner.ts). Its outcome matters to nobody (no leader: it just fails).
+    ...(isEnsemble(config) ? { claim: (sessionId: bigint) => mainRequests.request(sessionId, { type: 'sync', path: '/' }, () => {}) } : {}),
   });
   const hooks: PublishHooks = {
     publish: publisher({
@@ -77,9 +80,16 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     fatal: fail,
   };
   // Standalone: this server alone; an ensemble: the Zab core decides (ensemble/node.ts, roles.ts).
-  const ensemble: EnsembleNode | null = isEnsemble(config)
-    ? await startEnsembleNode({ config, logger, storage, sessions, pool, hooks, nowMs: monotonicNowMs })
-    : null;
+  let ensemble: EnsembleNode | null = null;
+  try {
+    if (isEnsemble(config)) ensemble = await startEnsembleNode({ config, logger, storage, sessions, pool, hooks, nowMs: monotonicNowMs });
+  } catch (err) {
+    // Nothing is served yet: release the data dir and the prestarted workers, or they keep the
+    // process alive after the start-up error.
+    await storage.close();
+    await pool.terminate();
+    throw err;
+  }
   const writes: WritePath = ensemble ?? standalone({ pipeline: storage.pipeline, log: storage.log, hooks });
   // Only the leader expires sessions and sweeps containers (learners forward session activity).
   const leads = (): boolean => ensemble === null || ensemble.isLeader();

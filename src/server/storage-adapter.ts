@@ -10,7 +10,7 @@
 import cliProgress from 'cli-progress';
 import type { Logger } from 'pino';
 import { pack, unpack } from 'msgpackr';
-import type { ServerConfig } from '../common/config.js';
+import { isEnsemble, type ServerConfig } from '../common/config.js';
 import { constants } from '../common/constants.js';
 import { zxidHex } from '../common/zxid.js';
 import { nodeClock } from '../io/node/clock.js';
@@ -25,6 +25,7 @@ import { type DataDirs, type StorageLayout, storageLayout } from './storage/layo
 import { recover, type RecoveryProgress } from './storage/recovery.js';
 import type { TxnLog } from './storage/txnlog.js';
 import type { SessionManager } from './sessions/manager.js';
+import { serverOwnerCheck } from './sessions/server-owner.js';
 import { allocTreeImage, createTree, treeFromLoadedImage, type TreeWriter } from './tree/index.js';
 
 export interface Storage {
@@ -125,6 +126,8 @@ async function load(config: ServerConfig, logger: Logger, sessions: SessionManag
     serverId: config.serverId,
     dataBytesMax: config.dataBytesMax,
     isSessionLive: (sessionId) => sessions.get(sessionId) !== undefined,
+    // An ensemble's leader refuses writes a session's old server still forwards (SESSIONMOVED).
+    ...(isEnsemble(config) ? { checkOwner: serverOwnerCheck(sessions) } : {}),
   });
   let replayed = 0;
   for await (const record of rec.records) {

@@ -96,20 +96,47 @@ function alive(pid: number): boolean {
   }
 }
 
-/** The rows of the last table printed: server id -> role. */
-function lastTable(out: string): Map<number, string> | null {
+interface Row {
+  role: string;
+  epoch: string;
+}
+
+/** The rows of the last table printed: server id -> role and epoch; and its "leader:" line. */
+function lastTableRows(out: string): { leaderLine: string; rows: Map<number, Row> } | null {
   const at = out.lastIndexOf('\nserver  client port');
   if (at < 0) return null;
-  const rows = new Map<number, string>();
+  const before = out.slice(0, at);
+  const leaderLine = before.slice(before.lastIndexOf('\n') + 1);
+  const rows = new Map<number, Row>();
   for (const line of out.slice(at + 1).split('\n').slice(1)) {
     const m = /^(\d+)\s+(\d+)\s+(.+?)\s+(\S+)\s+(\S+)\s+(\S+)$/.exec(line);
     if (!m) break;
-    rows.set(Number(m[1]), m[3]!);
+    rows.set(Number(m[1]), { role: m[3]!, epoch: m[4]! });
   }
-  return rows;
+  return { leaderLine, rows };
 }
 
-test('zookooper ensemble --size 3 --base-port 0: three server processes, the table, a clean stop on SIGTERM', async () => {
+/** The rows of the last table printed: server id -> role. */
+function lastTable(out: string): Map<number, string> | null {
+  const t = lastTableRows(out);
+  return t === null ? null : new Map([...t.rows].map(([id, r]) => [id, r.role]));
+}
+
+/** The last table, once it shows exactly one leader and every other listed server following
+ * it in the same epoch (`dead` servers excluded); null before. */
+function oneLeader(out: string, servers: number[]): { leader: number; epoch: string; leaderLine: string } | null {
+  const t = lastTableRows(out);
+  if (t === null) return null;
+  const rows = servers.map((id) => [id, t.rows.get(id)] as const);
+  const leaders = rows.filter(([, r]) => r?.role === 'leader');
+  if (leaders.length !== 1) return null;
+  if (!rows.every(([, r]) => r?.role === 'leader' || r?.role === 'follower')) return null;
+  const epochs = new Set(rows.map(([, r]) => r!.epoch));
+  if (epochs.size !== 1 || epochs.has('-')) return null;
+  return { leader: leaders[0]![0], epoch: [...epochs][0]!, leaderLine: t.leaderLine };
+}
+
+test('zookooper ensemble --size 3 --base-port 0: three server processes, one leader and two followers in one epoch, a new leader after SIGKILL of the leader, a clean stop on SIGTERM', async () => {
   const dataDir = tempDir('zk-ensemble-');
   const child = spawn(process.execPath, [binPath, 'ensemble', '--size', '3', '--base-port', '0', '--data-dir', dataDir, '--tick-ms', '200'], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -144,30 +171,39 @@ test('zookooper ensemble --size 3 --base-port 0: three server processes, the tab
     }
     assert.match(out, new RegExp(`^connect string: ${listed.map((l) => `127\\.0\\.0\\.1:${l.clientPort}`).join(',')}$`, 'm'));
 
-    // Every server answers its /stat, and the table shows each with the role it reports.
-    // TODO(ensemble lands): roles become one 'leader' and two 'follower' with one epoch, and the
-    // "leader:" line names that server; today every server runs standalone.
-    await eventually(() => {
-      const rows = lastTable(out);
-      return rows !== null && rows.size === 3 && [...rows.values()].every((r) => r !== 'starting');
-    }, 60_000, `every server in the table answering:\n${out}`);
+    // The table settles on one leader and two followers in one epoch, each row the role its
+    // server's /stat reports, and the "leader:" line names that server.
+    const first = await eventually(() => oneLeader(out, [1, 2, 3]), 60_000, `one leader and two followers in the table:\n${out}`);
+    const leaderRow = listed.find((l) => l.id === first.leader)!;
+    assert.equal(first.leaderLine, `leader: server ${first.leader} (client port ${leaderRow.clientPort})`);
     for (const l of listed) {
       const st = await fetchStat({ host: '127.0.0.1', port: l.clientPort });
-      assert.equal(lastTable(out)!.get(l.id), st.serverState, `server ${l.id}'s row shows its /stat role`);
+      assert.equal(st.serverState, l.id === first.leader ? 'leader' : 'follower', `server ${l.id}'s /stat`);
+      assert.equal(String(st.epoch), first.epoch, `server ${l.id}'s epoch`);
     }
-    assert.match(out, /^leader: /m);
 
-    // A member that dies is reported, not restarted.
-    process.kill(listed[2]!.pid, 'SIGKILL');
-    await eventually(() => lastTable(out)?.get(3) === 'exited (signal SIGKILL)', 30_000, `server 3 reported dead:\n${out}`);
-    assert.equal(alive(listed[2]!.pid), false);
+    // SIGKILL of the leader's PID: it is reported (not restarted), and the two others elect a
+    // new leader in a later epoch, shown in the table.
+    const killedAt = Date.now();
+    process.kill(leaderRow.pid, 'SIGKILL');
+    await eventually(() => lastTable(out)?.get(first.leader) === 'exited (signal SIGKILL)', 30_000, `the leader reported dead:\n${out}`);
+    assert.equal(alive(leaderRow.pid), false);
+    const rest = listed.map((l) => l.id).filter((id) => id !== first.leader);
+    const next = await eventually(() => oneLeader(out, rest), 30_000, `a new leader in the table:\n${out}`);
+    process.stderr.write(`# observed: the table showed a new leader ${Date.now() - killedAt} ms after the SIGKILL\n`);
+    assert.notEqual(next.leader, first.leader);
+    assert.ok(Number(next.epoch) > Number(first.epoch), `a new epoch: ${first.epoch} -> ${next.epoch}`);
+    assert.match(out, new RegExp(`^leader: server ${next.leader} \\(client port \\d+\\)$`, 'm'));
 
     child.kill('SIGTERM');
     const { code, signal } = await exited;
     assert.equal(signal, null);
     assert.equal(code, 0, out);
     assert.match(out, /^SIGTERM: stopping 2 server\(s\)$/m);
-    assert.match(out, /^stopped: server 1 exited .*, server 2 exited .*, server 3 exited \(signal SIGKILL\)$/m);
+    const stoppedLine = /^stopped: (.*)$/m.exec(out)?.[1] ?? '';
+    for (const l of listed) {
+      assert.match(stoppedLine, new RegExp(`server ${l.id} exited \\(${l.id === first.leader ? 'signal SIGKILL' : 'code 0'}\\)`), out);
+    }
     await eventually(() => listed.every((l) => !alive(l.pid)), 10_000, 'no server process left');
     assert.ok(existsSync(join(dataDir, 's1', 'zookooper.log')), 'each server logs to its data dir');
   } finally {

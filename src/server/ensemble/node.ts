@@ -27,6 +27,7 @@ import type { SessionManager } from '../sessions/manager.js';
 import type { Storage } from '../storage-adapter.js';
 import type { ServerStats } from '../workers/messages.js';
 import type { WorkerPool } from '../workers/pool.js';
+import { PortInUseError } from '../port.js';
 import { EffectRunner, type LocalEffect } from './effects.js';
 import { joinSnapImage, splitSnapImage } from './snap-image.js';
 
@@ -190,6 +191,7 @@ export async function startEnsembleNode(d: EnsembleDeps): Promise<EnsembleNode> 
         pipeline.reset(last);
         pipeline.becomeLeader(e.epoch, last);
         sessions.restartTimeouts(d.nowMs());
+        sessions.forgetOwnerServers();
         path = leaderPath;
         pool.setServing(true, 'leading');
         break;
@@ -215,13 +217,19 @@ export async function startEnsembleNode(d: EnsembleDeps): Promise<EnsembleNode> 
     }
   };
 
-  transport = await createTcpTransport({
-    myId: config.serverId,
-    host: me.host,
-    port: me.peerPort,
-    peers: config.servers.filter((s) => s.id !== config.serverId).map((s) => ({ id: s.id, host: s.host, port: s.peerPort })),
-    logger,
-  });
+  try {
+    transport = await createTcpTransport({
+      myId: config.serverId,
+      host: me.host,
+      port: me.peerPort,
+      peers: config.servers.filter((s) => s.id !== config.serverId).map((s) => ({ id: s.id, host: s.host, port: s.peerPort })),
+      logger,
+    });
+  } catch (err) {
+    // Another process (or another server of a misconfigured ensemble) has this server's peer port.
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    throw new PortInUseError(`peer port ${me.peerPort} on ${me.host} (server.${me.id}) is already in use`);
+  }
   transport.onMessage((from, payload) => {
     if (stopping) return;
     let msg;

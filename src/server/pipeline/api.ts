@@ -158,4 +158,10 @@ export interface PipelineOptions {
    * Omitted: every session is live, except those whose closeSession is already prepared.
    */
   isSessionLive?: (sessionId: bigint) => boolean;
+  /**
+   * An ensemble leader's owner check (ZooKeeper's checkSession with an owner): given a live
+   * session's request and the server it came from (its origin), 'SESSIONMOVED' if that server no
+   * longer holds the session, else null. Omitted (standalone): no owner check.
+   */
+  checkOwner?: (req: WriteRequest, serverId: number) => 'SESSIONMOVED' | null;
 }

@@ -39,6 +39,7 @@ export interface IntakeOptions {
   clock: PipelineClock;
   dataBytesMax: number;
   isSessionLive?: ((sessionId: bigint) => boolean) | undefined;
+  checkOwner?: ((req: WriteRequest, serverId: number) => 'SESSIONMOVED' | null) | undefined;
 }
 
 export class Intake {
@@ -88,6 +89,9 @@ export class Intake {
     const none = (result: WriteResult): Entry => ({ ...base, zxid: 0n, txn: null, result });
     if (op.type !== 'createSession' && op.type !== 'closeSession' && !this.sessionLive(req.sessionId)) {
       return none({ ok: false, code: 'SESSIONEXPIRED' });
+    }
+    if (req.sessionId !== 0n && base.origin !== null && this.opts.checkOwner?.(req, base.origin.serverId) === 'SESSIONMOVED') {
+      return none({ ok: false, code: 'SESSIONMOVED', message: 'the session moved to another server' });
     }
     const zxid = nextZxid();
     const timeMs = this.opts.clock.nowMs();

@@ -53,7 +53,7 @@ import { ensureSystemNodes } from './system-nodes.js';
 import type { Txn } from './txn.js';
 import { decodeTxn, encodeTxn } from './txn.js';
 
-type Options = Required<Omit<PipelineOptions, 'isSessionLive'>> & Pick<PipelineOptions, 'isSessionLive'>;
+type Options = Required<Omit<PipelineOptions, 'isSessionLive' | 'checkOwner'>> & Pick<PipelineOptions, 'isSessionLive' | 'checkOwner'>;
 
 export class Pipeline {
   private readonly tree: TreeWriter;
@@ -90,7 +90,7 @@ export class Pipeline {
     assert(options.epoch >= zxidEpoch(options.lastZxid), 'epoch is behind lastZxid');
     ensureSystemNodes(tree);
     this.idx = NodeIndexes.rebuild(tree);
-    this.intake = new Intake(tree, this.idx, { clock: this.opts.clock, dataBytesMax: this.opts.dataBytesMax, isSessionLive: this.opts.isSessionLive });
+    this.intake = new Intake(tree, this.idx, { clock: this.opts.clock, dataBytesMax: this.opts.dataBytesMax, isSessionLive: this.opts.isSessionLive, checkOwner: this.opts.checkOwner });
     this.epoch = options.epoch;
     this.lastZxid = this.takenZxid = this.loggedZxid = this.committedZxid = options.lastZxid;
   }

@@ -22,6 +22,10 @@ export interface SessionAttachDeps {
   submit(sessionId: bigint, op: WriteOp, onDone: (entry: CommittedEntry) => void): void;
   /** Sends a message to a worker's control port. */
   post(workerId: number, msg: ToWorker): void;
+  /** Ensemble: tells the leader this server holds the session now (sessions/server-owner.ts);
+   *  called before a re-attach is answered, so it reaches the leader ahead of the new
+   *  connection's requests. */
+  claim?(sessionId: bigint): void;
 }
 
 type RefuseCode = 'SESSIONMOVED' | 'SESSIONEXPIRED';
@@ -117,7 +121,10 @@ export class SessionAttach {
     if (prev && (prev.workerId !== workerId || prev.connId !== req.connId)) this.d.post(prev.workerId, { kind: 'moved', sessionId: req.sessionId, connId: prev.connId });
     // A newer attach supersedes one still held: that one is refused.
     this.held.get(info.sessionId)?.refuse('SESSIONMOVED', 'a newer connection took the session');
-    const reply = (): void => answer({ kind: 'attached', reqId: req.reqId, sessionId: info.sessionId, password: info.password, timeoutMs: info.timeoutMs });
+    const reply = (): void => {
+      this.d.claim?.(info.sessionId);
+      answer({ kind: 'attached', reqId: req.reqId, sessionId: info.sessionId, password: info.password, timeoutMs: info.timeoutMs });
+    };
     if (info.inflightWrites === 0) {
       reply();
       return;

@@ -15,6 +15,8 @@ export interface SessionInfo {
   owner: { workerId: number; connId: number } | null;
   /** Writes of this session submitted to the pipeline and not yet committed (sessions/attach.ts). */
   inflightWrites: number;
+  /** Ensemble, on the leader: the server whose connection holds the session (sessions/server-owner.ts); null: not known yet. */
+  ownerServer: number | null;
 }
 
 
@@ -23,12 +25,14 @@ export class SessionManager {
   private tracker: SessionTracker;
   private nextId: bigint;
   private lastTick: number;
+  private readonly serverId: bigint;
 
   constructor(
     private readonly tickMs: number,
     serverId: number,
     nowMs: number,
   ) {
+    this.serverId = BigInt(serverId);
     this.lastTick = Math.floor(nowMs / tickMs);
     this.tracker = new SessionTracker(this.lastTick);
     // ZooKeeper's scheme: server id in the top byte, the start time below it, so ids from one
@@ -60,11 +64,10 @@ export class SessionManager {
   /** A committed createSession (live or replayed). Recovered sessions start a fresh timeout. */
   created(sessionId: bigint, timeoutMs: number, password: Uint8Array): void {
     assert(!this.table.has(sessionId), 'session created twice');
-    this.table.set(sessionId, { sessionId, timeoutMs, password, owner: null, inflightWrites: 0 });
-    // Only ids of this server's own range (its id in the top byte) move the counter: in an
-    // ensemble every server learns every session, and following another server's ids would hand
-    // out that server's next id a second time.
-    if (sessionId >> 56n === this.nextId >> 56n && sessionId >= this.nextId) this.nextId = sessionId;
+    this.table.set(sessionId, { sessionId, timeoutMs, password, owner: null, inflightWrites: 0, ownerServer: null });
+    // Only this server's own ids (its id in the top byte) move its counter: in an ensemble every
+    // server learns every session, and following another server's ids would hand out theirs.
+    if (sessionId >> 56n === this.serverId && sessionId >= this.nextId) this.nextId = sessionId;
     this.tracker.add(sessionId, Math.max(1, Math.ceil(timeoutMs / this.tickMs)));
   }
 
@@ -105,6 +108,11 @@ export class SessionManager {
     if (tick > this.lastTick) this.lastTick = tick;
     this.tracker = new SessionTracker(this.lastTick);
     for (const info of this.table.values()) this.tracker.add(info.sessionId, Math.max(1, Math.ceil(info.timeoutMs / this.tickMs)));
+  }
+
+  /** A new leader knows no session's server yet (what it knew when it last led is stale). */
+  forgetOwnerServers(): void {
+    for (const info of this.table.values()) info.ownerServer = null;
   }
 
   /** For snapshots: the table without owners. */
