@@ -24,6 +24,7 @@ export interface ConnectOptions {
 export const clientDefaults = {
   sessionTimeoutMs: 10_000,
   connectTimeoutMs: 5_000,
+  attemptTimeoutMsMin: 250, // a connection attempt's deadline never drops below this (session timeout / hosts)
   requestTimeoutMs: 30_000,
   outstandingRequestsMax: constants.outstandingRequestsPerSessionMax,
   queuedRequestsMax: 100_000,

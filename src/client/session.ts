@@ -146,6 +146,17 @@ export abstract class Session {
     }
   }
 
+  /**
+   * One attempt's deadline: connectTimeoutMs, but at most the session timeout shared by the
+   * servers (as ZooKeeper's client), so one hung server (SIGSTOPped, partitioned) tried first
+   * cannot use up the whole session timeout before a live one is tried.
+   */
+  private attemptTimeoutMs(): number {
+    const sessionMs = this._sessionId === 0n ? this.options.sessionTimeoutMs : this._sessionTimeoutMs;
+    const shareMs = Math.floor(sessionMs / Math.max(1, this.hosts.length));
+    return Math.max(clientDefaults.attemptTimeoutMsMin, Math.min(this.options.connectTimeoutMs, shareMs));
+  }
+
   private attempt(host: HostPort): Promise<Outcome> {
     return new Promise<Outcome>((resolve) => {
       let settled = false;
@@ -156,7 +167,8 @@ export abstract class Session {
         if (outcome === 'failed') this.lastConnectError = `${host.host}:${host.port}: ${reason}`;
         resolve(outcome);
       };
-      const sock: ClientSocket = new ClientSocket(hostUrl(host), this.options.connectTimeoutMs, {
+      const attemptMs = this.attemptTimeoutMs();
+      const sock: ClientSocket = new ClientSocket(hostUrl(host), attemptMs, {
         open: () => {
           sock.send(
             encodeConnectRequest({
@@ -179,7 +191,7 @@ export abstract class Session {
           else finish('failed', reason);
         },
       });
-      const timer = setTimeout(() => sock.end(`no session within ${this.options.connectTimeoutMs} ms`), this.options.connectTimeoutMs);
+      const timer = setTimeout(() => sock.end(`no session within ${attemptMs} ms`), attemptMs);
     });
   }
 
