@@ -84,6 +84,8 @@ export interface RolePath {
   submitBatch(reqs: readonly WriteRequest[]): void;
   /** Leaving the role: this server's requests still waiting for an answer get CONNECTIONLOSS. */
   abandon(): void;
+  /** Whether a request of this server (by tag) was forwarded and is still waiting: abandon() answers it. */
+  waitingFor(tag: number): boolean;
   /** A local effect of the core: append, commit, request or reply. */
   effect(e: Extract<LocalEffect, { kind: 'append' | 'commit' | 'request' | 'reply' }>): void;
 }
@@ -121,6 +123,7 @@ export function leader(p: EnsembleParts): RolePath {
     },
     // The leader's own requests are in its pipeline: its reset() returns them.
     abandon() {},
+    waitingFor: () => false,
     effect(e) {
       switch (e.kind) {
         case 'request':
@@ -166,6 +169,7 @@ export function learner(p: EnsembleParts): RolePath {
       p.pump();
       if (failed.length > 0) p.failLocal(failed, 'CONNECTIONLOSS', 'no leader to forward the write to');
     },
+    waitingFor: (tag) => outstanding.has(tag),
     abandon() {
       const waiting = [...outstanding].map(([tag, sessionId]) => ({ tag, sessionId }));
       outstanding.clear();

@@ -161,8 +161,10 @@ export async function startEnsembleNode(d: EnsembleDeps): Promise<EnsembleNode> 
     const pipeline = storage.pipeline;
     const applied = storage.tree.appliedZxid();
     const dropped = pipeline.reset(applied);
+    // A forwarded request the pipeline held (its proposal, not yet applied) is answered by the
+    // learner path's abandon(), once; here only this server's own prepared ones (as a leader).
     failLocal(
-      dropped.filter((e) => e.origin === null || e.origin.serverId === config.serverId),
+      dropped.filter((e) => e.origin !== null && e.origin.serverId === config.serverId && !learnerPath.waitingFor(e.tag)),
       'CONNECTIONLOSS',
       'the server left its role (leader election)',
     );
@@ -179,9 +181,9 @@ export async function startEnsembleNode(d: EnsembleDeps): Promise<EnsembleNode> 
     switch (e.state) {
       case 'looking':
         pool.setServing(false, 'no quorum: looking for a leader');
-        learnerPath.abandon();
         path = learnerPath;
         becomeLearnerPipeline();
+        learnerPath.abandon();
         break;
       case 'leading': {
         // The core commits its whole history before it serves: the tree has all of the log.
