@@ -16,6 +16,8 @@ export interface WorkerInit {
   workerId: number;
   host: string;
   port: number;
+  /** The jute (ZooKeeper protocol) port this worker listens on (0 = any free); null = none. */
+  zkPort: number | null;
   dataBytesMax: number;
   connectionsPerAddressMax: number;
   tickMs: number;
@@ -36,7 +38,7 @@ export interface AttachRequest {
 }
 
 export type ToMain =
-  | { kind: 'ready'; workerId: number; native: boolean }
+  | { kind: 'ready'; workerId: number; native: boolean; zkPort: number | null }
   | { kind: 'listenFailed'; workerId: number; reason: string }
   | { kind: 'writes'; requests: WriteRequest[] }
   | { kind: 'touch'; sessionIds: bigint[] }

@@ -8,6 +8,7 @@ import { consPage, healthPage, metricsPage, mntrPage, statPage, type WorkerFigur
 import { attachTree } from '../tree/index.js';
 import { msgpackCodec } from './codec.js';
 import { WorkerCore, type Conn } from './core.js';
+import { listenJute, type JuteListener } from './jute-listener.js';
 import type { CommitPortMessage, ServerStats, ToMain, ToWorker, WorkerInit } from './messages.js';
 import { uWS, uwsStatus } from './uws.js';
 
@@ -106,6 +107,19 @@ function figures(): WorkerFigures {
   };
 }
 
+function releaseAddress(remote: string): void {
+  const n = (perAddress.get(remote) ?? 1) - 1;
+  if (n <= 0) perAddress.delete(remote);
+  else perAddress.set(remote, n);
+}
+
+/** maxClientCnxns for a jute connection: counted with the WebSocket ones of this worker. */
+function admitAddress(remote: string): boolean {
+  const n = (perAddress.get(remote) ?? 0) + 1;
+  perAddress.set(remote, n);
+  return init.connectionsPerAddressMax === 0 || n <= init.connectionsPerAddressMax;
+}
+
 const json = 'application/json';
 const app = uWS
   .App()
@@ -128,6 +142,7 @@ const app = uWS
     open: (ws) => {
       const data = ws.getUserData();
       const count = perAddress.get(data.remote) ?? 0;
+      // Counted in admit() for jute connections; here it also decides (the kill below).
       const conn = core.open(
         {
           send: (frame) => void ws.send(frame, true),
@@ -149,9 +164,7 @@ const app = uWS
     },
     close: (ws) => {
       const data = ws.getUserData();
-      const n = (perAddress.get(data.remote) ?? 1) - 1;
-      if (n <= 0) perAddress.delete(data.remote);
-      else perAddress.set(data.remote, n);
+      releaseAddress(data.remote);
       if (data.conn) core.closed(data.conn);
     },
   })
@@ -167,6 +180,7 @@ const app = uWS
   });
 
 let listenSocket: uWS.us_listen_socket | null = null;
+let jute: JuteListener | null = null;
 const housekeeping = setInterval(() => {
   const touched = core.takeTouched();
   if (touched.length > 0) toMain({ kind: 'touch', sessionIds: touched });
@@ -201,6 +215,8 @@ port.on('message', (msg: ToWorker) => {
       listenSocket = null;
       clearInterval(housekeeping);
       core.closeAll();
+      jute?.close();
+      jute = null;
       for (const w of statsWaits.values()) w.abandon();
       statsWaits.clear();
       init.commitPort.close();
@@ -210,6 +226,23 @@ port.on('message', (msg: ToWorker) => {
   }
 });
 
+// The jute listener first (one worker has it: native-notes/jute.md), then the WebSocket port.
+if (init.zkPort !== null) {
+  try {
+    jute = await listenJute({
+      core,
+      logger,
+      host: init.host,
+      port: init.zkPort,
+      dataBytesMax: init.dataBytesMax,
+      admit: admitAddress,
+      release: releaseAddress,
+    });
+  } catch (err) {
+    toMain({ kind: 'listenFailed', workerId: init.workerId, reason: `cannot listen on ${init.host}:${init.zkPort} (--zk-port): ${(err as Error).message}` });
+  }
+}
+
 app.listen(init.host, init.port, (token) => {
   if (!token) {
     toMain({ kind: 'listenFailed', workerId: init.workerId, reason: `cannot listen on ${init.host}:${init.port}` });
@@ -217,5 +250,5 @@ app.listen(init.host, init.port, (token) => {
   }
   listenSocket = token;
   if (!uws.native) logger.error('uWebSockets.js JS fallback in use: expect much lower throughput');
-  toMain({ kind: 'ready', workerId: init.workerId, native: uws.native });
+  toMain({ kind: 'ready', workerId: init.workerId, native: uws.native, zkPort: jute?.port ?? null });
 });
