@@ -1,6 +1,7 @@
 // A session worker thread: one uWS App on the shared client port (SO_REUSEPORT spreads
 // connections across workers). WebSocket frames go to WorkerCore; HTTP routes serve the state
-// pages. Nothing here touches the tree except through WorkerCore's reads.
+// pages. Worker 0 also serves the jute (ZooKeeper protocol) port when there is one
+// (jute-listener.ts; native-notes/jute.md). Nothing here touches the tree except through WorkerCore's reads.
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { constants } from '../../common/constants.js';
