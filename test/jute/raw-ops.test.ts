@@ -76,6 +76,7 @@ describe('raw jute requests', () => {
     await create(JuteOp.create, '/aw');
     const add = await c.call(JuteOp.addWatch, (w) => w.ustring('/aw').int(1));
     assert.equal(add.err, 0);
+    assert.equal(add.r.int('ErrorResponse.err'), 0, 'addWatch answers an ErrorResponse body, as ZooKeeper');
     await create(JuteOp.create, '/aw/x');
     await c.call(JuteOp.setData, (w) => w.ustring('/aw/x').buffer(Buffer.from('z')).int(-1));
     await eventually(() => c.events.filter((e) => e.path.startsWith('/aw')).length >= 2, 10_000, 'two events');

@@ -7,7 +7,7 @@ import type { ErrorCode } from '../../common/errors.js';
 import type { AuthId } from '../pipeline/api.js';
 import type { DecodeLimits } from '../../protocol/index.js';
 import { decodeJuteConnect, decodeJuteRequest, type JuteLocal } from '../../protocol/jute/decode.js';
-import { JuteXid, juteProtocolVersion } from '../../protocol/jute/codes.js';
+import { JuteOp, juteProtocolVersion } from '../../protocol/jute/codes.js';
 import {
   connectResponse,
   expiredConnectResponse,
@@ -30,7 +30,8 @@ export interface JuteCodecOptions {
   closingReason(code: ErrorCode, reason: string): void;
 }
 
-type Pending = { kind: 'local'; local: JuteLocal } | { kind: 'sync'; path: string };
+// addWatch: ZooKeeper's success answer has an ErrorResponse {err: 0} body (its clients read it).
+type Pending = { kind: 'local'; local: JuteLocal } | { kind: 'sync'; path: string } | { kind: 'addWatch' };
 
 const empty = new Uint8Array(0);
 
@@ -76,6 +77,7 @@ export function juteCodec(o: JuteCodecOptions): JuteCodec {
       if (d.kind === 'malformed') return d;
       if (d.local) remember(d.req.xid, { kind: 'local', local: d.local });
       else if (d.syncPath !== undefined) remember(d.req.xid, { kind: 'sync', path: d.syncPath });
+      else if (d.juteOp === JuteOp.addWatch) remember(d.req.xid, { kind: 'addWatch' });
       return { kind: 'request', req: d.req };
     },
     connected(c) {
@@ -90,8 +92,7 @@ export function juteCodec(o: JuteCodecOptions): JuteCodec {
       return empty;
     },
     error(xid, zxid, code, _message, opCodes) {
-      const p = take(xid);
-      void p;
+      take(xid);
       if (opCodes !== undefined) return writeMultiFailure(header(xid, zxid), opCodes).frame();
       return error(xid, zxid, code);
     },
@@ -108,6 +109,7 @@ export function juteCodec(o: JuteCodecOptions): JuteCodec {
         for (const a of ids) w.ustring(a.scheme).ustring(a.scheme === 'digest' ? a.id.split(':')[0]! : a.id);
         return w.frame();
       }
+      if (p?.kind === 'addWatch') return header(xid, zxid).int(0).frame();
       return header(xid, zxid).frame();
     },
     stat(xid, zxid, stat) {
@@ -157,6 +159,5 @@ export function juteCodec(o: JuteCodecOptions): JuteCodec {
       return watcherEvent(zxid, type, path);
     },
   };
-  void JuteXid;
   return codec;
 }
