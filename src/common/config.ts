@@ -17,6 +17,8 @@ export interface ServerConfig {
    * one, null = no jute listener, -1 until finish() derives it (client port + zkPortOffset).
    */
   zkPort: number | null;
+  /** Four-letter words answered on the jute port (4lw.commands.whitelist; '*' = all). */
+  fourLetterWords: string[];
   dataDir: string;
   dataLogDir: string;
   workers: number;
@@ -97,6 +99,7 @@ export function defaultConfig(): ServerConfig {
     host: '127.0.0.1',
     port: constants.clientPort,
     zkPort: -1,
+    fourLetterWords: ['srvr'], // ZooKeeper's default whitelist since 3.5.3
     dataDir: resolve('data'),
     dataLogDir: '',
     workers: Math.max(1, availableParallelism() - 1),
@@ -145,6 +148,7 @@ const zooCfgKeys: Record<string, (c: ServerConfig, v: string, baseDir: string) =
     mark(c, 'port');
   },
   zkClientPort: (c, v) => (c.zkPort = zkPortValue(v, 'zkClientPort')),
+  '4lw.commands.whitelist': (c, v) => (c.fourLetterWords = fourLetterList(v)),
   clientPortAddress: (c, v) => {
     c.host = v.trim();
     mark(c, 'host');
@@ -185,12 +189,17 @@ export function applyZooCfg(config: ServerConfig, text: string, baseDir: string)
   }
 }
 
+/** 4lw.commands.whitelist: words separated by commas (and spaces); `*` = every word. */
+function fourLetterList(v: string): string[] {
+  return v.split(/[,\s]+/).map((w) => w.trim()).filter((w) => w !== '');
+}
+
 /** A jute port setting: a port (0 = any free) or `off`. */
 function zkPortValue(v: string, what: string): number | null {
   return v.trim() === 'off' ? null : int(v, what, 0, 65535);
 }
 
-const flagHelp = `zookooper server [--config zoo.cfg] [--host 127.0.0.1] [--port 2181] [--zk-port 3181|0|off] [--data-dir ./data]
+const flagHelp = `zookooper server [--config zoo.cfg] [--host 127.0.0.1] [--port 2181] [--zk-port 3181|0|off] [--4lw-whitelist srvr,ruok|*] [--data-dir ./data]
                  [--data-log-dir DIR] [--workers N] [--tick-ms 2000] [--log-level info]
                  [--min-session-timeout-ms N] [--max-session-timeout-ms N] [--data-bytes-max N]
                  [--snap-count N] [--snap-retain-count N] [--purge-interval-ms N]
@@ -237,6 +246,7 @@ export function parseServerArgs(argv: string[]): ServerConfig {
       case '--host': config.host = value; mark(config, 'host'); break;
       case '--port': config.port = int(value, name, 0, 65535); mark(config, 'port'); break;
       case '--zk-port': config.zkPort = zkPortValue(value, name); break;
+      case '--4lw-whitelist': config.fourLetterWords = fourLetterList(value); break;
       case '--data-dir': config.dataDir = resolve(value); break;
       case '--data-log-dir': config.dataLogDir = resolve(value); break;
       case '--workers': config.workers = int(value, name, 1, 64); break;

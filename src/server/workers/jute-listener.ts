@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { constants } from '../../common/constants.js';
 import { juteFrameBytesMax } from '../../protocol/jute/buffer.js';
 import type { Conn, WorkerCore } from './core.js';
+import { fourLetterAnswer, fourLetterWordOf, type FourLetterContext } from './jute-4lw.js';
 import { juteCodec } from './jute-codec.js';
 
 export interface JuteListenerOptions {
@@ -18,6 +19,7 @@ export interface JuteListenerOptions {
   /** maxClientCnxns: false refuses the connection (counted with the WebSocket ones). */
   admit(remote: string): boolean;
   release(remote: string): void;
+  fourLetter: FourLetterContext;
 }
 
 export interface JuteListener {
@@ -108,12 +110,28 @@ function serve(o: JuteListenerOptions, socket: NetSocket, frameMax: number): voi
     return;
   }
   let pending: Buffer | null = null;
+  let first = true;
   socket.on('data', (chunk: Buffer) => {
     let buf = pending === null ? chunk : Buffer.concat([pending, chunk]);
     pending = null;
     let at = 0;
     while (c.state !== 'closed' && buf.length - at >= 4) {
       const len = buf.readInt32BE(at);
+      const word = first ? fourLetterWordOf(len) : undefined;
+      first = false;
+      if (word !== undefined) {
+        // A four-letter word instead of a ConnectRequest: answer it as text and close.
+        socket.pause();
+        o.core.closed(c);
+        fourLetterAnswer(word, o.fourLetter).then(
+          (text) => socket.end(text),
+          (err: unknown) => {
+            log.warn({ err: String(err) }, `four-letter word ${word} failed`);
+            socket.destroy();
+          },
+        );
+        return;
+      }
       const max = c.state === 'handshake' ? constants.juteHandshakeBytesMax : frameMax;
       if (len < 0 || len > max) {
         o.core.malformed(c, `frame length ${len} outside [0, ${max}] (jute.maxbuffer): closed`);

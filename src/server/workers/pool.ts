@@ -152,6 +152,7 @@ function startThread(config: ServerConfig, port: number, id: number): WorkerHand
     port,
     // One worker listens for jute connections (Node's net has no SO_REUSEPORT: native-notes/jute.md).
     zkPort: id === 0 && config.zkPort !== null && config.zkPort >= 0 ? config.zkPort : null,
+    fourLetter: { whitelist: config.fourLetterWords, conf: confLines(config, port) },
     dataBytesMax: config.dataBytesMax,
     connectionsPerAddressMax: config.connectionsPerAddressMax,
     tickMs: config.tickMs,
@@ -175,6 +176,25 @@ function startThread(config: ServerConfig, port: number, id: number): WorkerHand
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
   return { id, thread, commitPort: channel.port1, ready: false, stopped, resolveStopped, early };
+}
+
+/** What the `conf` four-letter word prints, with ZooKeeper's key names. */
+function confLines(config: ServerConfig, port: number): [string, string | number][] {
+  return [
+    ['clientPort', port],
+    ['zkClientPort', config.zkPort ?? 'off'],
+    ['clientPortAddress', config.host],
+    ['dataDir', config.dataDir],
+    ['dataLogDir', config.dataLogDir],
+    ['tickTime', config.tickMs],
+    ['maxClientCnxns', config.connectionsPerAddressMax],
+    ['minSessionTimeout', config.sessionTimeoutMsMin],
+    ['maxSessionTimeout', config.sessionTimeoutMsMax],
+    ['serverId', config.serverId],
+    ['initLimit', config.initLimitTicks],
+    ['syncLimit', config.syncLimitTicks],
+    ['peerType', config.observer ? 'observer' : 'participant'],
+  ];
 }
 
 function delay(ms: number): Promise<void> {

@@ -87,6 +87,15 @@ function withStats(res: uWS.HttpResponse, render: (s: ServerStats) => { status?:
   toMain({ kind: 'stats', reqId });
 }
 
+/** The main thread's figures, for a four-letter word (the same request as the HTTP pages'). */
+function askStats(): Promise<ServerStats> {
+  return new Promise((resolve, reject) => {
+    const reqId = ++statsSeq;
+    statsWaits.set(reqId, { answer: resolve, abandon: () => reject(new Error('server stopping')) });
+    toMain({ kind: 'stats', reqId });
+  });
+}
+
 function figures(): WorkerFigures {
   return {
     workerId: init.workerId,
@@ -238,6 +247,13 @@ if (init.zkPort !== null) {
       dataBytesMax: init.dataBytesMax,
       admit: admitAddress,
       release: releaseAddress,
+      fourLetter: {
+        whitelist: init.fourLetter.whitelist,
+        conf: init.fourLetter.conf,
+        stats: askStats,
+        figures,
+        conns: () => core.conns.values(),
+      },
     });
   } catch (err) {
     toMain({ kind: 'listenFailed', workerId: init.workerId, reason: `cannot listen on ${init.host}:${init.zkPort} (--zk-port): ${(err as Error).message}` });
