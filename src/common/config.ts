@@ -17,6 +17,8 @@ export interface ServerConfig {
    * one, null = no jute listener, -1 until finish() derives it (client port + zkPortOffset).
    */
   zkPort: number | null;
+  /** zkPort is the derived default (not asked for): a busy port is then logged, not fatal. */
+  zkPortDefaulted: boolean;
   /** Four-letter words answered on the jute port (4lw.commands.whitelist; '*' = all). */
   fourLetterWords: string[];
   dataDir: string;
@@ -99,6 +101,7 @@ export function defaultConfig(): ServerConfig {
     host: '127.0.0.1',
     port: constants.clientPort,
     zkPort: -1,
+    zkPortDefaulted: false,
     fourLetterWords: ['srvr'], // ZooKeeper's default whitelist since 3.5.3
     dataDir: resolve('data'),
     dataLogDir: '',
@@ -302,8 +305,13 @@ export function finish(config: ServerConfig): ServerConfig {
     // Default: the client port + zkPortOffset (2181 -> 3181), so servers of a one-host ensemble
     // with neighbouring client ports get neighbouring jute ports; port 0 (tests) -> any free port.
     const derived = config.port === 0 ? 0 : config.port + constants.zkPortOffset;
-    if (derived > 65535) throw new ConfigError(`the jute port defaults to the client port + ${constants.zkPortOffset} = ${derived}: set --zk-port (or off)`);
-    config.zkPort = derived;
+    if (derived > 65535) {
+      config.warnings.push(`no ZooKeeper-protocol port: its default, the client port + ${constants.zkPortOffset} = ${derived}, is no port (set --zk-port)`);
+      config.zkPort = null;
+    } else {
+      config.zkPort = derived;
+      config.zkPortDefaulted = derived !== 0;
+    }
   }
   if (config.zkPort !== null && config.zkPort !== 0 && config.zkPort === config.port) throw new ConfigError(`--zk-port ${config.zkPort} is the client port`);
   return config;

@@ -18,6 +18,8 @@ export interface WorkerInit {
   port: number;
   /** The jute (ZooKeeper protocol) port this worker listens on (0 = any free); null = none. */
   zkPort: number | null;
+  /** The jute port is the derived default: if it is busy, serve without it (logged). */
+  zkPortOptional: boolean;
   /** The jute port's four-letter words: the whitelist and what `conf` prints. */
   fourLetter: { whitelist: string[]; conf: [string, string | number][] };
   dataBytesMax: number;

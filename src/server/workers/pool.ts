@@ -152,6 +152,7 @@ function startThread(config: ServerConfig, port: number, id: number): WorkerHand
     port,
     // One worker listens for jute connections (Node's net has no SO_REUSEPORT: native-notes/jute.md).
     zkPort: id === 0 && config.zkPort !== null && config.zkPort >= 0 ? config.zkPort : null,
+    zkPortOptional: config.zkPortDefaulted,
     fourLetter: { whitelist: config.fourLetterWords, conf: confLines(config, port) },
     dataBytesMax: config.dataBytesMax,
     connectionsPerAddressMax: config.connectionsPerAddressMax,

@@ -256,7 +256,10 @@ if (init.zkPort !== null) {
       },
     });
   } catch (err) {
-    toMain({ kind: 'listenFailed', workerId: init.workerId, reason: `cannot listen on ${init.host}:${init.zkPort} (--zk-port): ${(err as Error).message}` });
+    const reason = `cannot listen on ${init.host}:${init.zkPort} (--zk-port): ${(err as Error).message}`;
+    // The default (client port + 1000) was not asked for: a busy one must not stop the server.
+    if (init.zkPortOptional) logger.warn(`${reason}; serving without the ZooKeeper-protocol port (set --zk-port N, or off)`);
+    else toMain({ kind: 'listenFailed', workerId: init.workerId, reason });
   }
 }
 
