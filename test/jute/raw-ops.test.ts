@@ -8,6 +8,7 @@ import { eventually } from '../helpers/server.js';
 import { JuteOp } from '../../src/protocol/jute/codes.js';
 import { startJuteServer, type JuteServer } from './helpers.js';
 import { acl, RawJute } from './raw.js';
+import { JuteReader, JuteWriter } from '../../src/protocol/jute/buffer.js';
 
 const NONODE = -101;
 const NOWATCHER = -121;
@@ -119,6 +120,25 @@ describe('raw jute requests', () => {
     await create(JuteOp.create, '/sw-later');
     await eventually(() => c.events.length === 2, 10_000, 'the exist watch fires');
     assert.deepEqual([c.events[1]!.type, c.events[1]!.path], [1, '/sw-later']);
+  });
+
+  test('requests pipelined behind the ConnectRequest are served after it, in order', async () => {
+    const p = await RawJute.open(s.zkPort);
+    try {
+      const conn = new JuteWriter().int(0).long(0n).int(10_000).long(0n).buffer(new Uint8Array(16)).bool(false).frame();
+      const reqs = [1, 2, 3, 4, 5].map((x) => acl(new JuteWriter().int(x).int(JuteOp.create).ustring(`/pipe${x}`).buffer(Buffer.alloc(0))).int(0).frame());
+      p.write(Buffer.concat([conn, ...reqs]));
+      const first = await p.next();
+      assert.ok(first && first.length >= 36, 'a ConnectResponse first');
+      for (let x = 1; x <= 5; x++) {
+        const f = await p.next();
+        assert.ok(f);
+        const r = new JuteReader(f);
+        assert.deepEqual([r.int('xid'), r.long('zxid') > 0n, r.int('err'), r.ustring('path')], [x, true, 0, `/pipe${x}`]);
+      }
+    } finally {
+      p.close();
+    }
   });
 
   test('auth digest (xid -4), whoAmI, SASL refused, an unimplemented opcode answered', async () => {

@@ -141,9 +141,10 @@ function serve(o: JuteListenerOptions, socket: NetSocket, frameMax: number): voi
       if (buf.length - at - 4 < len) break;
       const frame = buf.subarray(at + 4, at + 4 + len);
       at += 4 + len;
-      if (c.state === 'attaching') {
-        // Sent before the ConnectResponse (pipelining clients): served once the session is open.
-        if (held.length >= heldFramesMax) {
+      if (c.state === 'attaching' || held.length > 0) {
+        // Sent before the ConnectResponse (pipelining clients): served once the session is open,
+        // and later frames queue behind them until they are (deliverHeld), keeping their order.
+        if (c.state === 'attaching' && held.length >= heldFramesMax) {
           o.core.malformed(c, `more than ${heldFramesMax} requests before the session was established`);
           return;
         }
