@@ -1,13 +1,13 @@
 // Requests of ZooKeeper 3.6+ clients that node-zookeeper-client does not send, on a bare socket:
 // create2 / createContainer / createTTL, getChildren (no stat), getAllChildrenNumber,
-// getEphemerals, sync, addWatch, checkWatches / removeWatches, setWatches2, whoAmI, SASL, and an
-// opcode this server does not implement.
+// getEphemerals, sync, addWatch, checkWatches / removeWatches, setWatches2, multiRead, whoAmI,
+// SASL, and an opcode this server does not implement.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { eventually } from '../helpers/server.js';
 import { JuteOp } from '../../src/protocol/jute/codes.js';
 import { startJuteServer, type JuteServer } from './helpers.js';
-import { acl, RawJute } from './raw.js';
+import { acl, RawJute, readStat } from './raw.js';
 import { JuteReader, JuteWriter } from '../../src/protocol/jute/buffer.js';
 
 const NONODE = -101;
@@ -122,6 +122,30 @@ describe('raw jute requests', () => {
     assert.deepEqual([c.events[1]!.type, c.events[1]!.path], [1, '/sw-later']);
   });
 
+  test('multiRead: getData and getChildren results and per-op errors in one MultiResponse', async () => {
+    await create(JuteOp.create, '/mr');
+    await create(JuteOp.create, '/mr/k');
+    const r = await c.call(JuteOp.multiRead, (w) => {
+      w.int(JuteOp.getData).bool(false).int(-1).ustring('/mr').bool(false);
+      w.int(JuteOp.getChildren).bool(false).int(-1).ustring('/mr').bool(false);
+      w.int(JuteOp.getData).bool(false).int(-1).ustring('/mr/none').bool(false);
+      w.int(-1).bool(true).int(-1);
+    });
+    assert.equal(r.err, 0);
+    assert.ok(r.zxid > 0n);
+    const a = r.r;
+    assert.deepEqual([a.int('type'), a.bool('done'), a.int('err')], [JuteOp.getData, false, 0]);
+    assert.equal(Buffer.from(a.buffer('data')).toString(), 'd');
+    assert.equal(readStat(a).numChildren, 1);
+    assert.deepEqual([a.int('type'), a.bool('done'), a.int('err')], [JuteOp.getChildren, false, 0]);
+    assert.deepEqual(a.vector('children', 4, 10, (e) => e.ustring('c')), ['k']);
+    assert.deepEqual([a.int('type'), a.bool('done'), a.int('err'), a.int('ErrorResponse.err')], [JuteOp.error, false, NONODE, NONODE]);
+    assert.deepEqual([a.int('type'), a.bool('done'), a.int('err')], [-1, true, -1]);
+    assert.equal(a.remaining, 0);
+    const none = await c.call(JuteOp.multiRead, (w) => w.int(-1).bool(true).int(-1));
+    assert.deepEqual([none.err, none.r.int('type'), none.r.bool('done'), none.r.int('err')], [0, -1, true, -1], 'an empty multiRead');
+  });
+
   test('requests pipelined behind the ConnectRequest are served after it, in order', async () => {
     const p = await RawJute.open(s.zkPort);
     try {
@@ -153,8 +177,8 @@ describe('raw jute requests', () => {
     ]);
     const sasl = await c.call(JuteOp.sasl, (w) => w.buffer(Buffer.from('token')));
     assert.equal(sasl.err, -115, 'AUTHFAILED');
-    const mr = await c.call(JuteOp.multiRead, (w) => w.int(-1).bool(true).int(-1));
-    assert.equal(mr.err, -6, 'UNIMPLEMENTED');
+    const rc = await c.call(JuteOp.reconfig, (w) => w.ustring('').ustring('').ustring('').long(-1n));
+    assert.equal(rc.err, -6, 'UNIMPLEMENTED');
     assert.equal((await c.call(JuteOp.ping, () => {}, -2)).xid, -2, 'the connection still serves');
     await s.waitForLine(/SASL is not supported/);
   });

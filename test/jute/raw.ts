@@ -92,3 +92,18 @@ export class RawJute {
 export function acl(w: JuteWriter): JuteWriter {
   return w.int(1).int(31).ustring('world').ustring('anyone');
 }
+
+/** A jute Stat, in its field order. */
+export function readStat(r: JuteReader): { czxid: bigint; mzxid: bigint; version: number; numChildren: number; pzxid: bigint } {
+  const czxid = r.long('czxid');
+  const mzxid = r.long('mzxid');
+  r.long('ctime');
+  r.long('mtime');
+  const version = r.int('version');
+  r.int('cversion');
+  r.int('aversion');
+  r.long('ephemeralOwner');
+  r.int('dataLength');
+  const numChildren = r.int('numChildren');
+  return { czxid, mzxid, version, numChildren, pzxid: r.long('pzxid') };
+}

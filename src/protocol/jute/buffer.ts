@@ -140,6 +140,19 @@ export class JuteWriter {
     return this;
   }
 
+  /** Bytes already in jute form (a record written by another writer). */
+  raw(v: Uint8Array): this {
+    this.room(v.byteLength);
+    this.buf.set(v, this.at);
+    this.at += v.byteLength;
+    return this;
+  }
+
+  /** What was written so far, without the length prefix. */
+  body(): Buffer {
+    return this.buf.subarray(4, this.at);
+  }
+
   /** The frame: 4-byte big-endian length, then the record. */
   frame(): Buffer {
     this.buf.writeInt32BE(this.at - 4, 0);

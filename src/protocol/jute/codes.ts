@@ -43,7 +43,6 @@ export const JuteOp = {
 export const juteUnimplemented: ReadonlySet<number> = new Set([
   JuteOp.reconfig,
   JuteOp.deleteContainer,
-  JuteOp.multiRead,
   JuteOp.check, // a standalone check (ZooKeeper 3.9); inside a multi it is served
   JuteOp.notification,
 ]);

@@ -16,11 +16,13 @@ import { JuteOp, JuteWatcherType, juteUnimplemented } from './codes.js';
  * through the engine as a ping, so its answer keeps its place in the session's order; the codec
  * turns that ping's answer into this one.
  */
-export type JuteLocal = { kind: 'whoAmI' } | { kind: 'fail'; code: 'UNIMPLEMENTED' | 'AUTHFAILED'; why: string };
+export type JuteLocal = { kind: 'whoAmI' } | { kind: 'emptyMultiRead' } | { kind: 'fail'; code: 'UNIMPLEMENTED' | 'AUTHFAILED'; why: string };
 
 export type JuteDecoded =
   | { kind: 'connect'; req: ConnectRequest }
   | { kind: 'request'; req: Request; juteOp: number; local?: JuteLocal; syncPath?: string }
+  /** multiRead: its getData / getChildren ops as separate reads (xids for the caller to set). */
+  | { kind: 'multiRead'; xid: number; reqs: Request[] }
   | { kind: 'malformed'; reason: string };
 
 const zeroPassword = new Uint8Array(protocolLimits.passwordBytes);
@@ -67,6 +69,7 @@ export function decodeJuteRequest(frame: Uint8Array, limits: DecodeLimits): Jute
     if (juteUnimplemented.has(type)) return local(u, type, { kind: 'fail', code: 'UNIMPLEMENTED', why: `opcode ${type} is not implemented by this server` });
     if (type === JuteOp.sasl) return local(u, type, { kind: 'fail', code: 'AUTHFAILED', why: 'SASL is not supported by this server: use digest auth (addauth digest user:password)' });
     if (type === JuteOp.whoAmI) return local(u, type, { kind: 'whoAmI' });
+    if (type === JuteOp.multiRead) return { kind: 'multiRead', xid: u, reqs: multiReadOps(r).map((w) => decodeClientMessage(w, limits) as Request) };
     const wire = requestWire(r, u, type);
     const req = decodeClientMessage(wire, limits) as Request;
     return type === JuteOp.sync ? { kind: 'request', req, juteOp: type, syncPath: (req as { path: string }).path } : { kind: 'request', req, juteOp: type };
@@ -186,6 +189,21 @@ function watchBitsOf(t: number): number {
       return WatchBits.persistentRecursive;
     default:
       throw new JuteError(`watcher type ${t}`);
+  }
+}
+
+/** multiRead's MultiOperationRecord: getChildren / getData ops, as wire arrays with xid 0. */
+function multiReadOps(r: JuteReader): unknown[][] {
+  const ops: unknown[][] = [];
+  for (;;) {
+    const type = r.int('MultiHeader.type');
+    const done = r.bool('MultiHeader.done');
+    r.int('MultiHeader.err');
+    if (done) return ops;
+    if (ops.length >= protocolLimits.multiOpsMax) throw new JuteError(`multiRead: more than ${protocolLimits.multiOpsMax} ops`);
+    if (type === JuteOp.getChildren) ops.push([Opcode.getChildren, 0, r.ustring('GetChildrenRequest.path'), r.bool('GetChildrenRequest.watch'), false]);
+    else if (type === JuteOp.getData) ops.push([Opcode.getData, 0, r.ustring('GetDataRequest.path'), r.bool('GetDataRequest.watch')]);
+    else throw new JuteError(`opcode ${type} is not allowed in a multiRead`);
   }
 }
 

@@ -20,6 +20,8 @@ import {
   writeStrings,
 } from '../../protocol/jute/encode.js';
 import type { ConnCodec, Decoded } from './codec.js';
+import { JuteWriter } from '../../protocol/jute/buffer.js';
+import { errorCodeToWire } from '../../protocol/index.js';
 import { Opcode } from '../../protocol/index.js';
 
 export interface JuteCodecOptions {
@@ -31,7 +33,18 @@ export interface JuteCodecOptions {
 }
 
 // addWatch: ZooKeeper's success answer has an ErrorResponse {err: 0} body (its clients read it).
-type Pending = { kind: 'local'; local: JuteLocal } | { kind: 'sync'; path: string } | { kind: 'addWatch' };
+// multiRead: each op is a read of its own (a synthetic xid); its answer is written into the
+// group's MultiResponse, and the last one sends the whole frame (the others send nothing).
+interface MultiReadGroup {
+  xid: number;
+  left: number;
+  w: JuteWriter;
+}
+type Pending = { kind: 'local'; local: JuteLocal } | { kind: 'sync'; path: string } | { kind: 'addWatch' } | { kind: 'multiRead'; group: MultiReadGroup };
+
+/** Synthetic xids of multiRead ops: int32 values below -2^30, which clients do not use. */
+const syntheticXidBase = 0x8000_0000;
+const syntheticXidSpan = 0x4000_0000;
 
 const empty = new Uint8Array(0);
 
@@ -56,6 +69,13 @@ export function juteCodec(o: JuteCodecOptions): JuteCodec {
     if (list.length === 0) pending.delete(xid);
     return p;
   };
+  let nextSynthetic = 0;
+  /** One multiRead op answered: its result goes into the group; the last one yields the frame. */
+  const part = (g: MultiReadGroup, zxid: bigint, write: (w: JuteWriter) => void): Uint8Array => {
+    write(g.w);
+    if (--g.left > 0) return empty;
+    return header(g.xid, zxid).raw(g.w.body()).int(-1).bool(true).int(-1).frame();
+  };
   const header = (xid: number, zxid: bigint, err: ErrorCode | 'OK' = 'OK', hint?: number) => replyHeader(xid | 0, zxid, err, hint);
   const error = (xid: number, zxid: bigint, code: ErrorCode): Uint8Array => header(xid, zxid, code).frame();
 
@@ -75,6 +95,19 @@ export function juteCodec(o: JuteCodecOptions): JuteCodec {
       const d = decodeJuteRequest(frame, o.limits);
       if (d.kind === 'connect') return { kind: 'malformed', reason: 'ConnectRequest after the handshake' };
       if (d.kind === 'malformed') return d;
+      if (d.kind === 'multiRead') {
+        if (d.reqs.length === 0) {
+          remember(d.xid, { kind: 'local', local: { kind: 'emptyMultiRead' } });
+          return { kind: 'request', req: { opcode: Opcode.ping, xid: d.xid } };
+        }
+        const group: MultiReadGroup = { xid: d.xid, left: d.reqs.length, w: new JuteWriter(256) };
+        const reqs = d.reqs.map((r) => {
+          const xid = syntheticXidBase + (nextSynthetic++ % syntheticXidSpan);
+          remember(xid, { kind: 'multiRead', group });
+          return { ...r, xid };
+        });
+        return { kind: 'requests', reqs };
+      }
       if (d.local) remember(d.req.xid, { kind: 'local', local: d.local });
       else if (d.syncPath !== undefined) remember(d.req.xid, { kind: 'sync', path: d.syncPath });
       else if (d.juteOp === JuteOp.addWatch) remember(d.req.xid, { kind: 'addWatch' });
@@ -92,13 +125,15 @@ export function juteCodec(o: JuteCodecOptions): JuteCodec {
       return empty;
     },
     error(xid, zxid, code, _message, opCodes) {
-      take(xid);
+      const p = take(xid);
+      if (p?.kind === 'multiRead') return part(p.group, zxid, (w) => w.int(JuteOp.error).bool(false).int(errorCodeToWire(code)).int(errorCodeToWire(code)));
       if (opCodes !== undefined) return writeMultiFailure(header(xid, zxid), opCodes).frame();
       return error(xid, zxid, code);
     },
     ok(xid, zxid) {
       const p = take(xid);
       if (p?.kind === 'local') {
+        if (p.local.kind === 'emptyMultiRead') return header(xid, zxid).int(-1).bool(true).int(-1).frame();
         if (p.local.kind === 'fail') {
           o.closingReason(p.local.code, p.local.why); // logged, the connection stays
           return error(xid, zxid, p.local.code);
@@ -118,9 +153,13 @@ export function juteCodec(o: JuteCodecOptions): JuteCodec {
       return writeStat(header(xid, zxid, 'OK', 80), stat).frame();
     },
     data(xid, zxid, data, stat) {
+      const p = take(xid);
+      if (p?.kind === 'multiRead') return part(p.group, zxid, (w) => writeStat(w.int(JuteOp.getData).bool(false).int(0).buffer(data), stat));
       return writeStat(header(xid, zxid, 'OK', 84 + data.byteLength).buffer(data), stat).frame();
     },
     children(xid, zxid, names, stat) {
+      const p = take(xid);
+      if (p?.kind === 'multiRead') return part(p.group, zxid, (w) => writeStrings(w.int(JuteOp.getChildren).bool(false).int(0), names));
       const w = writeStrings(header(xid, zxid, 'OK', 100 + names.length * 16), names);
       return (stat === null ? w : writeStat(w, stat)).frame();
     },
