@@ -1,11 +1,13 @@
 // ZooKeeper's jute records as a ConnCodec (codec.ts), one instance per connection: the first frame
 // is a ConnectRequest without a header, later ones carry RequestHeader; answers whose shape the
-// engine's call does not say (sync's path, whoAmI, SASL) are remembered by xid at decode time.
+// engine's call does not say (sync's path, addWatch, whoAmI, SASL, multiRead) are remembered by
+// xid at decode time.
 // ZooKeeper sends no reason before it closes a connection: the reason goes to the log instead,
 // and the only closing frame is the "expired" ConnectResponse a refused reconnect gets.
 import type { ErrorCode } from '../../common/errors.js';
 import type { AuthId } from '../pipeline/api.js';
-import type { DecodeLimits } from '../../protocol/index.js';
+import { errorCodeToWire, Opcode, type DecodeLimits } from '../../protocol/index.js';
+import { JuteWriter } from '../../protocol/jute/buffer.js';
 import { decodeJuteConnect, decodeJuteRequest, type JuteLocal } from '../../protocol/jute/decode.js';
 import { JuteOp, juteProtocolVersion } from '../../protocol/jute/codes.js';
 import {
@@ -20,9 +22,6 @@ import {
   writeStrings,
 } from '../../protocol/jute/encode.js';
 import type { ConnCodec, Decoded } from './codec.js';
-import { JuteWriter } from '../../protocol/jute/buffer.js';
-import { errorCodeToWire } from '../../protocol/index.js';
-import { Opcode } from '../../protocol/index.js';
 
 export interface JuteCodecOptions {
   limits: DecodeLimits;
@@ -48,12 +47,7 @@ const syntheticXidSpan = 0x4000_0000;
 
 const empty = new Uint8Array(0);
 
-export interface JuteCodec extends ConnCodec {
-  /** Whether the ConnectResponse went out (the handshake is over). */
-  readonly handshakeDone: boolean;
-}
-
-export function juteCodec(o: JuteCodecOptions): JuteCodec {
+export function juteCodec(o: JuteCodecOptions): ConnCodec {
   let connected = false;
   let sawConnect = false;
   const pending = new Map<number, Pending[]>();
@@ -79,11 +73,8 @@ export function juteCodec(o: JuteCodecOptions): JuteCodec {
   const header = (xid: number, zxid: bigint, err: ErrorCode | 'OK' = 'OK', hint?: number) => replyHeader(xid | 0, zxid, err, hint);
   const error = (xid: number, zxid: bigint, code: ErrorCode): Uint8Array => header(xid, zxid, code).frame();
 
-  const codec: JuteCodec = {
+  const codec: ConnCodec = {
     protocolVersion: juteProtocolVersion,
-    get handshakeDone() {
-      return connected;
-    },
     decode(frame): Decoded {
       if (!sawConnect) {
         sawConnect = true;
