@@ -140,6 +140,13 @@ describe('bad input on the jute port', () => {
     await closedWithLog(c, /newer zxid/);
   });
 
+  test('a failed auth packet is answered AUTHFAILED, then the connection is closed (as ZooKeeper)', async () => {
+    const c = await opened();
+    const r = await c.call(JuteOp.auth, (w) => w.int(0).ustring('ip').buffer(Buffer.from('10.0.0.1')), -4);
+    assert.deepEqual([r.xid, r.err], [-4, -115]);
+    await closedWithLog(c, /auth failed: the connection is closed/);
+  });
+
   test('a second ConnectRequest after the handshake', async () => {
     const c = await opened();
     c.write(new JuteWriter().int(0).long(0n).int(10_000).long(0n).buffer(new Uint8Array(16)).bool(false).frame());

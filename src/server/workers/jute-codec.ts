@@ -9,7 +9,7 @@ import type { AuthId } from '../pipeline/api.js';
 import { errorCodeToWire, Opcode, type DecodeLimits } from '../../protocol/index.js';
 import { JuteWriter } from '../../protocol/jute/buffer.js';
 import { decodeJuteConnect, decodeJuteRequest, type JuteLocal } from '../../protocol/jute/decode.js';
-import { JuteOp, juteProtocolVersion } from '../../protocol/jute/codes.js';
+import { JuteOp, JuteXid, juteProtocolVersion } from '../../protocol/jute/codes.js';
 import {
   connectResponse,
   expiredConnectResponse,
@@ -29,6 +29,8 @@ export interface JuteCodecOptions {
   authIds(): readonly AuthId[];
   /** Why the server closes this connection (ZooKeeper's clients get no reason on the wire). */
   closingReason(code: ErrorCode, reason: string): void;
+  /** An auth packet (xid -4) failed: ZooKeeper closes the connection after the answer. */
+  authFailed(): void;
 }
 
 // addWatch: ZooKeeper's success answer has an ErrorResponse {err: 0} body (its clients read it).
@@ -118,6 +120,7 @@ export function juteCodec(o: JuteCodecOptions): ConnCodec {
     error(xid, zxid, code, _message, opCodes) {
       const p = take(xid);
       if (p?.kind === 'multiRead') return part(p.group, zxid, (w) => w.int(JuteOp.error).bool(false).int(errorCodeToWire(code)).int(errorCodeToWire(code)));
+      if ((xid | 0) === JuteXid.auth && code === 'AUTHFAILED') o.authFailed();
       if (opCodes !== undefined) return writeMultiFailure(header(xid, zxid), opCodes).frame();
       return error(xid, zxid, code);
     },

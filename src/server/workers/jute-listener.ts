@@ -67,6 +67,8 @@ function serve(o: JuteListenerOptions, socket: NetSocket, frameMax: number): voi
     limits: { dataBytesMax: o.dataBytesMax, frameBytesMax: frameMax },
     authIds: () => conn?.authIds ?? [],
     closingReason: (code, reason) => log.info({ code, sessionId: conn ? '0x' + conn.sessionId.toString(16) : undefined }, `jute connection: ${reason}`),
+    // After the AUTHFAILED answer has been written (this turn): the session lives on.
+    authFailed: () => setImmediate(() => conn && o.core.kill(conn, 'AUTHFAILED', 'auth failed: the connection is closed, as ZooKeeper does')),
   });
   conn = o.core.open(
     {
