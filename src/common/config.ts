@@ -12,6 +12,15 @@ export { ConfigError, type PeerAddress } from './ensemble-config.js';
 export interface ServerConfig {
   host: string;
   port: number; // 0 = pick a free port
+  /**
+   * The jute (ZooKeeper wire protocol) port: --zk-port / zoo.cfg zkClientPort; 0 = pick a free
+   * one, null = no jute listener, -1 until finish() derives it (client port + zkPortOffset).
+   */
+  zkPort: number | null;
+  /** zkPort is the derived default (not asked for): a busy port is then logged, not fatal. */
+  zkPortDefaulted: boolean;
+  /** Four-letter words answered on the jute port (4lw.commands.whitelist; '*' = all). */
+  fourLetterWords: string[];
   dataDir: string;
   dataLogDir: string;
   workers: number;
@@ -91,6 +100,9 @@ export function defaultConfig(): ServerConfig {
   return {
     host: '127.0.0.1',
     port: constants.clientPort,
+    zkPort: -1,
+    zkPortDefaulted: false,
+    fourLetterWords: ['srvr'], // ZooKeeper's default whitelist since 3.5.3
     dataDir: resolve('data'),
     dataLogDir: '',
     workers: Math.max(1, availableParallelism() - 1),
@@ -138,6 +150,8 @@ const zooCfgKeys: Record<string, (c: ServerConfig, v: string, baseDir: string) =
     c.port = int(v, 'clientPort', 0, 65535);
     mark(c, 'port');
   },
+  zkClientPort: (c, v) => (c.zkPort = zkPortValue(v, 'zkClientPort')),
+  '4lw.commands.whitelist': (c, v) => (c.fourLetterWords = fourLetterList(v)),
   clientPortAddress: (c, v) => {
     c.host = v.trim();
     mark(c, 'host');
@@ -178,7 +192,17 @@ export function applyZooCfg(config: ServerConfig, text: string, baseDir: string)
   }
 }
 
-const flagHelp = `zookooper server [--config zoo.cfg] [--host 127.0.0.1] [--port 2181] [--data-dir ./data]
+/** 4lw.commands.whitelist: words separated by commas (and spaces); `*` = every word. */
+function fourLetterList(v: string): string[] {
+  return v.split(/[,\s]+/).map((w) => w.trim()).filter((w) => w !== '');
+}
+
+/** A jute port setting: a port (0 = any free) or `off`. */
+function zkPortValue(v: string, what: string): number | null {
+  return v.trim() === 'off' ? null : int(v, what, 0, 65535);
+}
+
+const flagHelp = `zookooper server [--config zoo.cfg] [--host 127.0.0.1] [--port 2181] [--zk-port 3181|0|off] [--4lw-whitelist srvr,ruok|*] [--data-dir ./data]
                  [--data-log-dir DIR] [--workers N] [--tick-ms 2000] [--log-level info]
                  [--min-session-timeout-ms N] [--max-session-timeout-ms N] [--data-bytes-max N]
                  [--snap-count N] [--snap-retain-count N] [--purge-interval-ms N]
@@ -224,6 +248,8 @@ export function parseServerArgs(argv: string[]): ServerConfig {
         break;
       case '--host': config.host = value; mark(config, 'host'); break;
       case '--port': config.port = int(value, name, 0, 65535); mark(config, 'port'); break;
+      case '--zk-port': config.zkPort = zkPortValue(value, name); break;
+      case '--4lw-whitelist': config.fourLetterWords = fourLetterList(value); break;
       case '--data-dir': config.dataDir = resolve(value); break;
       case '--data-log-dir': config.dataLogDir = resolve(value); break;
       case '--workers': config.workers = int(value, name, 1, 64); break;
@@ -275,6 +301,19 @@ export function finish(config: ServerConfig): ServerConfig {
   if (ensemble.clientPort !== null) config.port = ensemble.clientPort;
   if (ensemble.clientHost !== null && !isSet(config, 'host')) config.host = ensemble.clientHost;
   config.warnings.push(...ensemble.warnings);
+  if (config.zkPort === -1) {
+    // Default: the client port + zkPortOffset (2181 -> 3181), so servers of a one-host ensemble
+    // with neighbouring client ports get neighbouring jute ports; port 0 (tests) -> any free port.
+    const derived = config.port === 0 ? 0 : config.port + constants.zkPortOffset;
+    if (derived > 65535) {
+      config.warnings.push(`no ZooKeeper-protocol port: its default, the client port + ${constants.zkPortOffset} = ${derived}, is no port (set --zk-port)`);
+      config.zkPort = null;
+    } else {
+      config.zkPort = derived;
+      config.zkPortDefaulted = derived !== 0;
+    }
+  }
+  if (config.zkPort !== null && config.zkPort !== 0 && config.zkPort === config.port) throw new ConfigError(`--zk-port ${config.zkPort} is the client port`);
   return config;
 }
 

@@ -109,6 +109,11 @@ export const constants = {
   // start-up as the Zab history window. The core trims it further to its own bounds.
   recoveredHistoryTxnsMax: 10_000, // newest logged txns kept after recovery (ZooKeeper keeps 500)
   recoveredHistoryBytesMax: 64 * 1_048_576, // the same window bounded in txn bytes
+
+  // ZooKeeper's own wire protocol (issue 7: src/protocol/jute, src/server/workers/jute-*.ts).
+  juteFrameMarginBytes: 1024, // jute.maxbuffer = dataBytesMax + this (ZooKeeper's jute.maxbuffer.extrasize)
+  zkPortOffset: 1000, // the jute port defaults to the client port + this (2181 -> 3181)
+  juteHandshakeBytesMax: 1024, // a ConnectRequest is ~50 bytes; a bigger first frame is garbage
 } as const;
 
 assert(constants.frameBytesMax > constants.dataBytesMax, 'a frame must hold the largest data');

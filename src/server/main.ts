@@ -23,6 +23,8 @@ import { msgpackrNative, uwsStatus } from './workers/uws.js';
 
 export interface RunningServer {
   port: number;
+  /** The jute (ZooKeeper protocol) port, null without one. */
+  zkPort: number | null;
   stop(): Promise<void>;
   /** Resolves when the server stops on its own (a fatal error); rejects with it. */
   done: Promise<void>;
@@ -182,9 +184,10 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     await shutdown();
     throw err;
   }
-  logger.info({ host: config.host, port, workers: config.workers, zxid: zxidHex(storage.tree.appliedZxid()), nodes: storage.tree.nodeCount() }, 'serving');
+  logger.info({ host: config.host, port, zkPort: pool.zkPort, workers: config.workers, zxid: zxidHex(storage.tree.appliedZxid()), nodes: storage.tree.nodeCount() }, 'serving');
   return {
     port,
+    zkPort: pool.zkPort,
     done: stopped.done,
     stop: async () => {
       await shutdown();

@@ -60,7 +60,8 @@ describe('config: a ZooKeeper user\'s ensemble zoo.cfg', () => {
     assert.equal(c.initLimitMs, 20_000, 'initLimit x tickTime');
     assert.equal(c.syncLimitMs, 10_000, 'syncLimit x tickTime');
     assert.equal(c.electionTimeoutMs, 1_000, '2 x tickTime, capped');
-    assert.deepEqual(c.unknownKeys, ['leaderServes', '4lw.commands.whitelist']);
+    assert.deepEqual(c.unknownKeys, ['leaderServes']);
+    assert.deepEqual(c.fourLetterWords, ['srvr', 'mntr', 'ruok'], '4lw.commands.whitelist is read (the jute port answers these)');
     assert.deepEqual(c.warnings, []);
   });
 

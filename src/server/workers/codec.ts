@@ -24,7 +24,13 @@ import {
 import type { ChangeEventType, CommittedEntry } from '../pipeline/api.js';
 
 /** One client frame, decoded. `malformed` closes the connection with MARSHALLINGERROR. */
-export type Decoded = { kind: 'connect'; req: ConnectRequest } | { kind: 'request'; req: Request } | { kind: 'malformed'; reason: string };
+export type Decoded =
+  | { kind: 'connect'; req: ConnectRequest }
+  | { kind: 'request'; req: Request }
+  // Several requests from one frame (jute's multiRead), taking consecutive slots in the session's
+  // order; the codec makes one answer frame of their answers.
+  | { kind: 'requests'; reqs: Request[] }
+  | { kind: 'malformed'; reason: string };
 
 export interface Connected {
   sessionTimeoutMs: number;

@@ -101,7 +101,9 @@ export class WorkerCore {
       else this.handshake(conn, msg.req);
     } else if (msg.kind === 'connect') this.malformed(conn, 'ConnectRequest after the handshake');
     else if (conn.state !== 'open') this.malformed(conn, 'request before the session was established');
-    else this.request(conn, msg.req);
+    else if (msg.kind === 'requests') {
+      for (const r of msg.reqs) if (conn.state === 'open') this.request(conn, r);
+    } else this.request(conn, msg.req);
   }
 
   /** The socket closed (by either side). The session lives on until it expires or closes. */

@@ -16,6 +16,12 @@ export interface WorkerInit {
   workerId: number;
   host: string;
   port: number;
+  /** The jute (ZooKeeper protocol) port this worker listens on (0 = any free); null = none. */
+  zkPort: number | null;
+  /** The jute port is the derived default: if it is busy, serve without it (logged). */
+  zkPortOptional: boolean;
+  /** The jute port's four-letter words: the whitelist and what `conf` prints. */
+  fourLetter: { whitelist: string[]; conf: [string, string | number][] };
   dataBytesMax: number;
   connectionsPerAddressMax: number;
   tickMs: number;
@@ -36,7 +42,7 @@ export interface AttachRequest {
 }
 
 export type ToMain =
-  | { kind: 'ready'; workerId: number; native: boolean }
+  | { kind: 'ready'; workerId: number; native: boolean; zkPort: number | null }
   | { kind: 'listenFailed'; workerId: number; reason: string }
   | { kind: 'writes'; requests: WriteRequest[] }
   | { kind: 'touch'; sessionIds: bigint[] }

@@ -43,6 +43,8 @@ export class WorkerPool {
   }
 
   private started = false;
+  /** The jute port as bound by its worker (null: no jute listener). */
+  zkPort: number | null = null;
   /** Why the workers must refuse clients (an ensemble server outside a quorum), or null. */
   private notServing: string | null = null;
 
@@ -65,6 +67,7 @@ export class WorkerPool {
           switch (msg.kind) {
             case 'ready':
               w.ready = true;
+              if (msg.zkPort !== null) this.zkPort = msg.zkPort;
               if (++readyCount === this.workers.length) resolve();
               break;
             case 'listenFailed':
@@ -147,6 +150,10 @@ function startThread(config: ServerConfig, port: number, id: number): WorkerHand
     workerId: id,
     host: config.host,
     port,
+    // One worker listens for jute connections (Node's net has no SO_REUSEPORT: native-notes/jute.md).
+    zkPort: id === 0 && config.zkPort !== null && config.zkPort >= 0 ? config.zkPort : null,
+    zkPortOptional: config.zkPortDefaulted,
+    fourLetter: { whitelist: config.fourLetterWords, conf: confLines(config, port) },
     dataBytesMax: config.dataBytesMax,
     connectionsPerAddressMax: config.connectionsPerAddressMax,
     tickMs: config.tickMs,
@@ -170,6 +177,25 @@ function startThread(config: ServerConfig, port: number, id: number): WorkerHand
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
   return { id, thread, commitPort: channel.port1, ready: false, stopped, resolveStopped, early };
+}
+
+/** What the `conf` four-letter word prints, with ZooKeeper's key names. */
+function confLines(config: ServerConfig, port: number): [string, string | number][] {
+  return [
+    ['clientPort', port],
+    ['zkClientPort', config.zkPort ?? 'off'],
+    ['clientPortAddress', config.host],
+    ['dataDir', config.dataDir],
+    ['dataLogDir', config.dataLogDir],
+    ['tickTime', config.tickMs],
+    ['maxClientCnxns', config.connectionsPerAddressMax],
+    ['minSessionTimeout', config.sessionTimeoutMsMin],
+    ['maxSessionTimeout', config.sessionTimeoutMsMax],
+    ['serverId', config.serverId],
+    ['initLimit', config.initLimitTicks],
+    ['syncLimit', config.syncLimitTicks],
+    ['peerType', config.observer ? 'observer' : 'participant'],
+  ];
 }
 
 function delay(ms: number): Promise<void> {

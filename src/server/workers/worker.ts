@@ -1,6 +1,7 @@
 // A session worker thread: one uWS App on the shared client port (SO_REUSEPORT spreads
 // connections across workers). WebSocket frames go to WorkerCore; HTTP routes serve the state
-// pages. Nothing here touches the tree except through WorkerCore's reads.
+// pages. Worker 0 also serves the jute (ZooKeeper protocol) port when there is one
+// (jute-listener.ts; native-notes/jute.md). Nothing here touches the tree except through WorkerCore's reads.
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { constants } from '../../common/constants.js';
@@ -8,6 +9,7 @@ import { consPage, healthPage, metricsPage, mntrPage, statPage, type WorkerFigur
 import { attachTree } from '../tree/index.js';
 import { msgpackCodec } from './codec.js';
 import { WorkerCore, type Conn } from './core.js';
+import { listenJute, type JuteListener } from './jute-listener.js';
 import type { CommitPortMessage, ServerStats, ToMain, ToWorker, WorkerInit } from './messages.js';
 import { uWS, uwsStatus } from './uws.js';
 
@@ -85,6 +87,15 @@ function withStats(res: uWS.HttpResponse, render: (s: ServerStats) => { status?:
   toMain({ kind: 'stats', reqId });
 }
 
+/** The main thread's figures, for a four-letter word (the same request as the HTTP pages'). */
+function askStats(): Promise<ServerStats> {
+  return new Promise((resolve, reject) => {
+    const reqId = ++statsSeq;
+    statsWaits.set(reqId, { answer: resolve, abandon: () => reject(new Error('server stopping')) });
+    toMain({ kind: 'stats', reqId });
+  });
+}
+
 function figures(): WorkerFigures {
   return {
     workerId: init.workerId,
@@ -104,6 +115,19 @@ function figures(): WorkerFigures {
       sent: c.sent,
     })),
   };
+}
+
+function releaseAddress(remote: string): void {
+  const n = (perAddress.get(remote) ?? 1) - 1;
+  if (n <= 0) perAddress.delete(remote);
+  else perAddress.set(remote, n);
+}
+
+/** maxClientCnxns for a jute connection: counted with the WebSocket ones of this worker. */
+function admitAddress(remote: string): boolean {
+  const n = (perAddress.get(remote) ?? 0) + 1;
+  perAddress.set(remote, n);
+  return init.connectionsPerAddressMax === 0 || n <= init.connectionsPerAddressMax;
 }
 
 const json = 'application/json';
@@ -128,6 +152,7 @@ const app = uWS
     open: (ws) => {
       const data = ws.getUserData();
       const count = perAddress.get(data.remote) ?? 0;
+      // Counted in admit() for jute connections; here it also decides (the kill below).
       const conn = core.open(
         {
           send: (frame) => void ws.send(frame, true),
@@ -149,9 +174,7 @@ const app = uWS
     },
     close: (ws) => {
       const data = ws.getUserData();
-      const n = (perAddress.get(data.remote) ?? 1) - 1;
-      if (n <= 0) perAddress.delete(data.remote);
-      else perAddress.set(data.remote, n);
+      releaseAddress(data.remote);
       if (data.conn) core.closed(data.conn);
     },
   })
@@ -167,6 +190,7 @@ const app = uWS
   });
 
 let listenSocket: uWS.us_listen_socket | null = null;
+let jute: JuteListener | null = null;
 const housekeeping = setInterval(() => {
   const touched = core.takeTouched();
   if (touched.length > 0) toMain({ kind: 'touch', sessionIds: touched });
@@ -201,6 +225,8 @@ port.on('message', (msg: ToWorker) => {
       listenSocket = null;
       clearInterval(housekeeping);
       core.closeAll();
+      jute?.close();
+      jute = null;
       for (const w of statsWaits.values()) w.abandon();
       statsWaits.clear();
       init.commitPort.close();
@@ -210,6 +236,33 @@ port.on('message', (msg: ToWorker) => {
   }
 });
 
+// The jute listener first (one worker has it: native-notes/jute.md), then the WebSocket port.
+if (init.zkPort !== null) {
+  try {
+    jute = await listenJute({
+      core,
+      logger,
+      host: init.host,
+      port: init.zkPort,
+      dataBytesMax: init.dataBytesMax,
+      admit: admitAddress,
+      release: releaseAddress,
+      fourLetter: {
+        whitelist: init.fourLetter.whitelist,
+        conf: init.fourLetter.conf,
+        stats: askStats,
+        figures,
+        conns: () => core.conns.values(),
+      },
+    });
+  } catch (err) {
+    const reason = `cannot listen on ${init.host}:${init.zkPort} (--zk-port): ${(err as Error).message}`;
+    // The default (client port + 1000) was not asked for: a busy one must not stop the server.
+    if (init.zkPortOptional) logger.warn(`${reason}; serving without the ZooKeeper-protocol port (set --zk-port N, or off)`);
+    else toMain({ kind: 'listenFailed', workerId: init.workerId, reason });
+  }
+}
+
 app.listen(init.host, init.port, (token) => {
   if (!token) {
     toMain({ kind: 'listenFailed', workerId: init.workerId, reason: `cannot listen on ${init.host}:${init.port}` });
@@ -217,5 +270,5 @@ app.listen(init.host, init.port, (token) => {
   }
   listenSocket = token;
   if (!uws.native) logger.error('uWebSockets.js JS fallback in use: expect much lower throughput');
-  toMain({ kind: 'ready', workerId: init.workerId, native: uws.native });
+  toMain({ kind: 'ready', workerId: init.workerId, native: uws.native, zkPort: jute?.port ?? null });
 });

@@ -1,0 +1,239 @@
+// A jute request frame (without its length prefix) -> this server's Request. Each ZooKeeper record
+// is read field by field (buffer.ts bounds every length), then rebuilt as the MessagePack
+// protocol's wire array and validated by the same decodeClientMessage as a native client's frame:
+// one set of rules (paths, modes, TTLs, ACLs, sizes) for both listeners.
+import { constants } from '../../common/constants.js';
+import { ProtocolError } from '../errors.js';
+import { decodeClientMessage, type DecodeLimits } from '../decode-client.js';
+import { Opcode, WatchBits, watchBitsAll } from '../codes.js';
+import type { ConnectRequest, Request } from '../messages.js';
+import { protocolLimits } from '../limits.js';
+import { JuteError, JuteReader } from './buffer.js';
+import { JuteOp, JuteWatcherType, juteUnimplemented } from './codes.js';
+
+/**
+ * A request the worker answers without the tree (whoAmI, SASL, an unimplemented opcode). It travels
+ * through the engine as a ping, so its answer keeps its place in the session's order; the codec
+ * turns that ping's answer into this one.
+ */
+export type JuteLocal = { kind: 'whoAmI' } | { kind: 'emptyMultiRead' } | { kind: 'fail'; code: 'UNIMPLEMENTED' | 'AUTHFAILED'; why: string };
+
+export type JuteDecoded =
+  | { kind: 'connect'; req: ConnectRequest }
+  | { kind: 'request'; req: Request; juteOp: number; local?: JuteLocal; syncPath?: string }
+  /** multiRead: its getData / getChildren ops as separate reads (xids for the caller to set). */
+  | { kind: 'multiRead'; xid: number; reqs: Request[] }
+  | { kind: 'malformed'; reason: string };
+
+const zeroPassword = new Uint8Array(protocolLimits.passwordBytes);
+
+/** The first frame of a connection: ConnectRequest (readOnly is absent in clients before 3.4). */
+export function decodeJuteConnect(frame: Uint8Array): JuteDecoded {
+  return guard(() => {
+    const r = new JuteReader(frame);
+    const protocolVersion = r.int('ConnectRequest.protocolVersion');
+    const lastZxidSeen = r.long('ConnectRequest.lastZxidSeen');
+    const timeOut = r.int('ConnectRequest.timeOut');
+    const sessionId = r.long('ConnectRequest.sessionId');
+    let password = r.buffer('ConnectRequest.passwd');
+    const readOnly = r.remaining > 0 ? r.bool('ConnectRequest.readOnly') : false;
+    // ZooKeeper takes any password length; one that is not 16 bytes cannot match a session's, so
+    // it is replaced by one that does not either (a new session ignores it): the attach answers
+    // "expired", as ZooKeeper does for a wrong password.
+    if (password.byteLength !== protocolLimits.passwordBytes) password = zeroPassword;
+    if (protocolVersion < 0) throw new JuteError(`ConnectRequest.protocolVersion ${protocolVersion}`);
+    if (lastZxidSeen < 0n || sessionId < 0n) throw new JuteError('ConnectRequest: negative zxid or session id');
+    return {
+      kind: 'connect',
+      req: {
+        opcode: Opcode.connect,
+        protocolVersion,
+        lastZxidSeen,
+        // The server negotiates the timeout into [min, max]; a non-positive ask is the minimum.
+        sessionTimeoutMs: Math.max(1, timeOut),
+        sessionId,
+        password,
+        readOnly,
+      },
+    };
+  });
+}
+
+/** A frame after the handshake: RequestHeader {xid, type} and the type's record. */
+export function decodeJuteRequest(frame: Uint8Array, limits: DecodeLimits): JuteDecoded {
+  return guard(() => {
+    const r = new JuteReader(frame);
+    const xid = r.int('RequestHeader.xid');
+    const type = r.int('RequestHeader.type');
+    const u = xid >>> 0; // the native protocol's xid is a u32; answers write it back as an int32
+    if (juteUnimplemented.has(type)) return local(u, type, { kind: 'fail', code: 'UNIMPLEMENTED', why: `opcode ${type} is not implemented by this server` });
+    if (type === JuteOp.sasl) return local(u, type, { kind: 'fail', code: 'AUTHFAILED', why: 'SASL is not supported by this server: use digest auth (addauth digest user:password)' });
+    if (type === JuteOp.whoAmI) return local(u, type, { kind: 'whoAmI' });
+    if (type === JuteOp.multiRead) return { kind: 'multiRead', xid: u, reqs: multiReadOps(r).map((w) => decodeClientMessage(w, limits) as Request) };
+    const wire = requestWire(r, u, type);
+    const req = decodeClientMessage(wire, limits) as Request;
+    return type === JuteOp.sync ? { kind: 'request', req, juteOp: type, syncPath: (req as { path: string }).path } : { kind: 'request', req, juteOp: type };
+  });
+}
+
+function local(xid: number, juteOp: number, l: JuteLocal): JuteDecoded {
+  return { kind: 'request', req: { opcode: Opcode.ping, xid }, juteOp, local: l };
+}
+
+function guard(fn: () => JuteDecoded): JuteDecoded {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof JuteError || err instanceof ProtocolError) return { kind: 'malformed', reason: err.reason };
+    throw err;
+  }
+}
+
+const aclMinBytes = 12; // perms + two empty strings
+
+function readAcl(r: JuteReader): [number, string, string][] {
+  return r.vector('acl', aclMinBytes, constants.aclEntriesMax, (e) => {
+    const perms = e.int('ACL.perms');
+    return [perms, e.ustring('Id.scheme'), e.ustring('Id.id')];
+  });
+}
+
+function paths(r: JuteReader, what: string): string[] {
+  return r.vector(what, 4, protocolLimits.setWatchesPathsMax, (e) => e.ustring(what));
+}
+
+/** The record of one create variant, as [path, data, acl, flags, ttlMs]. */
+function createFields(r: JuteReader, type: number): unknown[] {
+  const path = r.ustring('CreateRequest.path');
+  const data = r.buffer('CreateRequest.data');
+  const acl = readAcl(r);
+  const flags = r.int('CreateRequest.flags');
+  let ttl = 0;
+  if (type === JuteOp.createTTL) {
+    const t = r.long('CreateTTLRequest.ttl');
+    if (t < 0n || t > BigInt(protocolLimits.ttlMsMax)) throw new JuteError(`CreateTTLRequest.ttl ${t} out of range`);
+    ttl = Number(t);
+  }
+  if (type === JuteOp.createContainer && flags !== 4) throw new JuteError(`createContainer with flags ${flags}`);
+  return [path, data, acl, flags, ttl];
+}
+
+function requestWire(r: JuteReader, xid: number, type: number): unknown[] {
+  switch (type) {
+    case JuteOp.create:
+      return [Opcode.create, xid, ...createFields(r, type)];
+    case JuteOp.create2:
+    case JuteOp.createContainer:
+    case JuteOp.createTTL:
+      // ZooKeeper answers all three with Create2Response.
+      return [Opcode.create2, xid, ...createFields(r, type)];
+    case JuteOp.delete:
+      return [Opcode.delete, xid, r.ustring('DeleteRequest.path'), r.int('DeleteRequest.version')];
+    case JuteOp.exists:
+    case JuteOp.getData:
+      return [type, xid, r.ustring('path'), r.bool('watch')];
+    case JuteOp.setData:
+      return [Opcode.setData, xid, r.ustring('SetDataRequest.path'), r.buffer('SetDataRequest.data'), r.int('SetDataRequest.version')];
+    case JuteOp.getACL:
+      return [Opcode.getACL, xid, r.ustring('GetACLRequest.path')];
+    case JuteOp.setACL:
+      return [Opcode.setACL, xid, r.ustring('SetACLRequest.path'), readAcl(r), r.int('SetACLRequest.version')];
+    case JuteOp.getChildren:
+    case JuteOp.getChildren2:
+      return [Opcode.getChildren, xid, r.ustring('GetChildrenRequest.path'), r.bool('GetChildrenRequest.watch'), type === JuteOp.getChildren2];
+    case JuteOp.sync:
+      return [Opcode.sync, xid, r.ustring('SyncRequest.path')];
+    case JuteOp.ping:
+      return [Opcode.ping, xid];
+    case JuteOp.closeSession:
+      return [Opcode.close, xid];
+    case JuteOp.multi:
+      return [Opcode.multi, xid, multiOps(r)];
+    case JuteOp.checkWatches:
+    case JuteOp.removeWatches:
+      return [type, xid, r.ustring('RemoveWatchesRequest.path'), watchBitsOf(r.int('RemoveWatchesRequest.type'))];
+    case JuteOp.auth: {
+      r.int('AuthPacket.type');
+      return [Opcode.addAuth, xid, r.ustring('AuthPacket.scheme'), r.buffer('AuthPacket.auth')];
+    }
+    case JuteOp.setWatches:
+    case JuteOp.setWatches2: {
+      const rel = r.long('SetWatches.relativeZxid');
+      const lists = [paths(r, 'dataWatches'), paths(r, 'existWatches'), paths(r, 'childWatches')];
+      if (type === JuteOp.setWatches2) lists.push(paths(r, 'persistentWatches'), paths(r, 'persistentRecursiveWatches'));
+      else lists.push([], []);
+      return [Opcode.setWatches, xid, rel, ...lists];
+    }
+    case JuteOp.getEphemerals:
+      return [Opcode.getEphemerals, xid, r.ustring('GetEphemeralsRequest.prefixPath')];
+    case JuteOp.getAllChildrenNumber:
+      return [Opcode.getAllChildrenNumber, xid, r.ustring('GetAllChildrenNumberRequest.path')];
+    case JuteOp.addWatch:
+      return [Opcode.addWatch, xid, r.ustring('AddWatchRequest.path'), r.int('AddWatchRequest.mode')];
+    default:
+      throw new JuteError(`unknown opcode ${type}`);
+  }
+}
+
+function watchBitsOf(t: number): number {
+  switch (t) {
+    case JuteWatcherType.children:
+      return WatchBits.child;
+    case JuteWatcherType.data:
+      return WatchBits.data;
+    case JuteWatcherType.any:
+      return watchBitsAll;
+    case JuteWatcherType.persistent:
+      return WatchBits.persistent;
+    case JuteWatcherType.persistentRecursive:
+      return WatchBits.persistentRecursive;
+    default:
+      throw new JuteError(`watcher type ${t}`);
+  }
+}
+
+/** multiRead's MultiOperationRecord: getChildren / getData ops, as wire arrays with xid 0. */
+function multiReadOps(r: JuteReader): unknown[][] {
+  const ops: unknown[][] = [];
+  for (;;) {
+    const type = r.int('MultiHeader.type');
+    const done = r.bool('MultiHeader.done');
+    r.int('MultiHeader.err');
+    if (done) return ops;
+    if (ops.length >= protocolLimits.multiOpsMax) throw new JuteError(`multiRead: more than ${protocolLimits.multiOpsMax} ops`);
+    if (type === JuteOp.getChildren) ops.push([Opcode.getChildren, 0, r.ustring('GetChildrenRequest.path'), r.bool('GetChildrenRequest.watch'), false]);
+    else if (type === JuteOp.getData) ops.push([Opcode.getData, 0, r.ustring('GetDataRequest.path'), r.bool('GetDataRequest.watch')]);
+    else throw new JuteError(`opcode ${type} is not allowed in a multiRead`);
+  }
+}
+
+/** MultiOperationRecord: (MultiHeader {type, done, err}, op record)* ending with done = true. */
+function multiOps(r: JuteReader): unknown[] {
+  const ops: unknown[] = [];
+  for (;;) {
+    const type = r.int('MultiHeader.type');
+    const done = r.bool('MultiHeader.done');
+    r.int('MultiHeader.err');
+    if (done) return ops;
+    if (ops.length >= protocolLimits.multiOpsMax) throw new JuteError(`multi: more than ${protocolLimits.multiOpsMax} ops`);
+    switch (type) {
+      case JuteOp.create:
+      case JuteOp.create2:
+      case JuteOp.createContainer:
+      case JuteOp.createTTL:
+        ops.push([Opcode.create, ...createFields(r, type)]);
+        break;
+      case JuteOp.delete:
+        ops.push([Opcode.delete, r.ustring('DeleteRequest.path'), r.int('DeleteRequest.version')]);
+        break;
+      case JuteOp.setData:
+        ops.push([Opcode.setData, r.ustring('SetDataRequest.path'), r.buffer('SetDataRequest.data'), r.int('SetDataRequest.version')]);
+        break;
+      case JuteOp.check:
+        ops.push([Opcode.check, r.ustring('CheckVersionRequest.path'), r.int('CheckVersionRequest.version')]);
+        break;
+      default:
+        throw new JuteError(`opcode ${type} is not allowed in a multi`);
+    }
+  }
+}
