@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { pack, unpack } from 'msgpackr';
 import { isEnsemble, type ServerConfig } from '../common/config.js';
 import { constants } from '../common/constants.js';
-import { zxidHex } from '../common/zxid.js';
+import { zxidEpoch, zxidHex } from '../common/zxid.js';
 import { nodeClock } from '../io/node/clock.js';
 import { nodeDisk } from '../io/node/disk.js';
 import { createJobPool, type JobPool } from './jobs/pool.js';
@@ -120,8 +120,9 @@ async function load(config: ServerConfig, logger: Logger, sessions: SessionManag
   const snapZxid = rec.snapshot?.zxid ?? 0n;
   const pipeline = new Pipeline(tree, {
     clock: { nowMs: nodeClock.wallMs }, // ctime/mtime are wall time
-    // Standalone keeps one epoch; the ensemble's leader election will hand out new ones.
-    epoch: standaloneEpoch,
+    // Standalone keeps the epoch of its data (1 for a new one); in an ensemble the leader
+    // election hands out new ones. A snapshot an ensemble wrote may be of a later epoch.
+    epoch: Math.max(standaloneEpoch, zxidEpoch(snapZxid)),
     lastZxid: snapZxid,
     serverId: config.serverId,
     dataBytesMax: config.dataBytesMax,
@@ -138,6 +139,7 @@ async function load(config: ServerConfig, logger: Logger, sessions: SessionManag
     replayed++;
   }
   progress.stop();
+  pipeline.continueEpochOf(tree.appliedZxid());
   const log = await rec.openLog();
   logger.info({ snapshotZxid: zxidHex(snapZxid), replayedTxns: replayed, zxid: zxidHex(tree.appliedZxid()), nodes: tree.nodeCount(), sessions: sessions.size, ms: Date.now() - startMs }, 'recovered');
   return { tree, pipeline, log, snapZxid, replayed, history: window.toArray() };

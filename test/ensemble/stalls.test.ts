@@ -44,7 +44,7 @@ describe('ensemble of 3: stalled servers', () => {
     const [f1, f2] = await withRole(e, 'follower');
     // Each attempt bounded well under the session timeout (ZooKeeper's sessionTimeout / hosts):
     // the client's default (5 s) on the hung server would outlast the session.
-    const zk = await clientOf([e.server(f1!), e.server(f2!)], { sessionTimeoutMs: 6_000, connectTimeoutMs: 2_500 });
+    const zk = await clientOf([e.server(f1!), e.server(f2!)], { sessionTimeoutMs: 10_000, connectTimeoutMs: 1_000 });
     clients.push(zk);
     const sessionId = zk.sessionId;
     const at = await serverOf(e, zk);

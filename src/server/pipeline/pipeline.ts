@@ -236,6 +236,16 @@ export class Pipeline {
    * Starts leading `epoch`: the next zxid is epoch << 32 | 1. The tree must hold the whole local
    * log (`lastZxid`; replay() what is logged but not applied first), since prep reads the tree.
    */
+  /**
+   * After recovery: a standalone server continues the epoch of the last zxid it replayed (a data
+   * dir an ensemble wrote is in a later epoch than 1), so its zxids keep growing.
+   */
+  continueEpochOf(lastZxid: bigint): void {
+    this.assertIdle('continueEpochOf');
+    const epoch = zxidEpoch(lastZxid);
+    if (epoch > this.epoch) this.epoch = epoch;
+  }
+
   becomeLeader(epoch: number, lastZxid: bigint): void {
     this.assertIdle('becomeLeader');
     assert(Number.isInteger(epoch) && epoch > zxidEpoch(lastZxid) && epoch <= 0xffff_ffff, () => `becomeLeader: epoch ${epoch} is not after lastZxid 0x${lastZxid.toString(16)}`);
