@@ -4,7 +4,8 @@
 //   npm run bench -- --quick           the same, small (about 1-2 minutes)
 //   npm run bench -- --vs-zookeeper    also Apache ZooKeeper 3.8 standalone (fsync on), same shapes,
 //                                      same invocation, ratios printed
-//   npm run bench -- --only load,watch one or more of: micro, load, watch, memory, recipes
+//   npm run bench -- --only load,watch one or more of: micro, load, watch, memory, recipes, ensemble
+//   npm run bench -- --only ensemble --vs-zookeeper   issue 6: 3-server ensembles (bench/ensemble/)
 //   more: --help
 //
 // Prints tables and writes bench/results/<date>-<name>.json (machine, command, date, every figure).
@@ -25,8 +26,10 @@ import { watchFanoutZooKeeper, watchFanoutZookooper } from './load/watch.js';
 import { runShapeZooKeeper } from './load/zookeeper-load.js';
 import { runZookooperLoad, type LoadOptions } from './load/zookooper-load.js';
 import { runMicro, type MicroRow } from './micro/index.js';
+import { ensembleDefaults, ensembleParts, runEnsembleBench, type EnsembleOptions, type EnsemblePart, type EnsembleResults } from './ensemble/index.js';
+import { ensembleTables } from './ensemble/report.js';
 
-const sections = ['micro', 'load', 'watch', 'memory', 'recipes'] as const;
+const sections = ['micro', 'load', 'watch', 'memory', 'recipes', 'ensemble'] as const;
 type Section = (typeof sections)[number];
 
 interface Options {
@@ -44,6 +47,7 @@ interface Options {
   microTimeMs: number;
   serverArgs: string[];
   watchServerArgs: string[];
+  ensemble: EnsembleOptions;
   updateReadme: boolean;
   save: boolean;
   keepTmp: boolean;
@@ -63,6 +67,12 @@ const help = `usage: npm run bench -- [flags]
   --watchers 1000,10000 watch fan-out sizes         --watch-rounds R
   --znodes N            memory/recovery size (default 1,000,000; --quick 100,000)
   --server-arg ARG      extra argument for every zookooper server (repeatable)
+  ensemble (issue 6; ZooKeeper's 3-server ensemble too with --vs-zookeeper):
+  --ensemble-parts A[,B] ${ensembleParts.join(', ')} (default all)
+  --ensemble-sessions N (64)  --ensemble-outstanding K (16)  --ensemble-procs N load processes / JVMs (3)
+  --ensemble-workers N  zookooper --workers of each ensemble server (1)
+  --failover-rounds R (5; --quick 2)   --catchup-txns T (100,000; --quick 10,000)
+  --snap-znodes N (1,000,000; --quick 100,000)   --ensemble-watchers W (10,000; --quick 1,000)
   --update-readme       rewrite the summary in bench/README.md from this run's figures
   --no-save             do not write bench/results/*.json
   --keep-tmp            keep the temp dir (server logs, data dirs)
@@ -95,6 +105,7 @@ function parseArgs(argv: string[]): Options {
     // As the ZooKeeper side's zoo.cfg: no per-address connection cap (10,000 watchers share 127.0.0.1).
     serverArgs: ['--max-client-cnxns', '0'],
     watchServerArgs: [],
+    ensemble: ensembleDefaults(quick),
     updateReadme: false,
     save: true,
     keepTmp: false,
@@ -160,6 +171,36 @@ function parseArgs(argv: string[]): Options {
       case '--server-arg':
         o.serverArgs.push(v() ?? '');
         break;
+      case '--ensemble-parts': {
+        const names = list(v());
+        for (const n of names) if (!(ensembleParts as readonly string[]).includes(n)) throw new Error(`--ensemble-parts: unknown part ${n} (${ensembleParts.join(', ')})`);
+        o.ensemble.parts = names as EnsemblePart[];
+        break;
+      }
+      case '--ensemble-sessions':
+        o.ensemble.load.sessions = num(a, v());
+        break;
+      case '--ensemble-outstanding':
+        o.ensemble.load.outstanding = num(a, v());
+        break;
+      case '--ensemble-procs':
+        o.ensemble.load.procs = num(a, v());
+        break;
+      case '--ensemble-workers':
+        o.ensemble.workers = num(a, v());
+        break;
+      case '--failover-rounds':
+        o.ensemble.failoverRounds = num(a, v());
+        break;
+      case '--catchup-txns':
+        o.ensemble.catchupTxns = num(a, v());
+        break;
+      case '--snap-znodes':
+        o.ensemble.snapZnodes = num(a, v());
+        break;
+      case '--ensemble-watchers':
+        o.ensemble.watchers = num(a, v());
+        break;
       case '--update-readme':
         o.updateReadme = true;
         break;
@@ -182,6 +223,11 @@ function parseArgs(argv: string[]): Options {
     }
   }
   o.watchWorkers = Math.max(...o.workers);
+  o.ensemble.serverArgs = [...o.serverArgs];
+  o.ensemble.load.durationMs = o.load.durationMs;
+  o.ensemble.load.warmupMs = o.load.warmupMs;
+  o.ensemble.standalone.durationMs = o.load.durationMs;
+  o.ensemble.standalone.warmupMs = o.load.warmupMs;
   return o;
 }
 
@@ -198,6 +244,8 @@ interface Results {
   memory: MemoryFigures[];
   /** Issue 3's recipe figures: discovery propagation, provider picks, soft load balancing, locks. */
   recipes: Record<string, number>;
+  /** Issue 6: the 3-server ensembles (bench/ensemble/). */
+  ensemble?: EnsembleResults;
   ratios: ReturnType<typeof ratios>;
   targets: TargetCheck[];
   skipped: { section: string; system: string; why: string }[];
@@ -406,6 +454,16 @@ async function main(): Promise<void> {
     }
   }
 
+  // ---------------------------------------------------------------- ensemble (issue 6)
+  if (has('ensemble')) {
+    log(`\n== ensemble: ${o.ensemble.size} servers on loopback (${o.ensemble.parts.join(', ')}) ==`);
+    if (ourMissing !== null) skip('ensemble', 'zookooper', ourMissing);
+    else {
+      r.ensemble = await runEnsembleBench(o.ensemble, tmp, { classpath: zkMissing === null ? zkCp : null, why: zkMissing }, log);
+      for (const e of r.ensemble.errors) r.errors.push({ section: `ensemble/${e.part}`, system: e.system, message: e.message });
+    }
+  }
+
   // ---------------------------------------------------------------- summary
   r.ratios = ratios(r.load);
   r.targets = targets(r.load, r.watch, r.memory);
@@ -422,6 +480,7 @@ async function main(): Promise<void> {
     log('\ntargets (issue 2; figures to report, not asserts):');
     log(F.table(['target', 'figure', 'status'], r.targets.map((t) => [t.target, t.figure, t.met === null ? 'not measured' : t.met ? 'met' : 'MISSED'])));
   }
+  if (r.ensemble) for (const part of ensembleTables(r.ensemble, false)) log(`\n${part}`);
   for (const e of r.errors) log(`error: ${e.section} / ${e.system}: ${e.message.split('\n')[0]}`);
 
   if (o.save) {
@@ -443,6 +502,9 @@ async function main(): Promise<void> {
 /** Rewrites the part of bench/README.md between the summary markers from this run's figures. */
 function updateReadme(r: Results, file: string): void {
   const readme = path.join(repoRoot, 'bench', 'README.md');
+  if (r.ensemble) updateEnsembleReadme(r, r.ensemble, file, readme);
+  // A run of the ensemble section alone keeps the standalone summary of an earlier run.
+  if (!(r.load.length || r.watch.length || r.memory.length || r.micro.length)) return;
   const start = '<!-- summary:start -->';
   const end = '<!-- summary:end -->';
   const text = readFileSync(readme, 'utf8');
@@ -467,6 +529,24 @@ function updateReadme(r: Results, file: string): void {
   if (micro.length) parts.push(`Micro (tinybench):\n\n${F.markdownTable(F.microHeader, F.microRows(r.micro))}`);
   if (r.skipped.length) parts.push(`Not run: ${r.skipped.map((s) => `${s.section}/${s.system} (${s.why})`).join('; ')}.`);
   writeFileSync(readme, `${text.slice(0, a + start.length)}\n${parts.join('\n\n')}\n${text.slice(b)}`);
+}
+
+/** Rewrites the ensemble block of bench/README.md (between its own markers) from this run. */
+function updateEnsembleReadme(r: Results, e: EnsembleResults, file: string, readme: string): void {
+  const start = '<!-- ensemble:start -->';
+  const end = '<!-- ensemble:end -->';
+  const text = readFileSync(readme, 'utf8');
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`bench/README.md has no ${start} ... ${end} section`);
+  const m = r.machine;
+  const head =
+    `Ensemble figures: \`${r.command}\` on ${r.date.slice(0, 16).replace('T', ' ')} UTC — ${m.cpuModel}, ${m.cores} cores, ` +
+    `${(m.memBytes / 2 ** 30).toFixed(0)} GiB, node ${m.nodeVersion}, ${m.kernel}` +
+    `${r.versions.zookeeper ? `, ZooKeeper ${r.versions.zookeeper} (${r.versions.java ?? 'java'})` : ''}; ` +
+    `load average at start ${m.loadAverage.map((x) => x.toFixed(1)).join(' / ')}. All 3 servers of each ensemble and the load processes share the machine. ` +
+    `zookooper: ${e.zookooperSettings}; ZooKeeper: ${e.zookeeperSettings}. Full data: \`${file}\`.`;
+  writeFileSync(readme, `${text.slice(0, a + start.length)}\n${[head, ...ensembleTables(e, true)].join('\n\n')}\n${text.slice(b)}`);
 }
 
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {

@@ -19,15 +19,20 @@ async function getConnect(): Promise<Connect> {
   return connectFn;
 }
 
-/** Opens n sessions, at most `parallel` handshakes at a time. */
-async function openSessions(connectString: string, n: number, sessionTimeoutMs: number, parallel = 100): Promise<BenchClient[]> {
+/**
+ * Opens n sessions, at most `parallel` handshakes at a time. A connect string of several entries
+ * separated by '|' pins session i to entry (offset + i) % entries alone: the sessions of all the
+ * generator processes spread evenly over an ensemble's servers.
+ */
+async function openSessions(connectString: string, n: number, sessionTimeoutMs: number, parallel = 100, offset = 0): Promise<BenchClient[]> {
+  const targets = connectString.split('|');
   const connect = await getConnect();
   const out: BenchClient[] = new Array<BenchClient>(n);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < n) {
       const i = next++;
-      out[i] = await connect(connectString, { sessionTimeoutMs, connectTimeoutMs: 30_000 });
+      out[i] = await connect(targets[(offset + i) % targets.length]!, { sessionTimeoutMs, connectTimeoutMs: 30_000 });
     }
   };
   await Promise.all(Array.from({ length: Math.min(parallel, n) }, worker));
@@ -62,7 +67,7 @@ let load: LoadState | undefined;
 
 async function loadSetup(setup: LoadSetup): Promise<void> {
   const t0 = performance.now();
-  clients = await openSessions(setup.connectString, setup.sessions, setup.sessionTimeoutMs);
+  clients = await openSessions(setup.connectString, setup.sessions, setup.sessionTimeoutMs, 100, setup.sessionOffset ?? 0);
   load = {
     setup,
     recording: false,
@@ -164,7 +169,7 @@ let watch: WatchState | undefined;
 
 async function watchSetup(setup: WatchSetup): Promise<void> {
   const t0 = performance.now();
-  clients = await openSessions(setup.connectString, setup.count, setup.sessionTimeoutMs);
+  clients = await openSessions(setup.connectString, setup.count, setup.sessionTimeoutMs, 100, setup.sessionOffset ?? 0);
   watch = { setup };
   send({ type: 'ready', connectMs: performance.now() - t0 });
 }

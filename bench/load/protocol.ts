@@ -20,6 +20,8 @@ export interface LoadSetup {
   valueBytes: number;
   nodes: number; // data znodes /bench/n-0 .. n-(nodes-1), created by the orchestrator
   sessionTimeoutMs: number;
+  /** With a '|'-separated connect string: this process's first session's index over all processes. */
+  sessionOffset?: number;
 }
 
 export interface WatchSetup {
@@ -29,6 +31,7 @@ export interface WatchSetup {
   count: number;
   path: string;
   sessionTimeoutMs: number;
+  sessionOffset?: number;
 }
 
 export interface Populate {
