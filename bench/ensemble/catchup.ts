@@ -1,5 +1,5 @@
 // Follower recovery figures on a running 3-server ensemble:
-//   - catch-up: stop a follower (SIGTERM), create T znodes through the others (T txns), start it
+//   - catch-up: stop a follower (kill -9), create T znodes through the others (T txns), start it
 //     again on its data dir; time from spawn until its own state page reports a zxid equal to the
 //     leader's (and it serves);
 //   - SNAP: grow the tree to N znodes, stop a follower, empty its data dir, start it; the same time.
@@ -8,7 +8,7 @@
 // learner logs "Getting a diff from the leader" / "Getting a snapshot from leader" / "Truncating log".
 import path from 'node:path';
 import { ensureNode, loadConnect } from '../lib/client.js';
-import { runningMembers, stopMember, waitSettled, waitZxid, wipe, type BenchEnsemble, type EnsembleMember } from '../lib/ensemble.js';
+import { kill9, runningMembers, waitSettled, waitZxid, wipe, type BenchEnsemble, type EnsembleMember } from '../lib/ensemble.js';
 import { runDriver } from '../lib/zookeeper.js';
 import { GeneratorPool, split } from '../load/pool.js';
 
@@ -88,8 +88,11 @@ async function resync(e: BenchEnsemble, kind: 'catch-up' | 'snap', writeTo: numb
   const leaderId = await waitSettled(e, 120_000);
   const leader = e.members.find((m) => m.id === leaderId)!;
   const follower = [...e.members].reverse().find((m) => m.id !== leaderId)!;
-  const before = (await follower.state(2_000))?.zxid ?? null;
-  await stopMember(follower);
+  // The follower was in sync with the leader: what the leader has now is what it has.
+  const before = (await leader.state(2_000))?.zxid ?? null;
+  // kill -9, not SIGTERM: a clean stop writes a snapshot, and a server restarted on a snapshot of
+  // an epoch > 1 fails at start ("epoch is behind lastZxid", see bench/README.md).
+  await kill9(follower);
   const rate = await populate(e, from, writeTo, o.classpath, o.tmpDir, o.procs);
   if (kind === 'snap') wipe(follower);
   const target = (await leader.state(2_000))?.zxid;

@@ -2,14 +2,15 @@
 // flight at a time) runs while the leader is killed with SIGKILL; we time, from the kill:
 //   - leaderServingMs: until a survivor answers its state page as leader and serving (zookooper GET
 //     /stat serverState=leader and inQuorum; ZooKeeper `srvr` Mode: leader), polled every 5 ms;
-//   - leaderLogMs: until a survivor's role line reached us (zookooper `"msg":"role: leading"`,
+//   - leaderLogMs: until a survivor's role line reached us (zookooper `"msg":"role: leader"`,
 //     ZooKeeper `QuorumPeer - LEADING`), as a cross-check of the poll;
-//   - nextWriteMs: until the writer's first write that completed after the kill.
-// The killed server is then restarted and the ensemble settles before the next round.
+//   - nextWriteMs: until the writer's first write sent after the kill completed (a write already
+//     in flight may still complete just after the kill: its commit was on the wire).
+// Every round runs on a fresh ensemble (see failover()).
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { kill9, runningMembers, waitSettled, type BenchEnsemble } from '../lib/ensemble.js';
+import { kill9, runningMembers, stopMember, waitSettled, type BenchEnsemble } from '../lib/ensemble.js';
 import { sleep } from '../lib/net.js';
 import { InteractiveDriver } from '../lib/zookeeper.js';
 import { median } from '../load/figures.js';
@@ -34,6 +35,8 @@ export interface FailoverFigures {
   medianLeaderLogMs: number | null;
   medianNextWriteMs: number | null;
   writesPerSecBeforeKill: number | null;
+  /** Why the rounds stopped early (a server that did not come back), or null. */
+  error: string | null;
   pollMs: number;
   settings: string;
 }
@@ -52,7 +55,7 @@ interface Writer {
 const writerChild = fileURLToPath(new URL('./writer-child.js', import.meta.url));
 const pollMs = 5;
 const roundTimeoutMs = 30_000;
-const leaderLine = { zookooper: /"msg":"role: leading"/, zookeeper: /QuorumPeer - LEADING/ } as const;
+const leaderLine = { zookooper: /"msg":"role: leader"/, zookeeper: /QuorumPeer - LEADING/ } as const;
 
 async function zookooperWriter(e: BenchEnsemble): Promise<Writer> {
   const child: ChildProcess = fork(writerChild, [e.connectString(), String(3_600_000)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -111,7 +114,6 @@ async function oneRound(e: BenchEnsemble, w: Writer, round: number): Promise<Fai
   const failuresBefore = w.failures.length;
   const killNs = Number(process.hrtime.bigint());
   const killMs = await kill9(leader);
-  const last = w.ok.at(-1);
   let newLeader: number | null = null;
   let leaderServingMs: number | null = null;
   const deadline = performance.now() + roundTimeoutMs;
@@ -127,7 +129,7 @@ async function oneRound(e: BenchEnsemble, w: Writer, round: number): Promise<Fai
   }
   let nextWriteMs: number | null = null;
   while (performance.now() < deadline) {
-    const next = w.ok.find((x) => x.e > killNs);
+    const next = w.ok.find((x) => x.s > killNs);
     if (next !== undefined) {
       nextWriteMs = (next.e - killNs) / 1e6;
       break;
@@ -136,9 +138,9 @@ async function oneRound(e: BenchEnsemble, w: Writer, round: number): Promise<Fai
   }
   const pattern = leaderLine[e.system];
   const logAt = survivors.flatMap((m) => m.lines.filter((l) => l.ms > killMs && pattern.test(l.line)).map((l) => l.ms))[0];
+  const last = w.ok.filter((x) => x.e <= killNs).at(-1);
   const failures = w.failures.slice(failuresBefore);
   const codes = [...new Set(failures.map((f) => f.code))];
-  leader.spawn(); // same ports and data dir: it rejoins as a follower before the next round
   return {
     round,
     killedLeader: leaderId,
@@ -152,42 +154,58 @@ async function oneRound(e: BenchEnsemble, w: Writer, round: number): Promise<Fai
   };
 }
 
+/**
+ * Each round on a fresh ensemble (started by `start`, stopped after the round): the killed leader
+ * is not restarted, so a server that fails to restart (bench/README.md) cannot end the series, and
+ * every round starts from the same state (epoch 1, all three servers synced).
+ */
 export async function failover(
-  e: BenchEnsemble,
+  system: 'zookooper' | 'zookeeper',
+  start: (round: number) => Promise<BenchEnsemble>,
   rounds: number,
   opts: { classpath?: string; tmpDir: string; settings: string; log: (s: string) => void },
 ): Promise<FailoverFigures> {
-  const w = e.system === 'zookooper' ? await zookooperWriter(e) : await zookeeperWriter(e, opts.classpath ?? '', opts.tmpDir);
   const out: FailoverRound[] = [];
-  let rate: number | null = null;
-  try {
-    // The writer's steady rate over one second before the first kill.
-    await sleep(1_000);
-    const t1 = Number(process.hrtime.bigint());
-    const n0 = w.ok.filter((x) => x.e > t1 - 1e9).length;
-    rate = n0;
-    for (let r = 0; r < rounds; r++) {
-      const f = await oneRound(e, w, r);
-      out.push(f);
-      const n = (x: number | null): string => (x === null ? '-' : x.toFixed(1));
-      opts.log(`  ${e.system} round ${r}: killed ${f.killedLeader}, new leader ${f.newLeader ?? '-'} serving after ${n(f.leaderServingMs)} ms (log line ${n(f.leaderLogMs)} ms), next write ${n(f.nextWriteMs)} ms, ${f.writerFailures} failed writes ${f.failureCodes.join(' ')}`);
+  const rates: number[] = [];
+  let error: string | null = null;
+  const n = (x: number | null): string => (x === null ? '-' : x.toFixed(1));
+  for (let r = 0; r < rounds; r++) {
+    try {
+      const e = await start(r);
+      try {
+        const w = system === 'zookooper' ? await zookooperWriter(e) : await zookeeperWriter(e, opts.classpath ?? '', opts.tmpDir);
+        try {
+          await sleep(1_000);
+          const t1 = Number(process.hrtime.bigint());
+          rates.push(w.ok.filter((x) => x.e > t1 - 1e9).length);
+          const f = await oneRound(e, w, r);
+          out.push(f);
+          opts.log(`  ${system} round ${r}: killed ${f.killedLeader}, new leader ${f.newLeader ?? '-'} serving after ${n(f.leaderServingMs)} ms (log line ${n(f.leaderLogMs)} ms), next write ${n(f.nextWriteMs)} ms, ${f.writerFailures} failed writes ${f.failureCodes.join(' ')}`);
+        } finally {
+          await w.close();
+        }
+      } finally {
+        await Promise.all(e.members.map((m) => stopMember(m, 10_000)));
+      }
+    } catch (err) {
+      error = `round ${r}: ${(err as Error).message}`;
+      opts.log(`  ${system} failover stopped: ${error}`);
+      break;
     }
-    await waitSettled(e, 120_000);
-  } finally {
-    await w.close();
   }
   const med = (xs: (number | null)[]): number | null => {
     const ok = xs.filter((x): x is number => x !== null);
-    return ok.length === xs.length && ok.length > 0 ? median(ok) : null;
+    return ok.length > 0 ? median(ok) : null;
   };
   return {
-    system: e.system,
+    system,
     rounds: out,
     medianLeaderServingMs: med(out.map((x) => x.leaderServingMs)),
     medianLeaderLogMs: med(out.map((x) => x.leaderLogMs)),
     medianNextWriteMs: med(out.map((x) => x.nextWriteMs)),
-    writesPerSecBeforeKill: rate,
+    writesPerSecBeforeKill: rates.length ? median(rates) : null,
     pollMs,
     settings: opts.settings,
+    error,
   };
 }

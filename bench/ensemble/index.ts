@@ -3,8 +3,8 @@
 // invocation, each on fresh data dirs, in this order per system:
 //   load      get / set / 90:10 at S sessions x K outstanding spread over the servers (load.ts)
 //   watch     W watchers spread over the servers, one setData (watch.ts)
-//   failover  kill -9 of the leader under a steady writer, several rounds (failover.ts)
 //   sync      a follower catching up T txns, then SNAP of N znodes to an empty follower (catchup.ts)
+//   failover  kill -9 of the leader under a steady writer, several rounds (failover.ts)
 // and the standalone write figures again (bench/load/zookooper-load.ts, 32 x 32, as the load section).
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -30,6 +30,7 @@ export interface EnsembleOptions {
   load: LoadOptions; // sessions x outstanding over all servers, procs = load processes (and ZooKeeper JVMs)
   workers: number; // zookooper --workers of each ensemble server
   serverArgs: string[];
+  snapCount: number; // zookooper --snap-count of each ensemble server
   failoverRounds: number;
   catchupTxns: number;
   snapZnodes: number;
@@ -59,6 +60,8 @@ export function ensembleDefaults(quick: boolean): EnsembleOptions {
     load: { shapes: ['get', 'set', 'mix'], sessions: 64, outstanding: 16, valueBytes: 1024, nodes: 64, warmupMs: quick ? 1_000 : 2_000, durationMs: quick ? 2_000 : 5_000, procs: 3 },
     workers: 1,
     serverArgs: ['--max-client-cnxns', '0'],
+    // No periodic snapshot during the bench: a restart on a snapshot of an epoch > 1 fails today.
+    snapCount: 10_000_000,
     failoverRounds: quick ? 2 : 5,
     catchupTxns: quick ? 10_000 : 100_000,
     snapZnodes: quick ? 100_000 : 1_000_000,
@@ -97,24 +100,24 @@ async function onEnsemble(e: BenchEnsemble, o: EnsembleOptions, r: EnsembleResul
     r.watch.push(f);
     log(`  ${e.system} x${o.size} watch fan-out ${o.watchers}: all notified p50 ${f.allNotifiedP50Ms?.toFixed(1) ?? '-'} ms, max ${f.allNotifiedMaxMs?.toFixed(1) ?? '-'} ms, missing ${f.rounds.reduce((s, x) => s + x.missing, 0)}`);
   });
-  await attempt('failover', async () => {
-    r.failover.push(await failover(e, o.failoverRounds, { classpath: ctx.classpath, tmpDir: ctx.tmpDir, settings: ctx.settings, log }));
-  });
+// Before failover: a SNAP installed in an epoch > 1 fails today (bench/README.md), and the
+  // first epoch is what a fresh ensemble has after load and watch (no election since the start).
   await attempt('sync', async () => {
     r.sync.push(...(await followerSync(e, o.catchupTxns, o.snapZnodes, { classpath: ctx.classpath, tmpDir: ctx.tmpDir, procs: o.load.procs, log })));
   });
 }
 
 export async function runEnsembleBench(o: EnsembleOptions, tmpDir: string, zk: { classpath: string | null; why: string | null }, log: Log): Promise<EnsembleResults> {
-  const zookooperSettings = `--workers ${o.workers} ${o.serverArgs.join(' ')} (election/sync limits: server defaults)`;
+  const serverArgs = [...o.serverArgs, '--snap-count', String(o.snapCount)];
+  const zookooperSettings = `--workers ${o.workers} ${serverArgs.join(' ')} (election/sync limits: server defaults)`;
   const zookeeperSettings = 'tickTime=2000 initLimit=10 syncLimit=5 forceSync=yes maxClientCnxns=0 (sample zoo.cfg), INFO log';
   const r: EnsembleResults = { options: o, zookooperSettings, zookeeperSettings, load: [], watch: [], failover: [], sync: [], standalone: [], targets: [], errors: [] };
-  const needEnsemble = o.parts.some((p) => p !== 'standalone');
+  const needEnsemble = o.parts.some((p) => p !== 'standalone' && p !== 'failover');
   if (needEnsemble) {
     log(`  zookooper: ${o.size} servers, ${zookooperSettings}`);
     try {
       await withEnsemble(
-        async () => await startZookooperEnsemble({ root: tmpDir, size: o.size, workers: o.workers, extraArgs: o.serverArgs, label: 'ens' }),
+        async () => await startZookooperEnsemble({ root: tmpDir, size: o.size, workers: o.workers, extraArgs: serverArgs, label: 'ens' }),
         async (e) => await onEnsemble(e, o, r, { tmpDir, log, settings: zookooperSettings }),
       );
     } catch (err) {
@@ -135,6 +138,17 @@ export async function runEnsembleBench(o: EnsembleOptions, tmpDir: string, zk: {
         log(`  ensemble / zookeeper: FAILED: ${(err as Error).message}`);
       }
     }
+  }
+  if (o.parts.includes('failover')) {
+    log(`  failover: ${o.failoverRounds} rounds, each on a fresh ensemble`);
+    r.failover.push(
+      await failover('zookooper', async (i) => await startZookooperEnsemble({ root: tmpDir, size: o.size, workers: o.workers, extraArgs: serverArgs, label: `failover${i}` }), o.failoverRounds, { tmpDir, settings: zookooperSettings, log }),
+    );
+    if (zk.classpath !== null) {
+      const classpath = zk.classpath;
+      r.failover.push(await failover('zookeeper', async (i) => await startZooKeeperEnsemble({ root: tmpDir, size: o.size, label: `failover${i}` }), o.failoverRounds, { classpath, tmpDir, settings: zookeeperSettings, log }));
+    }
+    for (const f of r.failover) if (f.error !== null) r.errors.push({ part: 'failover', system: f.system, message: f.error });
   }
   if (o.parts.includes('standalone')) {
     mkdirSync(path.join(tmpDir, 'ens-standalone'), { recursive: true });

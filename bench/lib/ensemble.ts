@@ -84,10 +84,23 @@ export async function currentLeader(e: BenchEnsemble, timeoutMs = 1_000): Promis
   return leaders.length === 1 ? leaders[0]![0] : null;
 }
 
+/** Throws, with its last output, if a member we consider running has exited on its own. */
+export function assertAlive(e: BenchEnsemble): void {
+  for (const m of runningMembers(e)) {
+    const c = m.managed!.child;
+    if (c.exitCode !== null || c.signalCode !== null) {
+      const tail = m.managed!.tail(5);
+      m.managed = undefined;
+      throw new Error(`${e.system} server ${m.id} exited (${c.exitCode ?? c.signalCode}); last output:\n${tail}`);
+    }
+  }
+}
+
 /** Polls until one leader serves and every other running server serves as a follower. */
 export async function waitSettled(e: BenchEnsemble, timeoutMs: number): Promise<number> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
+    assertAlive(e);
     const running = runningMembers(e);
     const states = await Promise.all(running.map((m) => m.state(1_000)));
     const leaders = running.filter((_, i) => states[i]?.role === 'leader' && states[i]!.serving);
@@ -106,6 +119,8 @@ export async function waitZxid(m: EnsembleMember, zxid: bigint, timeoutMs: numbe
   const deadline = performance.now() + timeoutMs;
   let last: MemberState | null = null;
   for (;;) {
+    const c = m.managed?.child;
+    if (c !== undefined && (c.exitCode !== null || c.signalCode !== null)) throw new Error(`server ${m.id} exited (${c.exitCode ?? c.signalCode}) before it caught up; last output:\n${m.managed!.tail(5)}`);
     last = await m.state(1_000);
     const now = performance.now();
     if (last !== null && last.serving && last.zxid !== null && last.zxid >= zxid) return now;
