@@ -9,6 +9,7 @@ import { pidOf, type BenchEnsemble } from '../lib/ensemble.js';
 import { decodeHistogram, newHistogram, summarize, type Histogram } from '../lib/histogram.js';
 import { sleep } from '../lib/net.js';
 import { CpuWindow, memory } from '../lib/proc.js';
+import type { Managed } from '../lib/process.js';
 import { runDriver, type DriverLine } from '../lib/zookeeper.js';
 import type { LoadFigures } from '../load/figures.js';
 import { GeneratorPool, split } from '../load/pool.js';
@@ -154,19 +155,21 @@ interface DriverResult {
 export async function runEnsembleShapeZooKeeper(e: BenchEnsemble, classpath: string, shape: Shape, o: LoadOptions, tmpDir: string, leaderId: number | null): Promise<EnsembleLoadFigures> {
   const serverPids = e.members.map(pidOf);
   const driverPids: number[] = [];
-  const starts: (() => void)[] = [];
+  const drivers: Managed[] = [];
   let cpu: CpuWindow | undefined;
+  let ready = 0;
   let started = 0;
   let ended = 0;
   const procs = o.procs;
-  // Every JVM warms up as long as the slowest to connect needs: the window opens when the last
-  // one says measure-start and closes at the first measure-end (all run durationMs after their own).
+  // All JVMs start their load on one "go" once every one is connected, so their warm-ups and
+  // windows coincide; the CPU window opens at the last measure-start, closes at the first measure-end.
   const onEvent = (line: DriverLine, pid: number): void => {
-    if (line.event === 'ready' && !driverPids.includes(pid)) driverPids.push(pid);
-    if (line.event === 'measure-start' && ++started === procs) {
+    if (line.event === 'ready') {
+      driverPids.push(pid);
+      if (++ready === procs) for (const d of drivers) d.child.stdin?.write('go\n');
+    } else if (line.event === 'measure-start' && ++started === procs) {
       cpu = new CpuWindow([...serverPids, ...driverPids]);
       cpu.begin();
-      for (const s of starts) s();
     } else if (line.event === 'measure-end' && ++ended === 1) cpu?.finish();
   };
   let offset = 0;
@@ -176,6 +179,7 @@ export async function runEnsembleShapeZooKeeper(e: BenchEnsemble, classpath: str
       connect: e.spreadString(),
       sessionOffset: offset,
       setup: i === 0 ? 1 : 0,
+      waitGo: 1,
       shape,
       sessions,
       outstanding: o.outstanding,
@@ -185,10 +189,16 @@ export async function runEnsembleShapeZooKeeper(e: BenchEnsemble, classpath: str
       nodes: o.nodes,
     };
     offset += sessions;
-    return runDriver(classpath, args, { logFile: path.join(tmpDir, `zk-ens-driver-${shape}-${i}.log`), timeoutMs: o.warmupMs + o.durationMs + 180_000, onEvent });
+    return runDriver(classpath, args, {
+      logFile: path.join(tmpDir, `zk-ens-driver-${shape}-${i}.log`),
+      timeoutMs: o.warmupMs + o.durationMs + 180_000,
+      onEvent,
+      onSpawn: (m) => drivers.push(m),
+    });
   });
   const done = await Promise.all(runs);
-  if (cpu === undefined) throw new Error('ZooKeeper drivers never all started their windows');
+  const window: CpuWindow | undefined = cpu;
+  if (window === undefined) throw new Error('ZooKeeper drivers never all started their windows');
   const hist = newHistogram();
   let ops = 0;
   let opsPerSec = 0;
@@ -205,5 +215,5 @@ export async function runEnsembleShapeZooKeeper(e: BenchEnsemble, classpath: str
       hist.recordValueWithCount(v!, c!);
     }
   }
-  return figures(e, shape, o, cpu, serverPids, driverPids, hist, ops, opsPerSec, errors, firstError, `ZooKeeper 3.8 Java async client, ${procs} JVMs (bench/zk-driver/ZkDriver.java)`, leaderId);
+  return figures(e, shape, o, window, serverPids, driverPids, hist, ops, opsPerSec, errors, firstError, `ZooKeeper 3.8 Java async client, ${procs} JVMs (bench/zk-driver/ZkDriver.java)`, leaderId);
 }

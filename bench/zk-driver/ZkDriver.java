@@ -22,7 +22,7 @@
 //                 every success and {"event":"we",...} for every failure; "close" on stdin ends)
 // In mode=load, connect may list several servers separated by '|': session s connects to entry
 // (sessionOffset + s) % n alone, so the sessions of several driver JVMs spread evenly over an
-// ensemble; setup=0 skips creating the data znodes (another JVM of the run does it). The result
+// ensemble; waitGo=1 waits for a "go" line on stdin after "ready"; setup=0 skips creating the data znodes (another JVM of the run does it). The result
 // also carries "hist": the latencies as "µs:count" pairs (3 significant digits), for merging.
 // Output: one JSON object per line on stdout. Lines with "event":"measure-start" and
 // "event":"measure-end" mark the measurement window (the orchestrator samples the server's and
@@ -248,6 +248,11 @@ public final class ZkDriver {
       }
     }
     emit("{\"event\":\"ready\",\"sessions\":" + sessions + "}");
+    if (intArg(args, "waitGo", 0) != 0) {
+      // Several JVMs of one run start their load together: the orchestrator writes "go" to all.
+      String go = new java.io.BufferedReader(new java.io.InputStreamReader(System.in)).readLine();
+      if (go == null || !go.trim().equals("go")) fail("expected go on stdin, got " + go);
+    }
 
     Window win = new Window();
     List<LatencyLog> logs = new ArrayList<>();
