@@ -24,6 +24,9 @@ export interface SyncFigures {
   mechanism: string;
   mechanismLine: string | null;
   mechanismLineMs: number | null; // spawn until that log line reached us
+  /** Spawn until its first log line, and until its role line (zookooper "role: follower", ZooKeeper "FOLLOWING"). */
+  firstLineMs: number | null;
+  roleLineMs: number | null;
   populateCreatesPerSec: number;
 }
 
@@ -100,17 +103,23 @@ async function resync(e: BenchEnsemble, kind: 'catch-up' | 'snap', writeTo: numb
   const spawnMs = follower.spawn();
   const syncedAt = await waitZxid(follower, target, 300_000, 2);
   const mech = mechanismOf(e, follower, spawnMs);
+  const rolePattern = e.system === 'zookooper' ? /"msg":"role: follower"/ : /QuorumPeer - FOLLOWING/;
+  const roleLine = follower.lines.find((l) => rolePattern.test(l.line));
+  const firstLine = follower.lines[0];
   return {
     system: e.system,
     kind,
     follower: follower.id,
     leader: leaderId,
-    txnsBehind: kind === 'snap' ? null : before === null || target >> 32n !== before >> 32n ? null : low32(target) - low32(before),
+    // zxid counters restart at each epoch: from an older epoch, it lacked the new epoch's txns.
+    txnsBehind: kind === 'snap' || before === null ? null : target >> 32n === before >> 32n ? low32(target) - low32(before) : low32(target),
     znodes: writeTo,
     syncedMs: syncedAt - spawnMs,
     mechanism: mech.mechanism,
     mechanismLine: mech.line,
     mechanismLineMs: mech.ms,
+    firstLineMs: firstLine === undefined ? null : firstLine.ms - spawnMs,
+    roleLineMs: roleLine === undefined ? null : roleLine.ms - spawnMs,
     populateCreatesPerSec: rate,
   };
 }

@@ -8,7 +8,7 @@ import { ensureNode, loadConnect } from '../lib/client.js';
 import { pidOf, type BenchEnsemble } from '../lib/ensemble.js';
 import { decodeHistogram, newHistogram, summarize, type Histogram } from '../lib/histogram.js';
 import { sleep } from '../lib/net.js';
-import { CpuWindow, memory } from '../lib/proc.js';
+import { CpuWindow, cpuMicros, memory } from '../lib/proc.js';
 import type { Managed } from '../lib/process.js';
 import { runDriver, type DriverLine } from '../lib/zookeeper.js';
 import type { LoadFigures } from '../load/figures.js';
@@ -29,11 +29,47 @@ export interface EnsembleLoadFigures extends LoadFigures {
 
 export const driverBoundCores = 0.8;
 
+/** What figures() needs of a CPU window: CpuWindow, or SnapWindow between two event snapshots. */
+interface Window {
+  seconds(): number;
+  usedMicros(pid: number): number;
+  usedMicrosAll(pids: number[]): number;
+}
+
+/** CPU of every pid at one moment (a driver's measure-start or measure-end line). */
+interface Snapshot {
+  ms: number;
+  micros: Map<number, number>;
+}
+
+function snapshot(pids: number[]): Snapshot {
+  return { ms: performance.now(), micros: new Map(pids.map((pid) => [pid, cpuMicros(pid) ?? Number.NaN])) };
+}
+
+class SnapWindow implements Window {
+  constructor(
+    private readonly a: Snapshot,
+    private readonly b: Snapshot,
+  ) {}
+
+  seconds(): number {
+    return (this.b.ms - this.a.ms) / 1000;
+  }
+
+  usedMicros(pid: number): number {
+    return (this.b.micros.get(pid) ?? Number.NaN) - (this.a.micros.get(pid) ?? Number.NaN);
+  }
+
+  usedMicrosAll(pids: number[]): number {
+    return pids.reduce((s, pid) => s + this.usedMicros(pid), 0);
+  }
+}
+
 function figures(
   e: BenchEnsemble,
   shape: Shape,
   o: LoadOptions,
-  cpu: CpuWindow,
+  cpu: Window,
   serverPids: number[],
   driverPids: number[],
   hist: Histogram,
@@ -156,21 +192,19 @@ export async function runEnsembleShapeZooKeeper(e: BenchEnsemble, classpath: str
   const serverPids = e.members.map(pidOf);
   const driverPids: number[] = [];
   const drivers: Managed[] = [];
-  let cpu: CpuWindow | undefined;
+  const starts: Snapshot[] = [];
+  const ends: Snapshot[] = [];
   let ready = 0;
-  let started = 0;
-  let ended = 0;
   const procs = o.procs;
   // All JVMs start their load on one "go" once every one is connected, so their warm-ups and
-  // windows coincide; the CPU window opens at the last measure-start, closes at the first measure-end.
+  // windows coincide; the CPU window is from the last measure-start to the first measure-end
+  // (CPU sampled at every such line, so a JVM that lags cannot leave the window open).
   const onEvent = (line: DriverLine, pid: number): void => {
     if (line.event === 'ready') {
       driverPids.push(pid);
       if (++ready === procs) for (const d of drivers) d.child.stdin?.write('go\n');
-    } else if (line.event === 'measure-start' && ++started === procs) {
-      cpu = new CpuWindow([...serverPids, ...driverPids]);
-      cpu.begin();
-    } else if (line.event === 'measure-end' && ++ended === 1) cpu?.finish();
+    } else if (line.event === 'measure-start') starts.push(snapshot([...serverPids, ...driverPids]));
+    else if (line.event === 'measure-end') ends.push(snapshot([...serverPids, ...driverPids]));
   };
   let offset = 0;
   const runs = split(o.sessions, procs).map((sessions, i) => {
@@ -197,8 +231,11 @@ export async function runEnsembleShapeZooKeeper(e: BenchEnsemble, classpath: str
     });
   });
   const done = await Promise.all(runs);
-  const window: CpuWindow | undefined = cpu;
-  if (window === undefined) throw new Error('ZooKeeper drivers never all started their windows');
+  if (starts.length < procs || ends.length < procs) throw new Error('ZooKeeper drivers did not all report their windows');
+  const lastStart = starts.at(-1)!;
+  const firstEnd = ends[0]!;
+  // Windows that do not overlap (a JVM that lagged by more than the window): the union, said so.
+  const window = firstEnd.ms > lastStart.ms ? new SnapWindow(lastStart, firstEnd) : new SnapWindow(starts[0]!, ends.at(-1)!);
   const hist = newHistogram();
   let ops = 0;
   let opsPerSec = 0;
@@ -215,5 +252,6 @@ export async function runEnsembleShapeZooKeeper(e: BenchEnsemble, classpath: str
       hist.recordValueWithCount(v!, c!);
     }
   }
+  if (firstEnd.ms <= lastStart.ms) firstError ??= 'driver windows did not overlap: CPU over their union';
   return figures(e, shape, o, window, serverPids, driverPids, hist, ops, opsPerSec, errors, firstError, `ZooKeeper 3.8 Java async client, ${procs} JVMs (bench/zk-driver/ZkDriver.java)`, leaderId);
 }

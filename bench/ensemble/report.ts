@@ -113,20 +113,22 @@ export function ensembleTables(r: EnsembleResults, md: boolean): string[] {
   const parts: string[] = [];
   if (r.load.length) parts.push(`Ensemble load (${r.options.load.sessions} sessions x ${r.options.load.outstanding} outstanding over ${r.options.size} servers, ${r.options.load.durationMs / 1000} s per shape):\n\n${t(ensembleLoadHeader, ensembleLoadRows(r.load))}`);
   if (r.failover.length) {
+    const stopped = r.failover.filter((f) => f.error !== null).map((f) => `${f.system} stopped early: ${f.error!.split('\n')[0]}`);
     const rows = r.failover.flatMap((f) =>
       f.rounds.map((x) => [f.system, x.round, `s${x.killedLeader}`, x.newLeader === null ? '-' : `s${x.newLeader}`, F.fmt.int(x.leaderServingMs), F.fmt.int(x.leaderLogMs), F.fmt.int(x.nextWriteMs), F.fmt.n1(x.lastWriteBeforeKillMs), x.writerFailures, x.failureCodes.join(' ') || '-']),
     );
     const meds = r.failover.map((f) => [f.system, 'median', '', '', F.fmt.int(f.medianLeaderServingMs), F.fmt.int(f.medianLeaderLogMs), F.fmt.int(f.medianNextWriteMs), '', '', `writer ${F.fmt.int(f.writesPerSecBeforeKill)} writes/s before`]);
     parts.push(
       `Failover (kill -9 of the leader under one writer, one write in flight; "serving" = a survivor's state page polled every ${r.failover[0]!.pollMs} ms says leader and serving; "log" = its role line reached the bench):\n\n` +
-        t(['system', 'round', 'killed', 'new leader', 'leader serving ms', 'leader log line ms', 'next write ms', 'last write before kill ms', 'failed writes', 'codes'], [...rows, ...meds]),
+        t(['system', 'round', 'killed', 'new leader', 'leader serving ms', 'leader log line ms', 'next write ms', 'last write before kill ms', 'failed writes', 'codes'], [...rows, ...meds]) +
+        (stopped.length ? `\n\n${stopped.join('\n')}` : ''),
     );
   }
   if (r.sync.length)
     parts.push(
       `Follower sync:\n\n${t(
-        ['system', 'what', 'follower', 'txns behind', 'znodes', 'synced ms (spawn -> zxid = leader)', 'mechanism', 'mechanism line ms', 'populate creates/s'],
-        r.sync.map((s) => [s.system, s.kind, `s${s.follower}`, F.fmt.int(s.txnsBehind), F.fmt.int(s.znodes), F.fmt.int(s.syncedMs), s.mechanism, F.fmt.int(s.mechanismLineMs), F.fmt.int(s.populateCreatesPerSec)]),
+        ['system', 'what', 'follower', 'txns behind', 'znodes', 'synced ms (spawn -> zxid = leader)', 'first log line ms', 'role line ms', 'mechanism', 'mechanism line ms', 'populate creates/s'],
+        r.sync.map((s) => [s.system, s.kind, `s${s.follower}`, F.fmt.int(s.txnsBehind), F.fmt.int(s.znodes), F.fmt.int(s.syncedMs), F.fmt.int(s.firstLineMs), F.fmt.int(s.roleLineMs), s.mechanism, F.fmt.int(s.mechanismLineMs), F.fmt.int(s.populateCreatesPerSec)]),
       )}`,
     );
   if (r.watch.length)
