@@ -37,12 +37,12 @@ function running(e: BenchEnsemble): string[] {
 }
 
 /** Creates /mem/<i / 1000>/<i % 1000> for i in [from, to) through the running servers; creates/s. */
-async function populate(e: BenchEnsemble, from: number, to: number, classpath: string | undefined, tmpDir: string, procs: number): Promise<number> {
+async function populate(e: BenchEnsemble, from: number, to: number, classpath: string | undefined, tmpDir: string, procs: number, batch: number): Promise<number> {
   const t0 = performance.now();
   if (e.system === 'zookeeper') {
     const { result } = await runDriver(
       classpath ?? '',
-      { mode: 'populate', connect: running(e).join(','), from, znodes: to - from, valueBytes: 100, sessions: 8, outstanding: 128 },
+      { mode: 'populate', connect: running(e).join(','), from, znodes: to - from, valueBytes: 100, sessions: 8, outstanding: batch > 1 ? 8 : 128, batch },
       { logFile: path.join(tmpDir, `zk-ens-populate-${from}.log`), timeoutMs: 3_600_000 },
     );
     if (Number(result.errors) > 0) throw new Error(`ZooKeeper populate: ${String(result.errors)} errors, first ${String(result.firstError)}`);
@@ -61,7 +61,7 @@ async function populate(e: BenchEnsemble, from: number, to: number, classpath: s
     try {
       let at = from;
       split(to - from, procs).forEach((count, i) => {
-        pool.send(i, { type: 'populate', connectString: running(e).join('|'), from: at, to: at + count, fanout, valueBytes: 100, sessions: 4, outstanding: 64 });
+        pool.send(i, { type: 'populate', connectString: running(e).join('|'), from: at, to: at + count, fanout, valueBytes: 100, sessions: 4, outstanding: batch > 1 ? 4 : 64, batch });
         at += count;
       });
       const done = await pool.all('populated', 3_600_000);
@@ -96,7 +96,9 @@ async function resync(e: BenchEnsemble, kind: 'catch-up' | 'snap', writeTo: numb
   // kill -9, not SIGTERM: a clean stop writes a snapshot, and a server restarted on a snapshot of
   // an epoch > 1 fails at start ("epoch is behind lastZxid", see bench/README.md).
   await kill9(follower);
-  const rate = await populate(e, from, writeTo, o.classpath, o.tmpDir, o.procs);
+  // Catch-up: one create per txn (T txns behind). SNAP: multis of 100 creates build the tree in
+  // fewer txns (the image is what travels, not the txns).
+  const rate = await populate(e, from, writeTo, o.classpath, o.tmpDir, o.procs, kind === 'snap' ? 100 : 1);
   if (kind === 'snap') wipe(follower);
   const target = (await leader.state(2_000))?.zxid;
   if (target === null || target === undefined) throw new Error(`leader ${leaderId} reports no zxid`);

@@ -209,11 +209,16 @@ async function populate(p: Populate): Promise<void> {
   let next = p.from;
   let errors = 0;
   let firstError: string | null = null;
+  const batch = p.batch ?? 1;
   const worker = async (zk: BenchClient): Promise<void> => {
     while (next < p.to) {
-      const i = next++;
+      const i = next;
+      const n = Math.min(batch, p.to - i);
+      next += n;
       try {
-        await zk.create(`/mem/${Math.floor(i / p.fanout)}/${i % p.fanout}`, value);
+        if (batch === 1) await zk.create(`/mem/${Math.floor(i / p.fanout)}/${i % p.fanout}`, value);
+        // One multi of n creates: one txn, so a large tree is built in fewer log records.
+        else await zk.multi(Array.from({ length: n }, (_, j) => ({ op: 'create' as const, path: `/mem/${Math.floor((i + j) / p.fanout)}/${(i + j) % p.fanout}`, data: value })));
       } catch (err) {
         errors++;
         firstError ??= `${(err as { code?: string }).code ?? ''} ${(err as Error).message}`;

@@ -43,6 +43,8 @@ export interface Populate {
   valueBytes: number;
   sessions: number;
   outstanding: number;
+  /** Creates per request: 1 = create, more = one multi of that many creates (one txn). */
+  batch?: number;
 }
 
 export type ToChild =

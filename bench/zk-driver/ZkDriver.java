@@ -16,7 +16,7 @@
 //                 each watcher's System.nanoTime once all fired; "set R" (in a JVM with watchers=0)
 //                 does the setData and prints its start time; "close" ends. The orchestrator spreads
 //                 10,000 watchers over several JVMs: each ZooKeeper client holds ~3 file descriptors)
-//   mode=populate connect=H:P znodes=N valueBytes=100 sessions=S outstanding=K [from=0]
+//   mode=populate connect=H:P znodes=N valueBytes=100 sessions=S outstanding=K [from=0] [batch=1]
 //   mode=writer   connect=H1:P1,H2:P2,... path=/p durationMs=   (failover: one session, one
 //                 synchronous setData at a time; prints {"event":"w","s":sentNs,"e":doneNs} for
 //                 every success and {"event":"we",...} for every failure; "close" on stdin ends)
@@ -504,6 +504,7 @@ public final class ZkDriver {
     String connect = req(args, "connect");
     int znodes = intArg(args, "znodes", 1_000_000);
     int from = intArg(args, "from", 0); // creates indexes from .. from+znodes-1
+    int batch = intArg(args, "batch", 1); // creates per request: more than 1 = one multi (one txn)
     int valueBytes = intArg(args, "valueBytes", 100);
     int sessions = intArg(args, "sessions", 8);
     int outstanding = intArg(args, "outstanding", 256);
@@ -528,13 +529,23 @@ public final class ZkDriver {
             errors.incrementAndGet();
             firstError.compareAndSet(null, KeeperException.Code.get(rc) + " " + path);
           }
-          long i = nextIndex.getAndIncrement();
+          long i = nextIndex.getAndAdd(batch);
           if (i >= from + znodes) {
             done.countDown();
             return;
           }
-          zk.create("/mem/" + (i / fanout) + "/" + (i % fanout), value, ZooDefs.Ids.OPEN_ACL_UNSAFE,
-              CreateMode.PERSISTENT, cb[0], null);
+          if (batch == 1) {
+            zk.create("/mem/" + (i / fanout) + "/" + (i % fanout), value, ZooDefs.Ids.OPEN_ACL_UNSAFE,
+                CreateMode.PERSISTENT, cb[0], null);
+          } else {
+            // One multi of up to `batch` creates: one txn.
+            List<org.apache.zookeeper.Op> ops = new ArrayList<>();
+            for (long j = i; j < Math.min(i + batch, (long) from + znodes); j++) {
+              ops.add(org.apache.zookeeper.Op.create("/mem/" + (j / fanout) + "/" + (j % fanout), value,
+                  ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT));
+            }
+            zk.multi(ops, (mrc, mpath, mctx, results) -> cb[0].processResult(mrc, "multi@" + i, null, null), null);
+          }
         };
         cb[0].processResult(0, null, null, null);
       }
