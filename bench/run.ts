@@ -26,8 +26,8 @@ import { watchFanoutZooKeeper, watchFanoutZookooper } from './load/watch.js';
 import { runShapeZooKeeper } from './load/zookeeper-load.js';
 import { runZookooperLoad, type LoadOptions } from './load/zookooper-load.js';
 import { runMicro, type MicroRow } from './micro/index.js';
-import { ensembleDefaults, ensembleParts, runEnsembleBench, type EnsembleOptions, type EnsemblePart, type EnsembleResults } from './ensemble/index.js';
-import { ensembleTables } from './ensemble/report.js';
+import { ensembleDefaults, ensembleFlag, ensembleParts, runEnsembleBench, type EnsembleOptions, type EnsembleResults } from './ensemble/index.js';
+import { ensembleTables, updateEnsembleReadme } from './ensemble/report.js';
 
 const sections = ['micro', 'load', 'watch', 'memory', 'recipes', 'ensemble'] as const;
 type Section = (typeof sections)[number];
@@ -171,36 +171,6 @@ function parseArgs(argv: string[]): Options {
       case '--server-arg':
         o.serverArgs.push(v() ?? '');
         break;
-      case '--ensemble-parts': {
-        const names = list(v());
-        for (const n of names) if (!(ensembleParts as readonly string[]).includes(n)) throw new Error(`--ensemble-parts: unknown part ${n} (${ensembleParts.join(', ')})`);
-        o.ensemble.parts = names as EnsemblePart[];
-        break;
-      }
-      case '--ensemble-sessions':
-        o.ensemble.load.sessions = num(a, v());
-        break;
-      case '--ensemble-outstanding':
-        o.ensemble.load.outstanding = num(a, v());
-        break;
-      case '--ensemble-procs':
-        o.ensemble.load.procs = num(a, v());
-        break;
-      case '--ensemble-workers':
-        o.ensemble.workers = num(a, v());
-        break;
-      case '--failover-rounds':
-        o.ensemble.failoverRounds = num(a, v());
-        break;
-      case '--catchup-txns':
-        o.ensemble.catchupTxns = num(a, v());
-        break;
-      case '--snap-znodes':
-        o.ensemble.snapZnodes = num(a, v());
-        break;
-      case '--ensemble-watchers':
-        o.ensemble.watchers = num(a, v());
-        break;
       case '--update-readme':
         o.updateReadme = true;
         break;
@@ -219,6 +189,7 @@ function parseArgs(argv: string[]): Options {
         process.exit(0);
         break;
       default:
+        if (a.startsWith('--') && ensembleFlag(o.ensemble, a, () => v(), num)) break;
         throw new Error(`unknown flag ${a}\n${help}`);
     }
   }
@@ -502,7 +473,7 @@ async function main(): Promise<void> {
 /** Rewrites the part of bench/README.md between the summary markers from this run's figures. */
 function updateReadme(r: Results, file: string): void {
   const readme = path.join(repoRoot, 'bench', 'README.md');
-  if (r.ensemble) updateEnsembleReadme(r, r.ensemble, file, readme);
+  if (r.ensemble) updateEnsembleReadme(readme, r.ensemble, { command: r.command, date: r.date, machine: r.machine, versions: r.versions, file });
   // A run of the ensemble section alone keeps the standalone summary of an earlier run.
   if (!(r.load.length || r.watch.length || r.memory.length || r.micro.length)) return;
   const start = '<!-- summary:start -->';
@@ -529,24 +500,6 @@ function updateReadme(r: Results, file: string): void {
   if (micro.length) parts.push(`Micro (tinybench):\n\n${F.markdownTable(F.microHeader, F.microRows(r.micro))}`);
   if (r.skipped.length) parts.push(`Not run: ${r.skipped.map((s) => `${s.section}/${s.system} (${s.why})`).join('; ')}.`);
   writeFileSync(readme, `${text.slice(0, a + start.length)}\n${parts.join('\n\n')}\n${text.slice(b)}`);
-}
-
-/** Rewrites the ensemble block of bench/README.md (between its own markers) from this run. */
-function updateEnsembleReadme(r: Results, e: EnsembleResults, file: string, readme: string): void {
-  const start = '<!-- ensemble:start -->';
-  const end = '<!-- ensemble:end -->';
-  const text = readFileSync(readme, 'utf8');
-  const a = text.indexOf(start);
-  const b = text.indexOf(end);
-  if (a < 0 || b < a) throw new Error(`bench/README.md has no ${start} ... ${end} section`);
-  const m = r.machine;
-  const head =
-    `Ensemble figures: \`${r.command}\` on ${r.date.slice(0, 16).replace('T', ' ')} UTC — ${m.cpuModel}, ${m.cores} cores, ` +
-    `${(m.memBytes / 2 ** 30).toFixed(0)} GiB, node ${m.nodeVersion}, ${m.kernel}` +
-    `${r.versions.zookeeper ? `, ZooKeeper ${r.versions.zookeeper} (${r.versions.java ?? 'java'})` : ''}; ` +
-    `load average at start ${m.loadAverage.map((x) => x.toFixed(1)).join(' / ')}. All 3 servers of each ensemble and the load processes share the machine. ` +
-    `zookooper: ${e.zookooperSettings}; ZooKeeper: ${e.zookeeperSettings}. Full data: \`${file}\`.`;
-  writeFileSync(readme, `${text.slice(0, a + start.length)}\n${[head, ...ensembleTables(e, true)].join('\n\n')}\n${text.slice(b)}`);
 }
 
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {

@@ -74,6 +74,44 @@ export function ensembleDefaults(quick: boolean): EnsembleOptions {
 
 type Log = (s: string) => void;
 
+/** The ensemble's flags of `npm run bench -- --help`; false if `flag` is not one of them. */
+export function ensembleFlag(o: EnsembleOptions, flag: string, value: () => string | undefined, num: (flag: string, v: string | undefined) => number): boolean {
+  switch (flag) {
+    case '--ensemble-parts': {
+      const names = (value() ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+      for (const n of names) if (!(ensembleParts as readonly string[]).includes(n)) throw new Error(`--ensemble-parts: unknown part ${n} (${ensembleParts.join(', ')})`);
+      o.parts = names as EnsemblePart[];
+      return true;
+    }
+    case '--ensemble-sessions':
+      o.load.sessions = num(flag, value());
+      return true;
+    case '--ensemble-outstanding':
+      o.load.outstanding = num(flag, value());
+      return true;
+    case '--ensemble-procs':
+      o.load.procs = num(flag, value());
+      return true;
+    case '--ensemble-workers':
+      o.workers = num(flag, value());
+      return true;
+    case '--failover-rounds':
+      o.failoverRounds = num(flag, value());
+      return true;
+    case '--catchup-txns':
+      o.catchupTxns = num(flag, value());
+      return true;
+    case '--snap-znodes':
+      o.snapZnodes = num(flag, value());
+      return true;
+    case '--ensemble-watchers':
+      o.watchers = num(flag, value());
+      return true;
+    default:
+      return false;
+  }
+}
+
 async function onEnsemble(e: BenchEnsemble, o: EnsembleOptions, r: EnsembleResults, ctx: { classpath?: string; tmpDir: string; log: Log; settings: string }, parts: EnsemblePart[]): Promise<void> {
   const { log } = ctx;
   const attempt = async (part: EnsemblePart, fn: () => Promise<void>): Promise<void> => {

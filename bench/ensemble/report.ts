@@ -1,5 +1,7 @@
 // Issue 6's targets and the ensemble tables (terminal and bench/README.md). Figures, not asserts.
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as F from '../lib/format.js';
+import type { MachineFacts } from '../lib/machine.js';
 import { shapeTitles, type Shape } from '../load/protocol.js';
 import type { EnsembleResults } from './index.js';
 import type { EnsembleLoadFigures } from './load.js';
@@ -142,4 +144,26 @@ export function ensembleTables(r: EnsembleResults, md: boolean): string[] {
   if (r.targets.length) parts.push(`Ensemble targets (issue 6):\n\n${t(['target', 'figure', 'status'], r.targets.map((x) => [x.target, x.figure, x.met === null ? 'not measured' : x.met ? 'met' : md ? 'missed' : 'MISSED']))}`);
   if (r.errors.length) parts.push(`Errors: ${r.errors.map((e) => `${e.part}/${e.system}: ${e.message.split('\n')[0]}`).join('; ')}`);
   return parts;
+}
+
+/** Rewrites the ensemble block of bench/README.md (between its own markers) from this run. */
+export function updateEnsembleReadme(
+  readme: string,
+  e: EnsembleResults,
+  run: { command: string; date: string; machine: MachineFacts; versions: { zookeeper?: string; java?: string }; file: string },
+): void {
+  const start = '<!-- ensemble:start -->';
+  const end = '<!-- ensemble:end -->';
+  const text = readFileSync(readme, 'utf8');
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`bench/README.md has no ${start} ... ${end} section`);
+  const m = run.machine;
+  const head =
+    `Ensemble figures: \`${run.command}\` on ${run.date.slice(0, 16).replace('T', ' ')} UTC — ${m.cpuModel}, ${m.cores} cores, ` +
+    `${(m.memBytes / 2 ** 30).toFixed(0)} GiB, node ${m.nodeVersion}, ${m.kernel}` +
+    `${run.versions.zookeeper ? `, ZooKeeper ${run.versions.zookeeper} (${run.versions.java ?? 'java'})` : ''}; ` +
+    `load average at start ${m.loadAverage.map((x) => x.toFixed(1)).join(' / ')}. All 3 servers of each ensemble and the load processes share the machine. ` +
+    `zookooper: ${e.zookooperSettings}; ZooKeeper: ${e.zookeeperSettings}. Full data: \`${run.file}\`.`;
+  writeFileSync(readme, `${text.slice(0, a + start.length)}\n${[head, ...ensembleTables(e, true)].join('\n\n')}\n${text.slice(b)}`);
 }
