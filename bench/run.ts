@@ -10,6 +10,7 @@
 //
 // Prints tables and writes bench/results/<date>-<name>.json (machine, command, date, every figure).
 // Servers run on loopback, on a free port, with a temp data dir, and are stopped by PID at the end.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,7 +19,7 @@ import * as F from './lib/format.js';
 import { machineFacts, javaVersion, type MachineFacts } from './lib/machine.js';
 import { stopAllRunning } from './lib/process.js';
 import { compileDriver, startZooKeeper, zookeeperMissing, zookeeperVersion } from './lib/zookeeper.js';
-import { repoRoot, startZookooper, zookooperMissing } from './lib/zookooper.js';
+import { repoRoot, startZookooper, sutRoot, zookooperMissing } from './lib/zookooper.js';
 import type { LoadFigures, MemoryFigures, WatchFigures } from './load/figures.js';
 import { memoryZooKeeper, memoryZookooper } from './load/memory.js';
 import { shapes as allShapes, type Shape } from './load/protocol.js';
@@ -208,7 +209,7 @@ interface Results {
   command: string;
   options: Omit<Options, 'only'> & { only: Section[] };
   machine: MachineFacts;
-  versions: { zookooper: string; zookeeper?: string; java?: string };
+  versions: { zookooper: string; zookooperRoot?: string; zookooperCommit?: string; zookeeper?: string; java?: string };
   micro: MicroRow[];
   load: LoadFigures[];
   watch: WatchFigures[];
@@ -222,6 +223,17 @@ interface Results {
   skipped: { section: string; system: string; why: string }[];
   errors: { section: string; system: string; message: string }[];
   durationSec: number;
+}
+
+/** The commit (and whether the tree is dirty) of the zookooper checkout under test. */
+function gitCommit(root: string): { zookooperCommit?: string } {
+  try {
+    const head = execFileSync('git', ['-C', root, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim() !== '';
+    return { zookooperCommit: `${head}${dirty ? ' (modified)' : ''}` };
+  } catch {
+    return {};
+  }
 }
 
 async function main(): Promise<void> {
@@ -245,7 +257,7 @@ async function main(): Promise<void> {
     command,
     options: o,
     machine: machineFacts(),
-    versions: { zookooper: pkg.version },
+    versions: { zookooper: pkg.version, zookooperRoot: sutRoot, ...gitCommit(sutRoot) },
     micro: [],
     load: [],
     watch: [],
@@ -259,6 +271,7 @@ async function main(): Promise<void> {
   };
   log(`zookooper bench "${runName}" — ${r.machine.cpuModel}, ${r.machine.cores} cores, ${(r.machine.memBytes / 2 ** 30).toFixed(0)} GiB, node ${r.machine.nodeVersion}, ${r.machine.kernel}`);
   log(`temp dir ${tmp}`);
+  log(`zookooper under test: ${sutRoot} ${r.versions.zookooperCommit ?? ''}`);
 
   const ourMissing = o.skipZookooper ? 'skipped by --skip-zookooper' : zookooperMissing();
   let zkMissing: string | null = o.vsZookeeper ? zookeeperMissing() : 'not requested (--vs-zookeeper)';

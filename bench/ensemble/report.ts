@@ -150,7 +150,7 @@ export function ensembleTables(r: EnsembleResults, md: boolean): string[] {
 export function updateEnsembleReadme(
   readme: string,
   e: EnsembleResults,
-  run: { command: string; date: string; machine: MachineFacts; versions: { zookeeper?: string; java?: string }; file: string },
+  run: { command: string; date: string; machine: MachineFacts; versions: { zookooperCommit?: string; zookeeper?: string; java?: string }; file: string },
 ): void {
   const start = '<!-- ensemble:start -->';
   const end = '<!-- ensemble:end -->';
@@ -160,7 +160,7 @@ export function updateEnsembleReadme(
   if (a < 0 || b < a) throw new Error(`bench/README.md has no ${start} ... ${end} section`);
   const m = run.machine;
   const head =
-    `Ensemble figures: \`${run.command}\` on ${run.date.slice(0, 16).replace('T', ' ')} UTC — ${m.cpuModel}, ${m.cores} cores, ` +
+    `Ensemble figures: \`${run.command}\`${process.env.ZK_BENCH_SUT_ROOT ? ` with ZK_BENCH_SUT_ROOT (zookooper under test: commit ${run.versions.zookooperCommit ?? '?'})` : ''} on ${run.date.slice(0, 16).replace('T', ' ')} UTC — ${m.cpuModel}, ${m.cores} cores, ` +
     `${(m.memBytes / 2 ** 30).toFixed(0)} GiB, node ${m.nodeVersion}, ${m.kernel}` +
     `${run.versions.zookeeper ? `, ZooKeeper ${run.versions.zookeeper} (${run.versions.java ?? 'java'})` : ''}; ` +
     `load average at start ${m.loadAverage.map((x) => x.toFixed(1)).join(' / ')}. All 3 servers of each ensemble and the load processes share the machine. ` +

@@ -7,9 +7,9 @@ import type { BenchEnsemble, EnsembleMember, MemberState, Role, TimedLine } from
 import { waitSettled } from './ensemble.js';
 import { freePort } from './net.js';
 import { startManaged, type Managed } from './process.js';
-import { repoRoot } from './zookooper.js';
+import { sutRoot } from './zookooper.js';
 
-const binPath = path.join(repoRoot, 'bin', 'zookooper.js');
+const binPath = path.join(sutRoot, 'bin', 'zookooper.js');
 
 export interface ZookooperEnsembleOptions {
   root: string; // parent of s1.. data dirs and logs
@@ -43,7 +43,7 @@ class ZookooperMember implements EnsembleMember {
     this.lines = [];
     const logFile = path.join(this.logDir, `zookooper-${this.label}-s${this.id}-${++this.starts}.log`);
     const t = performance.now();
-    const managed = startManaged(process.execPath, [binPath, ...this.args], { cwd: repoRoot, logFile });
+    const managed = startManaged(process.execPath, [binPath, ...this.args], { cwd: sutRoot, logFile });
     managed.onLine((line) => {
       if (this.lines.length < 20_000) this.lines.push({ ms: performance.now(), line });
     });
