@@ -26,6 +26,8 @@ export interface FailoverRound {
   lastWriteBeforeKillMs: number | null;
   writerFailures: number;
   failureCodes: string[];
+  /** Survivors that exited on their own during the round, with their last error line. */
+  crashed: string[];
 }
 
 export interface FailoverFigures {
@@ -141,6 +143,9 @@ async function oneRound(e: BenchEnsemble, w: Writer, round: number): Promise<Fai
   const last = w.ok.filter((x) => x.e <= killNs).at(-1);
   const failures = w.failures.slice(failuresBefore);
   const codes = [...new Set(failures.map((f) => f.code))];
+  const crashed = survivors
+    .filter((m) => m.managed !== undefined && (m.managed.child.exitCode !== null || m.managed.child.signalCode !== null))
+    .map((m) => `s${m.id}: ${m.lines.map((l) => l.line).find((l) => /AssertionError|"level":60/.test(l))?.slice(0, 200) ?? 'exited'}`);
   return {
     round,
     killedLeader: leaderId,
@@ -151,6 +156,7 @@ async function oneRound(e: BenchEnsemble, w: Writer, round: number): Promise<Fai
     lastWriteBeforeKillMs: last === undefined ? null : (killNs - last.e) / 1e6,
     writerFailures: failures.length,
     failureCodes: codes,
+    crashed,
   };
 }
 
@@ -180,7 +186,7 @@ export async function failover(
           rates.push(w.ok.filter((x) => x.e > t1 - 1e9).length);
           const f = await oneRound(e, w, r);
           out.push(f);
-          opts.log(`  ${system} round ${r}: killed ${f.killedLeader}, new leader ${f.newLeader ?? '-'} serving after ${n(f.leaderServingMs)} ms (log line ${n(f.leaderLogMs)} ms), next write ${n(f.nextWriteMs)} ms, ${f.writerFailures} failed writes ${f.failureCodes.join(' ')}`);
+          opts.log(`  ${system} round ${r}: killed ${f.killedLeader}, new leader ${f.newLeader ?? '-'} serving after ${n(f.leaderServingMs)} ms (log line ${n(f.leaderLogMs)} ms), next write ${n(f.nextWriteMs)} ms, ${f.writerFailures} failed writes ${f.failureCodes.join(' ')}${f.crashed.length ? ` CRASHED ${f.crashed.join('; ')}` : ''}`);
         } finally {
           await w.close();
         }
@@ -193,9 +199,10 @@ export async function failover(
       break;
     }
   }
+  // A round that saw no leader (or no write) within roundTimeoutMs counts as slower than all others.
   const med = (xs: (number | null)[]): number | null => {
-    const ok = xs.filter((x): x is number => x !== null);
-    return ok.length > 0 ? median(ok) : null;
+    const m = median(xs.map((x) => x ?? Number.POSITIVE_INFINITY));
+    return Number.isFinite(m) ? m : null;
   };
   return {
     system,

@@ -115,13 +115,16 @@ export function ensembleTables(r: EnsembleResults, md: boolean): string[] {
   const parts: string[] = [];
   if (r.load.length) parts.push(`Ensemble load (${r.options.load.sessions} sessions x ${r.options.load.outstanding} outstanding over ${r.options.size} servers, ${r.options.load.durationMs / 1000} s per shape):\n\n${t(ensembleLoadHeader, ensembleLoadRows(r.load))}`);
   if (r.failover.length) {
-    const stopped = r.failover.filter((f) => f.error !== null).map((f) => `${f.system} stopped early: ${f.error!.split('\n')[0]}`);
+    const stopped = [
+      ...r.failover.filter((f) => f.error !== null).map((f) => `${f.system} stopped early: ${f.error!.split('\n')[0]}`),
+      ...r.failover.flatMap((f) => f.rounds.filter((x) => x.crashed.length).map((x) => `${f.system} round ${x.round}: survivor exited: ${x.crashed.join('; ')}`)),
+    ];
     const rows = r.failover.flatMap((f) =>
       f.rounds.map((x) => [f.system, x.round, `s${x.killedLeader}`, x.newLeader === null ? '-' : `s${x.newLeader}`, F.fmt.int(x.leaderServingMs), F.fmt.int(x.leaderLogMs), F.fmt.int(x.nextWriteMs), F.fmt.n1(x.lastWriteBeforeKillMs), x.writerFailures, x.failureCodes.join(' ') || '-']),
     );
     const meds = r.failover.map((f) => [f.system, 'median', '', '', F.fmt.int(f.medianLeaderServingMs), F.fmt.int(f.medianLeaderLogMs), F.fmt.int(f.medianNextWriteMs), '', '', `writer ${F.fmt.int(f.writesPerSecBeforeKill)} writes/s before`]);
     parts.push(
-      `Failover (kill -9 of the leader under one writer, one write in flight; "serving" = a survivor's state page polled every ${r.failover[0]!.pollMs} ms says leader and serving; "log" = its role line reached the bench):\n\n` +
+      `Failover (kill -9 of the leader under one writer, one write in flight; "serving" = a survivor's state page polled every ${r.failover[0]!.pollMs} ms says leader and serving; "log" = its role line reached the bench; "-" = not within 30 s, counted as slowest in the median):\n\n` +
         t(['system', 'round', 'killed', 'new leader', 'leader serving ms', 'leader log line ms', 'next write ms', 'last write before kill ms', 'failed writes', 'codes'], [...rows, ...meds]) +
         (stopped.length ? `\n\n${stopped.join('\n')}` : ''),
     );
