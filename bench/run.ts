@@ -4,11 +4,13 @@
 //   npm run bench -- --quick           the same, small (about 1-2 minutes)
 //   npm run bench -- --vs-zookeeper    also Apache ZooKeeper 3.8 standalone (fsync on), same shapes,
 //                                      same invocation, ratios printed
-//   npm run bench -- --only load,watch one or more of: micro, load, watch, memory, recipes
+//   npm run bench -- --only load,watch one or more of: micro, load, watch, memory, recipes, ensemble
+//   npm run bench -- --only ensemble --vs-zookeeper   issue 6: 3-server ensembles (bench/ensemble/)
 //   more: --help
 //
 // Prints tables and writes bench/results/<date>-<name>.json (machine, command, date, every figure).
 // Servers run on loopback, on a free port, with a temp data dir, and are stopped by PID at the end.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +19,7 @@ import * as F from './lib/format.js';
 import { machineFacts, javaVersion, type MachineFacts } from './lib/machine.js';
 import { stopAllRunning } from './lib/process.js';
 import { compileDriver, startZooKeeper, zookeeperMissing, zookeeperVersion } from './lib/zookeeper.js';
-import { repoRoot, startZookooper, zookooperMissing } from './lib/zookooper.js';
+import { repoRoot, startZookooper, sutRoot, zookooperMissing } from './lib/zookooper.js';
 import type { LoadFigures, MemoryFigures, WatchFigures } from './load/figures.js';
 import { memoryZooKeeper, memoryZookooper } from './load/memory.js';
 import { shapes as allShapes, type Shape } from './load/protocol.js';
@@ -25,8 +27,10 @@ import { watchFanoutZooKeeper, watchFanoutZookooper } from './load/watch.js';
 import { runShapeZooKeeper } from './load/zookeeper-load.js';
 import { runZookooperLoad, type LoadOptions } from './load/zookooper-load.js';
 import { runMicro, type MicroRow } from './micro/index.js';
+import { ensembleDefaults, ensembleFlag, ensembleParts, runEnsembleBench, type EnsembleOptions, type EnsembleResults } from './ensemble/index.js';
+import { ensembleTables, updateEnsembleReadme } from './ensemble/report.js';
 
-const sections = ['micro', 'load', 'watch', 'memory', 'recipes'] as const;
+const sections = ['micro', 'load', 'watch', 'memory', 'recipes', 'ensemble'] as const;
 type Section = (typeof sections)[number];
 
 interface Options {
@@ -44,6 +48,7 @@ interface Options {
   microTimeMs: number;
   serverArgs: string[];
   watchServerArgs: string[];
+  ensemble: EnsembleOptions;
   updateReadme: boolean;
   save: boolean;
   keepTmp: boolean;
@@ -63,6 +68,12 @@ const help = `usage: npm run bench -- [flags]
   --watchers 1000,10000 watch fan-out sizes         --watch-rounds R
   --znodes N            memory/recovery size (default 1,000,000; --quick 100,000)
   --server-arg ARG      extra argument for every zookooper server (repeatable)
+  ensemble (issue 6; ZooKeeper's 3-server ensemble too with --vs-zookeeper):
+  --ensemble-parts A[,B] ${ensembleParts.join(', ')} (default all)
+  --ensemble-sessions N (64)  --ensemble-outstanding K (16)  --ensemble-procs N load processes / JVMs (3)
+  --ensemble-workers N  zookooper --workers of each ensemble server (1)
+  --failover-rounds R (5; --quick 2)   --catchup-txns T (100,000; --quick 10,000)
+  --snap-znodes N (1,000,000; --quick 100,000)   --ensemble-watchers W (10,000; --quick 1,000)
   --update-readme       rewrite the summary in bench/README.md from this run's figures
   --no-save             do not write bench/results/*.json
   --keep-tmp            keep the temp dir (server logs, data dirs)
@@ -95,6 +106,7 @@ function parseArgs(argv: string[]): Options {
     // As the ZooKeeper side's zoo.cfg: no per-address connection cap (10,000 watchers share 127.0.0.1).
     serverArgs: ['--max-client-cnxns', '0'],
     watchServerArgs: [],
+    ensemble: ensembleDefaults(quick),
     updateReadme: false,
     save: true,
     keepTmp: false,
@@ -178,10 +190,16 @@ function parseArgs(argv: string[]): Options {
         process.exit(0);
         break;
       default:
+        if (a.startsWith('--') && ensembleFlag(o.ensemble, a, () => v(), num)) break;
         throw new Error(`unknown flag ${a}\n${help}`);
     }
   }
   o.watchWorkers = Math.max(...o.workers);
+  o.ensemble.serverArgs = [...o.serverArgs];
+  o.ensemble.load.durationMs = o.load.durationMs;
+  o.ensemble.load.warmupMs = o.load.warmupMs;
+  o.ensemble.standalone.durationMs = o.load.durationMs;
+  o.ensemble.standalone.warmupMs = o.load.warmupMs;
   return o;
 }
 
@@ -191,18 +209,31 @@ interface Results {
   command: string;
   options: Omit<Options, 'only'> & { only: Section[] };
   machine: MachineFacts;
-  versions: { zookooper: string; zookeeper?: string; java?: string };
+  versions: { zookooper: string; zookooperRoot?: string; zookooperCommit?: string; zookeeper?: string; java?: string };
   micro: MicroRow[];
   load: LoadFigures[];
   watch: WatchFigures[];
   memory: MemoryFigures[];
   /** Issue 3's recipe figures: discovery propagation, provider picks, soft load balancing, locks. */
   recipes: Record<string, number>;
+  /** Issue 6: the 3-server ensembles (bench/ensemble/). */
+  ensemble?: EnsembleResults;
   ratios: ReturnType<typeof ratios>;
   targets: TargetCheck[];
   skipped: { section: string; system: string; why: string }[];
   errors: { section: string; system: string; message: string }[];
   durationSec: number;
+}
+
+/** The commit (and whether the tree is dirty) of the zookooper checkout under test. */
+function gitCommit(root: string): { zookooperCommit?: string } {
+  try {
+    const head = execFileSync('git', ['-C', root, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim() !== '';
+    return { zookooperCommit: `${head}${dirty ? ' (modified)' : ''}` };
+  } catch {
+    return {};
+  }
 }
 
 async function main(): Promise<void> {
@@ -226,7 +257,7 @@ async function main(): Promise<void> {
     command,
     options: o,
     machine: machineFacts(),
-    versions: { zookooper: pkg.version },
+    versions: { zookooper: pkg.version, zookooperRoot: sutRoot, ...gitCommit(sutRoot) },
     micro: [],
     load: [],
     watch: [],
@@ -240,6 +271,7 @@ async function main(): Promise<void> {
   };
   log(`zookooper bench "${runName}" — ${r.machine.cpuModel}, ${r.machine.cores} cores, ${(r.machine.memBytes / 2 ** 30).toFixed(0)} GiB, node ${r.machine.nodeVersion}, ${r.machine.kernel}`);
   log(`temp dir ${tmp}`);
+  log(`zookooper under test: ${sutRoot} ${r.versions.zookooperCommit ?? ''}`);
 
   const ourMissing = o.skipZookooper ? 'skipped by --skip-zookooper' : zookooperMissing();
   let zkMissing: string | null = o.vsZookeeper ? zookeeperMissing() : 'not requested (--vs-zookeeper)';
@@ -406,6 +438,16 @@ async function main(): Promise<void> {
     }
   }
 
+  // ---------------------------------------------------------------- ensemble (issue 6)
+  if (has('ensemble')) {
+    log(`\n== ensemble: ${o.ensemble.size} servers on loopback (${o.ensemble.parts.join(', ')}) ==`);
+    if (ourMissing !== null) skip('ensemble', 'zookooper', ourMissing);
+    else {
+      r.ensemble = await runEnsembleBench(o.ensemble, tmp, { classpath: zkMissing === null ? zkCp : null, why: zkMissing }, log);
+      for (const e of r.ensemble.errors) r.errors.push({ section: `ensemble/${e.part}`, system: e.system, message: e.message });
+    }
+  }
+
   // ---------------------------------------------------------------- summary
   r.ratios = ratios(r.load);
   r.targets = targets(r.load, r.watch, r.memory);
@@ -422,6 +464,7 @@ async function main(): Promise<void> {
     log('\ntargets (issue 2; figures to report, not asserts):');
     log(F.table(['target', 'figure', 'status'], r.targets.map((t) => [t.target, t.figure, t.met === null ? 'not measured' : t.met ? 'met' : 'MISSED'])));
   }
+  if (r.ensemble) for (const part of ensembleTables(r.ensemble, false)) log(`\n${part}`);
   for (const e of r.errors) log(`error: ${e.section} / ${e.system}: ${e.message.split('\n')[0]}`);
 
   if (o.save) {
@@ -443,6 +486,9 @@ async function main(): Promise<void> {
 /** Rewrites the part of bench/README.md between the summary markers from this run's figures. */
 function updateReadme(r: Results, file: string): void {
   const readme = path.join(repoRoot, 'bench', 'README.md');
+  if (r.ensemble) updateEnsembleReadme(readme, r.ensemble, { command: r.command, date: r.date, machine: r.machine, versions: r.versions, file });
+  // A run of the ensemble section alone keeps the standalone summary of an earlier run.
+  if (!(r.load.length || r.watch.length || r.memory.length || r.micro.length)) return;
   const start = '<!-- summary:start -->';
   const end = '<!-- summary:end -->';
   const text = readFileSync(readme, 'utf8');

@@ -3,7 +3,7 @@
 // bench/lib/client-check.ts makes tsc check these shapes against the real module.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { repoRoot } from './zookooper.js';
+import { sutRoot } from './zookooper.js';
 
 export interface BenchStat {
   version: number;
@@ -38,7 +38,7 @@ export type Connect = (
 
 export async function loadConnect(): Promise<Connect> {
   // A computed specifier: tsc does not resolve it, so a missing module is a run-time "skipped".
-  const url = pathToFileURL(path.join(repoRoot, 'dist', 'src', 'index.js')).href;
+  const url = pathToFileURL(path.join(sutRoot, 'dist', 'src', 'index.js')).href;
   const mod = (await import(url)) as { connect?: unknown };
   if (typeof mod.connect !== 'function') throw new Error('dist/src/index.js has no connect()');
   return mod.connect as Connect;

@@ -158,10 +158,11 @@ export class InteractiveDriver {
 export async function runDriver(
   classpath: string,
   args: Record<string, string | number>,
-  opts: { logFile: string; timeoutMs: number; onEvent?: (line: DriverLine, pid: number) => void; jvmArgs?: string[] },
+  opts: { logFile: string; timeoutMs: number; onEvent?: (line: DriverLine, pid: number) => void; jvmArgs?: string[]; onSpawn?: (m: Managed) => void },
 ): Promise<{ result: DriverLine; pid: number }> {
   const argv = [...(opts.jvmArgs ?? []), '-cp', classpath, 'ZkDriver', ...Object.entries(args).map(([k, v]) => `${k}=${v}`)];
-  const managed = startManaged('java', argv, { logFile: opts.logFile });
+  const managed = startManaged('java', argv, { logFile: opts.logFile, stdin: opts.onSpawn !== undefined });
+  opts.onSpawn?.(managed);
   let result: DriverLine | undefined;
   let error: string | undefined;
   managed.onLine((line, stream) => {

@@ -9,7 +9,13 @@ import { startManaged, type Managed } from './process.js';
 import { freePort } from './net.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const binPath = path.join(repoRoot, 'bin', 'zookooper.js');
+/**
+ * The zookooper build under test: this checkout, or ZK_BENCH_SUT_ROOT = another built checkout
+ * (e.g. a newer main) whose bin/zookooper.js and dist/src/ are measured by this checkout's bench.
+ * Forked load processes inherit the variable, so server and client come from the same build.
+ */
+export const sutRoot = process.env.ZK_BENCH_SUT_ROOT ? path.resolve(process.env.ZK_BENCH_SUT_ROOT) : repoRoot;
+const binPath = path.join(sutRoot, 'bin', 'zookooper.js');
 
 export interface ZookooperServer {
   managed: Managed;
@@ -28,7 +34,7 @@ export interface ZookooperServer {
 export function zookooperMissing(): string | null {
   const need = ['dist/src/index.js', 'dist/src/server/main.js', 'dist/src/cli/main.js'];
   for (const rel of need) {
-    if (!existsSync(path.join(repoRoot, rel))) return `${rel} not built (server or client not written yet)`;
+    if (!existsSync(path.join(sutRoot, rel))) return `${rel} not built (server or client not written yet)`;
   }
   return null;
 }
@@ -52,7 +58,7 @@ export async function startZookooper(opts: {
     ...(opts.extraArgs ?? []),
   ];
   const t0 = performance.now();
-  const managed = startManaged(process.execPath, args, { cwd: repoRoot, logFile: opts.logFile });
+  const managed = startManaged(process.execPath, args, { cwd: sutRoot, logFile: opts.logFile });
   const startupLines: { ms: number; line: string }[] = [];
   const off = managed.onLine((line) => {
     if (startupLines.length < 1000) startupLines.push({ ms: Math.round(performance.now() - t0), line });

@@ -19,15 +19,20 @@ async function getConnect(): Promise<Connect> {
   return connectFn;
 }
 
-/** Opens n sessions, at most `parallel` handshakes at a time. */
-async function openSessions(connectString: string, n: number, sessionTimeoutMs: number, parallel = 100): Promise<BenchClient[]> {
+/**
+ * Opens n sessions, at most `parallel` handshakes at a time. A connect string of several entries
+ * separated by '|' pins session i to entry (offset + i) % entries alone: the sessions of all the
+ * generator processes spread evenly over an ensemble's servers.
+ */
+async function openSessions(connectString: string, n: number, sessionTimeoutMs: number, parallel = 100, offset = 0): Promise<BenchClient[]> {
+  const targets = connectString.split('|');
   const connect = await getConnect();
   const out: BenchClient[] = new Array<BenchClient>(n);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < n) {
       const i = next++;
-      out[i] = await connect(connectString, { sessionTimeoutMs, connectTimeoutMs: 30_000 });
+      out[i] = await connect(targets[(offset + i) % targets.length]!, { sessionTimeoutMs, connectTimeoutMs: 30_000 });
     }
   };
   await Promise.all(Array.from({ length: Math.min(parallel, n) }, worker));
@@ -62,7 +67,7 @@ let load: LoadState | undefined;
 
 async function loadSetup(setup: LoadSetup): Promise<void> {
   const t0 = performance.now();
-  clients = await openSessions(setup.connectString, setup.sessions, setup.sessionTimeoutMs);
+  clients = await openSessions(setup.connectString, setup.sessions, setup.sessionTimeoutMs, 100, setup.sessionOffset ?? 0);
   load = {
     setup,
     recording: false,
@@ -164,7 +169,7 @@ let watch: WatchState | undefined;
 
 async function watchSetup(setup: WatchSetup): Promise<void> {
   const t0 = performance.now();
-  clients = await openSessions(setup.connectString, setup.count, setup.sessionTimeoutMs);
+  clients = await openSessions(setup.connectString, setup.count, setup.sessionTimeoutMs, 100, setup.sessionOffset ?? 0);
   watch = { setup };
   send({ type: 'ready', connectMs: performance.now() - t0 });
 }
@@ -204,11 +209,16 @@ async function populate(p: Populate): Promise<void> {
   let next = p.from;
   let errors = 0;
   let firstError: string | null = null;
+  const batch = p.batch ?? 1;
   const worker = async (zk: BenchClient): Promise<void> => {
     while (next < p.to) {
-      const i = next++;
+      const i = next;
+      const n = Math.min(batch, p.to - i);
+      next += n;
       try {
-        await zk.create(`/mem/${Math.floor(i / p.fanout)}/${i % p.fanout}`, value);
+        if (batch === 1) await zk.create(`/mem/${Math.floor(i / p.fanout)}/${i % p.fanout}`, value);
+        // One multi of n creates: one txn, so a large tree is built in fewer log records.
+        else await zk.multi(Array.from({ length: n }, (_, j) => ({ op: 'create' as const, path: `/mem/${Math.floor((i + j) / p.fanout)}/${(i + j) % p.fanout}`, data: value })));
       } catch (err) {
         errors++;
         firstError ??= `${(err as { code?: string }).code ?? ''} ${(err as Error).message}`;

@@ -20,6 +20,8 @@ export interface LoadSetup {
   valueBytes: number;
   nodes: number; // data znodes /bench/n-0 .. n-(nodes-1), created by the orchestrator
   sessionTimeoutMs: number;
+  /** With a '|'-separated connect string: this process's first session's index over all processes. */
+  sessionOffset?: number;
 }
 
 export interface WatchSetup {
@@ -29,6 +31,7 @@ export interface WatchSetup {
   count: number;
   path: string;
   sessionTimeoutMs: number;
+  sessionOffset?: number;
 }
 
 export interface Populate {
@@ -40,6 +43,8 @@ export interface Populate {
   valueBytes: number;
   sessions: number;
   outstanding: number;
+  /** Creates per request: 1 = create, more = one multi of that many creates (one txn). */
+  batch?: number;
 }
 
 export type ToChild =

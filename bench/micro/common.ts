@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Bench } from 'tinybench';
-import { repoRoot } from '../lib/zookooper.js';
+import { sutRoot } from '../lib/zookooper.js';
 
 export interface MicroRow {
   group: string;
@@ -22,7 +22,7 @@ export interface MicroOptions {
 
 /** Imports dist/<rel> (e.g. 'src/protocol/index.js'), or returns null when it is not there. */
 export async function importBuilt<T>(rel: string): Promise<T | null> {
-  const url = pathToFileURL(path.join(repoRoot, 'dist', rel)).href;
+  const url = pathToFileURL(path.join(sutRoot, 'dist', rel)).href;
   try {
     return (await import(url)) as T;
   } catch (err) {

@@ -16,7 +16,14 @@
 //                 each watcher's System.nanoTime once all fired; "set R" (in a JVM with watchers=0)
 //                 does the setData and prints its start time; "close" ends. The orchestrator spreads
 //                 10,000 watchers over several JVMs: each ZooKeeper client holds ~3 file descriptors)
-//   mode=populate connect=H:P znodes=N valueBytes=100 sessions=S outstanding=K
+//   mode=populate connect=H:P znodes=N valueBytes=100 sessions=S outstanding=K [from=0] [batch=1]
+//   mode=writer   connect=H1:P1,H2:P2,... path=/p durationMs=   (failover: one session, one
+//                 synchronous setData at a time; prints {"event":"w","s":sentNs,"e":doneNs} for
+//                 every success and {"event":"we",...} for every failure; "close" on stdin ends)
+// In mode=load, connect may list several servers separated by '|': session s connects to entry
+// (sessionOffset + s) % n alone, so the sessions of several driver JVMs spread evenly over an
+// ensemble; waitGo=1 waits for a "go" line on stdin after "ready"; setup=0 skips creating the data znodes (another JVM of the run does it). The result
+// also carries "hist": the latencies as "µs:count" pairs (3 significant digits), for merging.
 // Output: one JSON object per line on stdout. Lines with "event":"measure-start" and
 // "event":"measure-end" mark the measurement window (the orchestrator samples the server's and
 // this process's CPU from /proc at those lines); the last line has "event":"result".
@@ -59,6 +66,7 @@ public final class ZkDriver {
         case "load": load(args); break;
         case "watchers": watchers(args); break;
         case "populate": populate(args); break;
+        case "writer": writer(args); break;
         default: fail("unknown mode " + mode);
       }
     } catch (Throwable t) {
@@ -204,7 +212,10 @@ public final class ZkDriver {
   }
 
   static void load(Map<String, String> args) throws Exception {
-    String connect = req(args, "connect");
+    String[] targets = req(args, "connect").split("\\|");
+    String connect = targets[0];
+    int sessionOffset = intArg(args, "sessionOffset", 0);
+    boolean setup = intArg(args, "setup", 1) != 0;
     String shape = req(args, "shape");
     int sessions = intArg(args, "sessions", 32);
     int outstanding = intArg(args, "outstanding", 32);
@@ -216,10 +227,32 @@ public final class ZkDriver {
     Arrays.fill(value, (byte) 'x');
 
     ZooKeeper admin = openSessions(connect, 1, null)[0];
-    ensure(admin, "/bench", new byte[0]);
-    for (int i = 0; i < nodes; i++) ensure(admin, "/bench/n-" + i, value);
-    ZooKeeper[] zks = openSessions(connect, sessions, null);
+    if (setup) {
+      ensure(admin, "/bench", new byte[0]);
+      for (int i = 0; i < nodes; i++) ensure(admin, "/bench/n-" + i, value);
+    }
+    ZooKeeper[] zks = new ZooKeeper[sessions];
+    for (int t = 0; t < targets.length; t++) {
+      List<Integer> mine = new ArrayList<>();
+      for (int s = 0; s < sessions; s++) if ((sessionOffset + s) % targets.length == t) mine.add(s);
+      if (mine.isEmpty()) continue;
+      ZooKeeper[] opened = openSessions(targets[t], mine.size(), null);
+      for (int j = 0; j < opened.length; j++) zks[mine.get(j)] = opened[j];
+    }
+    if (!setup) {
+      // The data znodes come from the JVM with setup=1: wait until they are visible here.
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (admin.exists("/bench/n-" + (nodes - 1), false) == null) {
+        if (System.nanoTime() > deadline) fail("data znodes not created in time");
+        Thread.sleep(20);
+      }
+    }
     emit("{\"event\":\"ready\",\"sessions\":" + sessions + "}");
+    if (intArg(args, "waitGo", 0) != 0) {
+      // Several JVMs of one run start their load together: the orchestrator writes "go" to all.
+      String go = new java.io.BufferedReader(new java.io.InputStreamReader(System.in)).readLine();
+      if (go == null || !go.trim().equals("go")) fail("expected go on stdin, got " + go);
+    }
 
     Window win = new Window();
     List<LatencyLog> logs = new ArrayList<>();
@@ -258,11 +291,77 @@ public final class ZkDriver {
         + ",\"firstError\":" + (win.firstError.get() == null ? "null" : quote(win.firstError.get()))
         + ",\"latencyUs\":{\"p50\":" + pct(lat, 50) + ",\"p99\":" + pct(lat, 99) + ",\"p999\":" + pct(lat, 99.9)
         + ",\"max\":" + (lat.length == 0 ? 0 : lat[lat.length - 1]) + "}"
+        + ",\"hist\":" + quote(sparseHistogram(lat))
         + ",\"driverCpuSelfNs\":" + (cpu1 - cpu0)
         + ",\"unfinished\":" + win.inflight.get()
         + ",\"elapsedTotalMs\":" + ((System.nanoTime() - t0) / 1_000_000) + "}");
     closeAll(zks);
     admin.close(1_000);
+  }
+
+  /** Sorted latencies as "value:count,..." with values rounded to 3 significant digits. */
+  static String sparseHistogram(long[] sorted) {
+    StringBuilder b = new StringBuilder();
+    long cur = -1;
+    long count = 0;
+    for (long v : sorted) {
+      long r = round3(v);
+      if (r != cur) {
+        if (count > 0) b.append(b.length() == 0 ? "" : ",").append(cur).append(':').append(count);
+        cur = r;
+        count = 0;
+      }
+      count++;
+    }
+    if (count > 0) b.append(b.length() == 0 ? "" : ",").append(cur).append(':').append(count);
+    return b.toString();
+  }
+
+  static long round3(long v) {
+    long scale = 1;
+    while (v / scale >= 1000) scale *= 10;
+    return Math.max(1, (v / scale) * scale);
+  }
+
+  // ---------------------------------------------------------------- writer (failover)
+
+  static void writer(Map<String, String> args) throws Exception {
+    String connect = req(args, "connect");
+    String path = args.getOrDefault("path", "/bench-failover");
+    int durationMs = intArg(args, "durationMs", 600_000);
+    ZooKeeper zk = openSessions(connect, 1, null)[0];
+    try {
+      zk.create(path, new byte[] {0}, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+    } catch (KeeperException.NodeExistsException e) {
+      // left by an earlier round
+    }
+    final boolean[] stop = {false};
+    Thread reader = new Thread(() -> {
+      try {
+        java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));
+        for (String line; (line = in.readLine()) != null; ) if (line.trim().equals("close")) break;
+      } catch (Exception ignored) {
+        // stdin gone: stop as well
+      }
+      stop[0] = true;
+    });
+    reader.setDaemon(true);
+    reader.start();
+    emit("{\"event\":\"ready\"}");
+    byte[] value = new byte[] {1};
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(durationMs);
+    while (!stop[0] && System.nanoTime() < deadline) {
+      long s = System.nanoTime();
+      try {
+        zk.setData(path, value, -1);
+        emit("{\"event\":\"w\",\"s\":" + s + ",\"e\":" + System.nanoTime() + "}");
+      } catch (KeeperException e) {
+        emit("{\"event\":\"we\",\"s\":" + s + ",\"e\":" + System.nanoTime() + ",\"code\":" + quote(e.code().toString()) + "}");
+        Thread.sleep(1); // a connection loss returns at once: do not spin
+      }
+    }
+    emit("{\"event\":\"result\"}");
+    zk.close(1_000);
   }
 
   /** One of a session's K outstanding requests: issues the next as soon as one completes. */
@@ -404,6 +503,8 @@ public final class ZkDriver {
   static void populate(Map<String, String> args) throws Exception {
     String connect = req(args, "connect");
     int znodes = intArg(args, "znodes", 1_000_000);
+    int from = intArg(args, "from", 0); // creates indexes from .. from+znodes-1
+    int batch = intArg(args, "batch", 1); // creates per request: more than 1 = one multi (one txn)
     int valueBytes = intArg(args, "valueBytes", 100);
     int sessions = intArg(args, "sessions", 8);
     int outstanding = intArg(args, "outstanding", 256);
@@ -412,10 +513,10 @@ public final class ZkDriver {
     Arrays.fill(value, (byte) 'v');
     ZooKeeper[] zks = openSessions(connect, sessions, null);
     ensure(zks[0], "/mem", new byte[0]);
-    for (int p = 0; p * fanout < znodes; p++) ensure(zks[0], "/mem/" + p, new byte[0]);
+    for (int p = from / fanout; p * fanout < from + znodes; p++) ensure(zks[0], "/mem/" + p, new byte[0]);
 
     long t0 = System.nanoTime();
-    AtomicLong nextIndex = new AtomicLong();
+    AtomicLong nextIndex = new AtomicLong(from);
     AtomicLong errors = new AtomicLong();
     AtomicReference<String> firstError = new AtomicReference<>();
     CountDownLatch done = new CountDownLatch(sessions * outstanding);
@@ -428,13 +529,23 @@ public final class ZkDriver {
             errors.incrementAndGet();
             firstError.compareAndSet(null, KeeperException.Code.get(rc) + " " + path);
           }
-          long i = nextIndex.getAndIncrement();
-          if (i >= znodes) {
+          long i = nextIndex.getAndAdd(batch);
+          if (i >= from + znodes) {
             done.countDown();
             return;
           }
-          zk.create("/mem/" + (i / fanout) + "/" + (i % fanout), value, ZooDefs.Ids.OPEN_ACL_UNSAFE,
-              CreateMode.PERSISTENT, cb[0], null);
+          if (batch == 1) {
+            zk.create("/mem/" + (i / fanout) + "/" + (i % fanout), value, ZooDefs.Ids.OPEN_ACL_UNSAFE,
+                CreateMode.PERSISTENT, cb[0], null);
+          } else {
+            // One multi of up to `batch` creates: one txn.
+            List<org.apache.zookeeper.Op> ops = new ArrayList<>();
+            for (long j = i; j < Math.min(i + batch, (long) from + znodes); j++) {
+              ops.add(org.apache.zookeeper.Op.create("/mem/" + (j / fanout) + "/" + (j % fanout), value,
+                  ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT));
+            }
+            zk.multi(ops, (mrc, mpath, mctx, results) -> cb[0].processResult(mrc, "multi@" + i, null, null), null);
+          }
         };
         cb[0].processResult(0, null, null, null);
       }

@@ -1,0 +1,146 @@
+// Follower recovery figures on a running 3-server ensemble:
+//   - catch-up: stop a follower (kill -9), create T znodes through the others (T txns), start it
+//     again on its data dir; time from spawn until its own state page reports a zxid equal to the
+//     leader's (and it serves);
+//   - SNAP: grow the tree to N znodes, stop a follower, empty its data dir, start it; the same time.
+// Which sync served is read from the follower's log: zookooper logs "SNAP: local state reloaded"
+// (or "TRUNC: ...") when an image or a truncation replaced its tree, nothing for a DIFF; ZooKeeper's
+// learner logs "Getting a diff from the leader" / "Getting a snapshot from leader" / "Truncating log".
+import path from 'node:path';
+import { ensureNode, loadConnect } from '../lib/client.js';
+import { kill9, runningMembers, waitSettled, waitZxid, wipe, type BenchEnsemble, type EnsembleMember } from '../lib/ensemble.js';
+import { runDriver } from '../lib/zookeeper.js';
+import { GeneratorPool, split } from '../load/pool.js';
+
+export interface SyncFigures {
+  system: 'zookooper' | 'zookeeper';
+  kind: 'catch-up' | 'snap';
+  follower: number;
+  leader: number;
+  /** Txns the follower lacked when it started (leader's zxid minus the follower's, same epoch). */
+  txnsBehind: number | null;
+  znodes: number; // znodes in the tree at the time
+  syncedMs: number; // spawn until its zxid equals the leader's
+  mechanism: string;
+  mechanismLine: string | null;
+  mechanismLineMs: number | null; // spawn until that log line reached us
+  /** Spawn until its first log line, and until its role line (zookooper "role: follower", ZooKeeper "FOLLOWING"). */
+  firstLineMs: number | null;
+  roleLineMs: number | null;
+  populateCreatesPerSec: number;
+}
+
+const fanout = 1_000;
+
+function running(e: BenchEnsemble): string[] {
+  return runningMembers(e).map((m) => `127.0.0.1:${m.clientPort}`);
+}
+
+/** Creates /mem/<i / 1000>/<i % 1000> for i in [from, to) through the running servers; creates/s. */
+async function populate(e: BenchEnsemble, from: number, to: number, classpath: string | undefined, tmpDir: string, procs: number, batch: number): Promise<number> {
+  const t0 = performance.now();
+  if (e.system === 'zookeeper') {
+    const { result } = await runDriver(
+      classpath ?? '',
+      { mode: 'populate', connect: running(e).join(','), from, znodes: to - from, valueBytes: 100, sessions: 8, outstanding: batch > 1 ? 8 : 128, batch },
+      { logFile: path.join(tmpDir, `zk-ens-populate-${from}.log`), timeoutMs: 3_600_000 },
+    );
+    if (Number(result.errors) > 0) throw new Error(`ZooKeeper populate: ${String(result.errors)} errors, first ${String(result.firstError)}`);
+  } else {
+    const connect = await loadConnect();
+    const admin = await connect(running(e).join(','), { sessionTimeoutMs: 30_000 });
+    try {
+      await ensureNode(admin, '/mem');
+      const parents: number[] = [];
+      for (let p = Math.floor(from / fanout); p * fanout < to; p++) parents.push(p);
+      for (let i = 0; i < parents.length; i += 100) await Promise.all(parents.slice(i, i + 100).map((p) => ensureNode(admin, `/mem/${p}`)));
+    } finally {
+      await admin.close();
+    }
+    const pool = new GeneratorPool(procs);
+    try {
+      let at = from;
+      split(to - from, procs).forEach((count, i) => {
+        pool.send(i, { type: 'populate', connectString: running(e).join('|'), from: at, to: at + count, fanout, valueBytes: 100, sessions: 4, outstanding: batch > 1 ? 4 : 64, batch });
+        at += count;
+      });
+      const done = await pool.all('populated', 3_600_000);
+      const errors = done.reduce((s, d) => s + d.errors, 0);
+      if (errors > 0) throw new Error(`populate: ${errors} errors, first: ${done.find((d) => d.firstError)?.firstError}`);
+    } finally {
+      await pool.close();
+    }
+  }
+  return (to - from) / ((performance.now() - t0) / 1000);
+}
+
+function mechanismOf(e: BenchEnsemble, m: EnsembleMember, spawnMs: number): { mechanism: string; line: string | null; ms: number | null } {
+  const pattern = e.system === 'zookooper' ? /"msg":"(SNAP|TRUNC): local state reloaded"/ : /Getting a (diff|snapshot) from (the )?leader|Truncating log/;
+  const hit = m.lines.find((l) => pattern.test(l.line));
+  if (hit === undefined) {
+    return { mechanism: e.system === 'zookooper' ? 'DIFF (no SNAP/TRUNC reload line in the follower log)' : 'unknown (no learner sync line in the log)', line: null, ms: null };
+  }
+  const text = hit.line;
+  const mechanism = /SNAP|snapshot/.test(text) ? 'SNAP' : /TRUNC|Truncating/.test(text) ? 'TRUNC' : 'DIFF';
+  return { mechanism, line: text.length > 300 ? `${text.slice(0, 300)}...` : text, ms: hit.ms - spawnMs };
+}
+
+const low32 = (z: bigint): number => Number(z & 0xffffffffn);
+
+async function resync(e: BenchEnsemble, kind: 'catch-up' | 'snap', writeTo: number, from: number, o: { classpath?: string; tmpDir: string; procs: number }): Promise<SyncFigures> {
+  const leaderId = await waitSettled(e, 120_000);
+  const leader = e.members.find((m) => m.id === leaderId)!;
+  const follower = [...e.members].reverse().find((m) => m.id !== leaderId)!;
+  // The follower was in sync with the leader: what the leader has now is what it has.
+  const before = (await leader.state(2_000))?.zxid ?? null;
+  // kill -9, not SIGTERM: a clean stop writes a snapshot, and a server restarted on a snapshot of
+  // an epoch > 1 fails at start ("epoch is behind lastZxid", see bench/README.md).
+  await kill9(follower);
+  // Catch-up: one create per txn (T txns behind). SNAP: multis of 100 creates build the tree in
+  // fewer txns (the image is what travels, not the txns).
+  const rate = await populate(e, from, writeTo, o.classpath, o.tmpDir, o.procs, kind === 'snap' ? 100 : 1);
+  if (kind === 'snap') wipe(follower);
+  const target = (await leader.state(2_000))?.zxid;
+  if (target === null || target === undefined) throw new Error(`leader ${leaderId} reports no zxid`);
+  const spawnMs = follower.spawn();
+  const syncedAt = await waitZxid(follower, target, 300_000, 2);
+  const mech = mechanismOf(e, follower, spawnMs);
+  const rolePattern = e.system === 'zookooper' ? /"msg":"role: follower"/ : /QuorumPeer - FOLLOWING/;
+  const roleLine = follower.lines.find((l) => rolePattern.test(l.line));
+  const firstLine = follower.lines[0];
+  return {
+    system: e.system,
+    kind,
+    follower: follower.id,
+    leader: leaderId,
+    // zxid counters restart at each epoch: from an older epoch, it lacked the new epoch's txns.
+    txnsBehind: kind === 'snap' || before === null ? null : target >> 32n === before >> 32n ? low32(target) - low32(before) : low32(target),
+    znodes: writeTo,
+    syncedMs: syncedAt - spawnMs,
+    mechanism: mech.mechanism,
+    mechanismLine: mech.line,
+    mechanismLineMs: mech.ms,
+    firstLineMs: firstLine === undefined ? null : firstLine.ms - spawnMs,
+    roleLineMs: roleLine === undefined ? null : roleLine.ms - spawnMs,
+    populateCreatesPerSec: rate,
+  };
+}
+
+/** Catch-up after `txns` creates, then SNAP of `snapZnodes` znodes in total, on one ensemble. */
+export async function followerSync(
+  e: BenchEnsemble,
+  txns: number,
+  snapZnodes: number,
+  o: { classpath?: string; tmpDir: string; procs: number; log: (s: string) => void },
+): Promise<SyncFigures[]> {
+  const out: SyncFigures[] = [];
+  const show = (f: SyncFigures): void =>
+    o.log(`  ${f.system} ${f.kind}: follower ${f.follower} (${f.txnsBehind ?? '-'} txns behind, ${f.znodes.toLocaleString('en-US')} znodes) synced ${f.syncedMs.toFixed(0)} ms after spawn via ${f.mechanism}; populate ${Math.round(f.populateCreatesPerSec)} creates/s`);
+  const c = await resync(e, 'catch-up', txns, 0, o);
+  out.push(c);
+  show(c);
+  const s = await resync(e, 'snap', Math.max(snapZnodes, txns), txns, o);
+  out.push(s);
+  show(s);
+  return out;
+}
