@@ -70,7 +70,9 @@ export const constants = {
   peerHelloBytesMax: 1_024,
   // Written to one link and not yet taken by the kernel. Past it the link is cut (linkDown, queue
   // dropped, the learner is resynchronised) so a slow follower cannot grow the leader's memory.
-  peerLinkQueuedBytesMax: 64 * 1_048_576,
+  // A SNAP's image is queued whole on its link (its chunks are not yet sent as the link drains), so
+  // the bound must hold a large tree's image: at 64 MiB a SNAP of 1M znodes was cut and retried forever.
+  peerLinkQueuedBytesMax: 512 * 1_048_576,
   peerReconnectBackoffMsMin: 20, // doubles per failed attempt up to the max
   peerReconnectBackoffMsMax: 200, // a peer that restarts is redialled within this (loopback dials are cheap; failover time is what users feel); a link up this long resets the backoff
   peerConnectTimeoutMs: 5_000,
