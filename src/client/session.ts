@@ -147,13 +147,14 @@ export abstract class Session {
   }
 
   /**
-   * One attempt's deadline: connectTimeoutMs, but at most the session timeout shared by the
-   * servers (as ZooKeeper's client), so one hung server (SIGSTOPped, partitioned) tried first
-   * cannot use up the whole session timeout before a live one is tried.
+   * One attempt's deadline: connectTimeoutMs, but on a reconnect at most the negotiated session
+   * timeout shared by the servers (as ZooKeeper's client), so one hung server (SIGSTOPped,
+   * partitioned) tried first cannot use up the whole session timeout before a live one is tried.
    */
   private attemptTimeoutMs(): number {
-    const sessionMs = this._sessionId === 0n ? this.options.sessionTimeoutMs : this._sessionTimeoutMs;
-    const shareMs = Math.floor(sessionMs / Math.max(1, this.hosts.length));
+    // A new session has nothing to lose on the servers yet (and may ask for any timeout).
+    if (this._sessionId === 0n) return this.options.connectTimeoutMs;
+    const shareMs = Math.floor(this._sessionTimeoutMs / Math.max(1, this.hosts.length));
     return Math.max(clientDefaults.attemptTimeoutMsMin, Math.min(this.options.connectTimeoutMs, shareMs));
   }
 
