@@ -3,8 +3,8 @@
 // linearizable (writes and compare-and-sets; reads too on a standalone server), sequentially
 // consistent with per-session FIFO, and keep every acknowledged write.
 //
-// The ensemble tests run once the build accepts a server list (ensembleSupport()); until then
-// they are skipped with that reason. ZK_CLUSTER_LONG=1 or ZK_CLUSTER_SECONDS=N adds a long run
+// The ensemble exists now: a build that refuses a server list, or runs a listed server
+// standalone, FAILS these tests (they were written to skip until then). ZK_CLUSTER_LONG=1 or ZK_CLUSTER_SECONDS=N adds a long run
 // of random faults (seeded by ZK_CLUSTER_SEED).
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,8 +12,7 @@ import { rmSync } from 'node:fs';
 import { ensembleSupport, runScenario, scenarioDefaults, type ScenarioContext, type ScenarioOptions } from './scenario.js';
 
 const support = ensembleSupport();
-// ZK_CLUSTER_FORCE=1 runs them anyway (a server that refuses still skips, with its message).
-const noEnsemble = support.ensemble || process.env.ZK_CLUSTER_FORCE !== undefined ? false : 'this build refuses a server list (standalone only): waits for the ensemble';
+assert.ok(support.ensemble, 'this build refuses a server list or runs a listed server standalone: the ensemble is broken');
 const timing: Partial<ScenarioOptions> = {
   ...(support.syncLimitFlag ? { syncLimitMs: 1_000 } : {}),
   ...(support.electionTimeoutFlag ? { electionTimeoutMs: 1_000 } : {}),
@@ -29,17 +28,9 @@ function assertClean(r: Awaited<ReturnType<typeof runScenario>>): void {
   for (const kind of ['write:ok', 'cas:ok', 'read:ok']) assert.ok((r.report.counts[kind] ?? 0) >= 10, `too few ${kind}: ${msg}`);
 }
 
-/** Runs an ensemble scenario; skips (with the server's own words) if a server refuses to start
- * because the ensemble is not there yet, so these tests turn on by themselves when it is. */
-async function ensembleScenario(t: TestContext, o: ScenarioOptions): Promise<Awaited<ReturnType<typeof runScenario>> | null> {
-  try {
-    return await runScenario(o);
-  } catch (err) {
-    const m = /[^\n"]*not (?:available|implemented|supported) yet[^\n"]*/i.exec(String(err));
-    if (m === null) throw err;
-    t.skip(`waits for the ensemble: ${m[0]}`);
-    return null;
-  }
+/** Runs an ensemble scenario (a server that refuses to start fails the test). */
+async function ensembleScenario(_t: TestContext, o: ScenarioOptions): Promise<Awaited<ReturnType<typeof runScenario>> | null> {
+  return runScenario(o);
 }
 
 async function followerOf(ctx: ScenarioContext, leader: number): Promise<number> {
@@ -138,12 +129,12 @@ async function threeServerFaults(ctx: ScenarioContext): Promise<void> {
   await ctx.progress();
 }
 
-test('3 servers: kill -9 leader, SIGSTOP follower, cut links both ways and one way, under load', { skip: noEnsemble }, async (t) => {
+test('3 servers: kill -9 leader, SIGSTOP follower, cut links both ways and one way, under load', async (t) => {
   const r = await ensembleScenario(t, { size: 3, durationMs: 90_000, ...timing, faults: threeServerFaults });
   if (r !== null) assertClean(r);
 });
 
-test('5 servers: minority partitions, leader isolated, two servers killed', { skip: noEnsemble }, async (t) => {
+test('5 servers: minority partitions, leader isolated, two servers killed', async (t) => {
   const r = await ensembleScenario(t, {
     size: 5,
     durationMs: 90_000,
@@ -187,7 +178,7 @@ test('5 servers: minority partitions, leader isolated, two servers killed', { sk
 const longSeconds = Number(process.env.ZK_CLUSTER_SECONDS ?? (process.env.ZK_CLUSTER_LONG !== undefined ? 180 : 0));
 const longSize = Number(process.env.ZK_CLUSTER_SIZE ?? 5);
 const longObservers = Number(process.env.ZK_CLUSTER_OBSERVERS ?? 0);
-const longSkip = longSeconds <= 0 ? 'set ZK_CLUSTER_LONG=1 or ZK_CLUSTER_SECONDS=N' : longSize === 1 ? false : noEnsemble;
+const longSkip = longSeconds <= 0 ? 'set ZK_CLUSTER_LONG=1 or ZK_CLUSTER_SECONDS=N' : false;
 
 test(`long run: random faults on ${longSize} servers for ${longSeconds || 'N'} s (ZK_CLUSTER_LONG=1 or ZK_CLUSTER_SECONDS=N, ZK_CLUSTER_SIZE, ZK_CLUSTER_OBSERVERS, ZK_CLUSTER_SEED)`, { skip: longSkip }, async (t) => {
   const seed = Number(process.env.ZK_CLUSTER_SEED ?? Date.now() % 100_000);
