@@ -66,7 +66,7 @@ export function decodeJuteRequest(frame: Uint8Array, limits: DecodeLimits): Jute
     const xid = r.int('RequestHeader.xid');
     const type = r.int('RequestHeader.type');
     const u = xid >>> 0; // the native protocol's xid is a u32; answers write it back as an int32
-    if (juteUnimplemented.has(type)) return local(u, type, { kind: 'fail', code: 'UNIMPLEMENTED', why: `opcode ${type} is not implemented by this server` });
+    if (juteUnimplemented.has(type)) return local(u, type, { kind: 'fail', code: 'UNIMPLEMENTED', why: `opcode ${type} is not supported by this server` });
     if (type === JuteOp.sasl) return local(u, type, { kind: 'fail', code: 'AUTHFAILED', why: 'SASL is not supported by this server: use digest auth (addauth digest user:password)' });
     if (type === JuteOp.whoAmI) return local(u, type, { kind: 'whoAmI' });
     if (type === JuteOp.multiRead) return { kind: 'multiRead', xid: u, reqs: multiReadOps(r).map((w) => decodeClientMessage(w, limits) as Request) };
