@@ -74,6 +74,8 @@ export interface EnsembleParts {
   /** Drains the core's effects (call after every input to the core). */
   pump(): void;
   hooks: PublishHooks;
+  /** Time (ms) one apply of the committed prefix took (tree window + publish), for /mntr. */
+  committed(ms: number): void;
   /** Answers this server's own requests that cannot be done (no leader, a role change). */
   failLocal(entries: readonly { tag: number; sessionId: bigint }[], code: ErrorCode, message: string): void;
   /** Runs `fn` soon, once (batching: everything submitted meanwhile goes in one proposal run). */
@@ -207,11 +209,13 @@ function applier(p: EnsembleParts, screen: (entries: CommittedEntry[]) => void =
   const run = (): void => {
     const pipeline = p.pipeline();
     let txns = 0;
+    const t0 = performance.now();
     pipeline.commit((entries, appliedZxid) => {
       for (const e of entries) if (e.zxid !== 0n) txns++;
       screen(entries);
       p.hooks.publish(entries, appliedZxid);
     });
+    p.committed(performance.now() - t0);
     p.hooks.afterBatch(txns);
     const applied = p.appliedZxid();
     const committed = p.core.committedZxid();

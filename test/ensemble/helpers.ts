@@ -42,6 +42,21 @@ export function clientOf(servers: ServerProcess | ServerProcess[], opts: Connect
   return connect(list.map((s) => s.address).join(','), { sessionTimeoutMs: ensembleTest.sessionTimeoutMs, ...opts });
 }
 
+/** Whether `path` exists as every running server sees it after a sync (a fresh client on each). */
+export async function existsEverywhere(e: Ensemble, path: string): Promise<boolean[]> {
+  const out: boolean[] = [];
+  for (const s of e.servers.filter((x) => x.status === 'running')) {
+    const zk = await clientOf(s);
+    try {
+      await zk.sync(path);
+      out.push((await zk.exists(path)) !== null);
+    } finally {
+      await zk.close();
+    }
+  }
+  return out;
+}
+
 export interface ConsRow {
   remote: string;
   sessionId: string;

@@ -11,7 +11,7 @@ import { encodeConnectRequest } from '../../src/protocol/index.js';
 import type { Ensemble } from '../cluster/harness.js';
 import { CuttableProxy } from '../helpers/proxy.js';
 import { RawConnection } from '../helpers/raw.js';
-import { clientOf, closeAll, ensembleTest, Events, eventually, jsonPage, serverOf, startEnsemble, withRole } from './helpers.js';
+import { clientOf, closeAll, ensembleTest, Events, eventually, jsonPage, serverOf, startEnsemble, withRole, existsEverywhere } from './helpers.js';
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -38,20 +38,6 @@ describe('ensemble of 3: sessions', () => {
     clients.push(zk);
     for (const p of proxy.values()) p.unblock();
     return { zk, proxy };
-  };
-  /** Whether `path` exists as every running server sees it after a sync (a fresh client on each). */
-  const existsEverywhere = async (path: string): Promise<boolean[]> => {
-    const out: boolean[] = [];
-    for (const s of e.servers.filter((x) => x.status === 'running')) {
-      const zk = await clientOf(s);
-      try {
-        await zk.sync(path);
-        out.push((await zk.exists(path)) !== null);
-      } finally {
-        await zk.close();
-      }
-    }
-    return out;
   };
   const followers = async (): Promise<[number, number]> => {
     const f = await withRole(e, 'follower');
@@ -137,8 +123,8 @@ describe('ensemble of 3: sessions', () => {
     assert.equal(onFollower.state, 'connected', states.join(' '));
     assert.equal(onLeader.state, 'connected', states.join(' '));
     assert.ok(!states.some((s) => s.endsWith('expired')), states.join(' '));
-    assert.deepEqual(await existsEverywhere('/lc-a'), [true, true]);
-    assert.deepEqual(await existsEverywhere('/lc-b'), [true, true]);
+    assert.deepEqual(await existsEverywhere(e, '/lc-a'), [true, true]);
+    assert.deepEqual(await existsEverywhere(e, '/lc-b'), [true, true]);
     process.stderr.write(`# observed: kill -9 leader s${oldLeader} -> both clients' next writes after ${firstWriteMs} ms (new leader s${next})\n`);
   });
 
@@ -147,11 +133,11 @@ describe('ensemble of 3: sessions', () => {
     const { zk, proxy } = await steered([f1], 2_000);
     await zk.create('/exp-eph', '', { mode: 'ephemeral' });
     await zk.create('/exp-seq-', '', { mode: 'ephemeral_sequential' });
-    assert.deepEqual(await existsEverywhere('/exp-eph'), [true, true, true]);
+    assert.deepEqual(await existsEverywhere(e, '/exp-eph'), [true, true, true]);
     const states: string[] = [];
     zk.on('state', (s) => states.push(s));
     proxy.get(f1)!.cut();
-    await eventually(async () => (await existsEverywhere('/exp-eph')).every((x) => !x), ensembleTest.deadlineMs, 'the ephemeral gone on every server');
+    await eventually(async () => (await existsEverywhere(e, '/exp-eph')).every((x) => !x), ensembleTest.deadlineMs, 'the ephemeral gone on every server');
     for (const s of e.servers) {
       const c = await on(s.id);
       await c.sync('/');
@@ -171,7 +157,7 @@ describe('ensemble of 3: sessions', () => {
     await zk.create('/close-probe', ''); // the session writes through its new server
     await zk.close();
     // Long before its (30 s) timeout: the close is a txn, committed everywhere.
-    await eventually(async () => (await existsEverywhere('/close-eph')).every((x) => !x), 10_000, 'the ephemeral gone everywhere after the close');
+    await eventually(async () => (await existsEverywhere(e, '/close-eph')).every((x) => !x), 10_000, 'the ephemeral gone everywhere after the close');
   });
 
   test('a server behind the client\'s last seen zxid refuses it; the client moves on and never sees the tree go back', async () => {
@@ -255,8 +241,8 @@ describe('ensemble of 3: sessions', () => {
     b.on('state', (x) => states.push(`b:${x}`));
     await pause(5 * timeoutMs);
     assert.deepEqual(states, []);
-    assert.deepEqual(await existsEverywhere('/idle-a'), [true, true, true]);
-    assert.deepEqual(await existsEverywhere('/idle-b'), [true, true, true]);
+    assert.deepEqual(await existsEverywhere(e, '/idle-a'), [true, true, true]);
+    assert.deepEqual(await existsEverywhere(e, '/idle-b'), [true, true, true]);
   });
 
   test('a session whose client died expires after a leader change too (the new leader owns its timeout)', async () => {
@@ -268,7 +254,7 @@ describe('ensemble of 3: sessions', () => {
     await e.server(oldLeader).kill9();
     const next = await e.leader();
     assert.notEqual(next, oldLeader);
-    await eventually(async () => (await existsEverywhere('/orphan')).every((x) => !x), ensembleTest.deadlineMs, 'the orphan ephemeral gone everywhere');
+    await eventually(async () => (await existsEverywhere(e, '/orphan')).every((x) => !x), ensembleTest.deadlineMs, 'the orphan ephemeral gone everywhere');
   });
 
   test('an expired session is told SESSIONEXPIRED by whichever server it reaches', async () => {
@@ -277,7 +263,7 @@ describe('ensemble of 3: sessions', () => {
     await zk.create('/exp2', '', { mode: 'ephemeral' });
     proxy.get(f1)!.cut();
     proxy.get(f2)!.cut();
-    await eventually(async () => (await existsEverywhere('/exp2')).every((x) => !x), ensembleTest.deadlineMs, 'expired');
+    await eventually(async () => (await existsEverywhere(e, '/exp2')).every((x) => !x), ensembleTest.deadlineMs, 'expired');
     proxy.get(f2)!.unblock();
     await eventually(() => zk.state === 'expired', ensembleTest.deadlineMs, 'told expired by the other server');
   });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { ZookooperClient } from '../../src/index.js';
 import type { Ensemble } from '../cluster/harness.js';
-import { clientOf, closeAll, ensembleTest, eventually, serverOf, startEnsemble, withRole } from './helpers.js';
+import { clientOf, closeAll, ensembleTest, eventually, serverOf, startEnsemble, withRole, existsEverywhere } from './helpers.js';
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -25,20 +25,6 @@ describe('ensemble of 3: stalled servers', () => {
     await e?.stopAll();
   });
 
-  /** Whether `path` exists on every running server after a sync. */
-  const everywhere = async (path: string): Promise<boolean[]> => {
-    const out: boolean[] = [];
-    for (const s of e.servers.filter((x) => x.status === 'running')) {
-      const zk = await clientOf(s);
-      try {
-        await zk.sync(path);
-        out.push((await zk.exists(path)) !== null);
-      } finally {
-        await zk.close();
-      }
-    }
-    return out;
-  };
 
   test('a client whose follower hangs moves to another server with its session and ephemerals', async () => {
     const [f1, f2] = await withRole(e, 'follower');
@@ -57,7 +43,7 @@ describe('ensemble of 3: stalled servers', () => {
     e.server(at).resume();
     assert.equal(zk.state, 'connected');
     await e.settled();
-    assert.deepEqual(await everywhere('/hang-eph'), [true, true, true]);
+    assert.deepEqual(await existsEverywhere(e, '/hang-eph'), [true, true, true]);
   });
 
   test('a leader stalled past syncLimit is replaced; woken up, it expires none of the sessions it did not hear from', async () => {
@@ -81,7 +67,7 @@ describe('ensemble of 3: stalled servers', () => {
     assert.ok(!states.includes('0:expired') && !states.includes('1:expired'), states.join(' '));
     for (const [i, zk] of sessions.entries()) {
       await eventually(() => zk.state === 'connected', ensembleTest.deadlineMs, `session ${i} connected (${states.join(' ')})`);
-      assert.deepEqual(await everywhere(`/stall-eph-${i}`), [true, true, true], `session ${i}'s ephemeral`);
+      assert.deepEqual(await existsEverywhere(e, `/stall-eph-${i}`), [true, true, true], `session ${i}'s ephemeral`);
     }
   });
 });

@@ -130,13 +130,25 @@ export async function startEnsembleNode(d: EnsembleDeps): Promise<EnsembleNode> 
     d.hooks.publish(failed, storage.tree.appliedZxid());
     d.hooks.afterBatch(0);
   };
+  // Committed txns applied here, and the time spent applying and publishing them (/mntr).
+  let appliedTxns = 0;
+  let commitMs = 0;
+  const hooks: PublishHooks = {
+    publish: (entries, appliedZxid) => d.hooks.publish(entries, appliedZxid),
+    afterBatch(txns) {
+      appliedTxns += txns;
+      d.hooks.afterBatch(txns);
+    },
+    fatal: (err) => d.hooks.fatal(err),
+  };
   const parts = {
     myId: config.serverId,
     pipeline: () => storage.pipeline,
     appliedZxid: () => storage.tree.appliedZxid(),
     core,
     pump,
-    hooks: d.hooks,
+    hooks,
+    committed: (ms: number) => void (commitMs += ms),
     failLocal,
     defer: (fn: () => void) => setImmediate(fn),
   };
@@ -280,7 +292,7 @@ export async function startEnsembleNode(d: EnsembleDeps): Promise<EnsembleNode> 
       const deadline = Date.now() + constants.ensembleStopGraceMs;
       while (runner.busy() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     },
-    figures: () => ({ txns: storage.tree.appliedZxid() === 0n ? 0 : runner.appendsSynced, syncs: runner.appendsSynced, syncMs: runner.syncMs, commitMs: 0 }),
+    figures: () => ({ txns: appliedTxns, syncs: runner.appendsSynced, syncMs: runner.syncMs, commitMs }),
     touch(ids) {
       if (ids.length === 0) return;
       if (core.state() === 'leading') for (const id of ids) sessions.touch(id);
