@@ -46,6 +46,14 @@ export const constants = {
   pendingTxnsMax: 10_000, // prepared but not yet committed
   writeBatchMax: 1_000, // transactions covered by one fdatasync
 
+  // The worker <-> main thread hand-off (src/server/workers/ring.ts, handoff.ts): per worker one
+  // ring of encoded frames each way (writes and control messages to the main thread, commits back).
+  handoffRingBytes: 4 * 1_048_576, // a power of two; ~130 ms of 1 KiB writes at 30k/s
+  // A larger frame (a multi of big setData, a commit with many events) goes on the side port.
+  handoffInlineFrameBytesMax: 1_048_576,
+  // A worker this many commit frames behind stops the main thread taking new writes until it catches up.
+  handoffCommitFramesUntakenMax: 256,
+
   // Storage
   logRecordPayloadBytesMax: 2 * (4 * 1_048_576 + 64 * 1024), // an encoded txn: one frame plus bookkeeping
   logPendingBytesMax: 256 * 1_048_576, // appended and not yet synced
@@ -136,6 +144,9 @@ assert(constants.peerReconnectBackoffMsMin <= constants.peerReconnectBackoffMsMa
 assert(constants.peerHelloTimeoutMs > 0, 'the peer hello timeout is positive');
 assert(constants.peerConnectTimeoutMs > 0, 'the peer connect timeout is positive');
 
+assert((constants.handoffRingBytes & (constants.handoffRingBytes - 1)) === 0, 'the hand-off ring is a power of two');
+assert(constants.handoffInlineFrameBytesMax <= constants.handoffRingBytes / 2 - 8, 'an inline frame fits the ring after a wrap (ring.ts)');
+assert(constants.handoffCommitFramesUntakenMax >= 1, 'a worker may be a frame behind');
 assert(constants.zabHeartbeatTicks * 2 <= constants.zabSyncLimitTicks, 'a learner hears at least two pings within syncLimit');
 assert(constants.zabSnapChunkBytes < constants.frameBytesMax, 'a SNAP chunk fits a peer frame');
 assert(constants.zabSyncLimitTicks <= constants.zabInitLimitTicks, 'sync limit within init limit');

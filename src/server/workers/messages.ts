@@ -1,13 +1,16 @@
-// Messages between the main thread and the session workers (structured clone over MessagePorts).
+// Messages between the main thread and the session workers.
 //
-//   worker -> main (control port):  ToMain
-//   main -> worker (control port):  ToWorker        session attach answers, moves, stats requests
-//   main -> worker (commit port):   CommitPortMessage
-//       CommitMessage  one per committed batch, posted BEFORE the batch is published in the tree
+//   worker -> main (request ring, handoff.ts): writes, attach, detach, touch, stats (ToMain), as
+//                                     encoded frames in the order sent (handoff-codec.ts)
+//   worker -> main (parentPort):      ready, listenFailed, stopped (structured clone; rare)
+//   main -> worker (parentPort):      ToWorker        session attach answers, moves, stats answers
+//   main -> worker (commit ring):     CommitPortMessage
+//       CommitMessage  one per committed batch, sent BEFORE the batch is published in the tree
 //                      (see DESIGN "Ordering")
 //       TreeSwap       a new tree replaces the current one (a follower loaded a SNAP, a TRUNC
-//                      reloaded the tree): on the commit port, so it is ordered after every
-//                      commit of the old tree and before every commit of the new one
+//                      reloaded the tree): numbered with the commit frames (on the ring's side
+//                      port), so it is ordered after every commit of the old tree and before
+//                      every commit of the new one
 import type { MessagePort } from 'node:worker_threads';
 import type { CommittedEntry, WriteRequest } from '../pipeline/api.js';
 
@@ -27,6 +30,11 @@ export interface WorkerInit {
   tickMs: number;
   logLevel: string;
   allowUwsFallback: boolean;
+  /** worker -> main: the ring (createRingBuffer) and its side port (handoff.ts). */
+  requestRing: SharedArrayBuffer;
+  requestSide: MessagePort;
+  /** main -> worker: the commit ring and its side port. */
+  commitRing: SharedArrayBuffer;
   commitPort: MessagePort;
 }
 

@@ -2,9 +2,14 @@
 // recovers the data dir), given the tree, watched for errors and exits, stopped in order. The
 // composition root gets their messages through one handler; nothing here knows sessions or the
 // pipeline.
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { assert } from '../../common/assert.js';
 import type { ServerConfig } from '../../common/config.js';
-import type { CommitPortMessage, ToMain, ToWorker, WorkerInit } from './messages.js';
+import { constants } from '../../common/constants.js';
+import { decodeFrame, encodeCommit } from './handoff-codec.js';
+import { HandoffReceiver, HandoffSender } from './handoff.js';
+import type { CommitMessage, ToMain, ToWorker, WorkerInit } from './messages.js';
+import { createRingBuffer } from './ring.js';
 
 /** uWS sweeps timeouts every 4 s: its 10 s idle timeout fires within 14 s. */
 const workerStopWaitMs = 16_000;
@@ -12,7 +17,10 @@ const workerStopWaitMs = 16_000;
 interface WorkerHandle {
   id: number;
   thread: Worker;
-  commitPort: MessagePort;
+  /** Writes and control messages from the worker, in the order it sent them (handoff.ts). */
+  requests: HandoffReceiver;
+  /** Commits and new trees to the worker; never waits (a full ring spills to its side port). */
+  commits: HandoffSender;
   ready: boolean;
   stopped: Promise<void>;
   resolveStopped(): void;
@@ -43,6 +51,8 @@ export class WorkerPool {
   }
 
   private started = false;
+  /** The main thread takes no new writes while a worker is this far behind on commits. */
+  private intakePaused = false;
   /** The jute port as bound by its worker (null: no jute listener). */
   zkPort: number | null = null;
   /** Why the workers must refuse clients (an ensemble server outside a quorum), or null. */
@@ -63,6 +73,7 @@ export class WorkerPool {
     return new Promise<void>((resolve, reject) => {
       let readyCount = 0;
       for (const w of this.workers) {
+        w.requests.start(() => this.takeRequests(w, handlers));
         w.thread.on('message', (msg: ToMain) => {
           switch (msg.kind) {
             case 'ready':
@@ -101,12 +112,44 @@ export class WorkerPool {
     });
   }
 
+  /**
+   * Hands a worker's frames to the handler, in order, until its ring is empty (true) or a worker
+   * is too far behind on commits (false: resumed when it catches up).
+   */
+  private takeRequests(w: WorkerHandle, handlers: PoolHandlers): boolean {
+    for (;;) {
+      if (this.behindOnCommits()) return false;
+      const taken = w.requests.take();
+      if (taken === null) return true;
+      assert(taken.body !== undefined, 'a worker sends no trees');
+      const frame = decodeFrame(taken.body);
+      if (frame.kind === 'writes') handlers.message(w.id, frame);
+      else if (frame.kind === 'control') handlers.message(w.id, frame.msg);
+      else assert(false, 'a worker sends no commits');
+    }
+  }
+
+  /** Whether some worker has too many commit frames untaken; if so, resume intake once it takes. */
+  private behindOnCommits(): boolean {
+    if (this.intakePaused) return true;
+    for (const w of this.workers) {
+      if (w.commits.untaken() <= constants.handoffCommitFramesUntakenMax) continue;
+      this.intakePaused = true;
+      w.commits.whenTaken(() => {
+        this.intakePaused = false;
+        for (const v of this.workers) v.requests.resume();
+      });
+      return true;
+    }
+    return false;
+  }
+
   post(workerId: number, msg: ToWorker): void {
     this.workers[workerId]?.thread.postMessage(msg);
   }
 
-  postCommit(workerId: number, msg: CommitPortMessage): void {
-    this.workers[workerId]?.commitPort.postMessage(msg);
+  postCommit(workerId: number, msg: CommitMessage): void {
+    this.workers[workerId]?.commits.send(encodeCommit(msg));
   }
 
   /**
@@ -114,7 +157,7 @@ export class WorkerPool {
    * every commit posted before refers to the old tree, every one after to the new one.
    */
   swapTree(buffer: SharedArrayBuffer): void {
-    for (const w of this.workers) w.commitPort.postMessage({ kind: 'tree', buffer } satisfies CommitPortMessage);
+    for (const w of this.workers) w.commits.sendTree(buffer);
   }
 
   /** Whether the workers may serve clients (see ToWorker 'serving'). */
@@ -140,12 +183,18 @@ export class WorkerPool {
 
   async terminate(): Promise<void> {
     this.stopping = true;
-    for (const w of this.workers) await w.thread.terminate();
+    for (const w of this.workers) {
+      w.requests.stop();
+      await w.thread.terminate();
+    }
   }
 }
 
 function startThread(config: ServerConfig, port: number, id: number): WorkerHandle {
-  const channel = new MessageChannel();
+  const commitSide = new MessageChannel();
+  const requestSide = new MessageChannel();
+  const requestRing = createRingBuffer(constants.handoffRingBytes);
+  const commitRing = createRingBuffer(constants.handoffRingBytes);
   const init: WorkerInit = {
     workerId: id,
     host: config.host,
@@ -159,9 +208,12 @@ function startThread(config: ServerConfig, port: number, id: number): WorkerHand
     tickMs: config.tickMs,
     logLevel: config.logLevel,
     allowUwsFallback: config.allowUwsFallback,
-    commitPort: channel.port2,
+    requestRing,
+    requestSide: requestSide.port2,
+    commitRing,
+    commitPort: commitSide.port2,
   };
-  const thread = new Worker(new URL('./worker.js', import.meta.url), { workerData: init, transferList: [channel.port2] });
+  const thread = new Worker(new URL('./worker.js', import.meta.url), { workerData: init, transferList: [commitSide.port2, requestSide.port2] });
   const early: WorkerHandle['early'] = {
     error: null,
     exitCode: null,
@@ -176,7 +228,16 @@ function startThread(config: ServerConfig, port: number, id: number): WorkerHand
   thread.on('exit', early.onExit);
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
-  return { id, thread, commitPort: channel.port1, ready: false, stopped, resolveStopped, early };
+  return {
+    id,
+    thread,
+    requests: new HandoffReceiver(requestRing, requestSide.port1),
+    commits: new HandoffSender(commitRing, commitSide.port1, 'sidePort', constants.handoffInlineFrameBytesMax),
+    ready: false,
+    stopped,
+    resolveStopped,
+    early,
+  };
 }
 
 /** What the `conf` four-letter word prints, with ZooKeeper's key names. */

@@ -2,7 +2,7 @@
 // connections across workers). WebSocket frames go to WorkerCore; HTTP routes serve the state
 // pages. Worker 0 also serves the jute (ZooKeeper protocol) port when there is one
 // (jute-listener.ts; native-notes/jute.md). Nothing here touches the tree except through WorkerCore's reads.
-import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { constants } from '../../common/constants.js';
 import { consPage, healthPage, metricsPage, mntrPage, statPage, type WorkerFigures } from '../http/pages.js';
@@ -10,13 +10,42 @@ import { attachTree } from '../tree/index.js';
 import { msgpackCodec } from './codec.js';
 import { WorkerCore, type Conn } from './core.js';
 import { listenJute, type JuteListener } from './jute-listener.js';
+import { decodeFrame, encodeControl, encodeWrites } from './handoff-codec.js';
+import { HandoffReceiver, HandoffSender } from './handoff.js';
 import type { CommitPortMessage, ServerStats, ToMain, ToWorker, WorkerInit } from './messages.js';
 import { uWS, uwsStatus } from './uws.js';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
 const logger = pino({ level: init.logLevel, base: { pid: process.pid, worker: init.workerId } });
-const toMain = (msg: ToMain): void => port.postMessage(msg);
+// Writes and the messages that must stay in order with them travel as encoded frames on the
+// request ring (handoff.ts); a full ring keeps them here, in order, until the main thread takes.
+const requests = new HandoffSender(init.requestRing, init.requestSide, 'wait', constants.handoffInlineFrameBytesMax);
+const toMain = (msg: ToMain): void => {
+  switch (msg.kind) {
+    case 'writes':
+      requests.send(encodeWrites(msg.requests));
+      break;
+    case 'attach':
+    case 'detach':
+    case 'touch':
+    case 'stats':
+      requests.send(encodeControl(msg));
+      break;
+    default:
+      port.postMessage(msg);
+  }
+};
+const commits = new HandoffReceiver(init.commitRing, init.commitPort);
+/** The next commit-ring message, if the main thread sent one (synchronous: engine.catchUp). */
+function takeCommit(): CommitPortMessage | undefined {
+  const taken = commits.take();
+  if (taken === null) return undefined;
+  if (taken.tree !== undefined) return { kind: 'tree', buffer: taken.tree };
+  const frame = decodeFrame(taken.body);
+  if (frame.kind !== 'commit') throw new Error(`worker: expected a commit frame, got ${frame.kind}`);
+  return frame;
+}
 
 // Started while the main thread recovers the data dir: wait for the tree before anything else
 // (the main thread listens for our messages only from then on).
@@ -36,7 +65,7 @@ const tree = attachTree(treeBuffer);
 const core = new WorkerCore({
   workerId: init.workerId,
   tree,
-  takeCommit: () => receiveMessageOnPort(init.commitPort)?.message as CommitPortMessage | undefined,
+  takeCommit,
   toMain,
   defer: (fn) => void setImmediate(fn),
   openTree: attachTree,
@@ -47,7 +76,11 @@ const core = new WorkerCore({
 const codec = msgpackCodec({ dataBytesMax: init.dataBytesMax, frameBytesMax: constants.frameBytesMax });
 const perAddress = new Map<string, number>();
 
-init.commitPort.on('message', (msg: CommitPortMessage) => core.commit(msg));
+function processCommits(): boolean {
+  for (let m = takeCommit(); m !== undefined; m = takeCommit()) core.commit(m);
+  return true;
+}
+commits.start(processCommits);
 
 interface UserData {
   conn: Conn | null;
@@ -198,6 +231,8 @@ const housekeeping = setInterval(() => {
 }, Math.max(10, Math.min(1_000, Math.floor(init.tickMs / 2))));
 
 port.on('message', (msg: ToWorker) => {
+  // Commits sent before this message are processed first (the two travel different ways).
+  processCommits();
   switch (msg.kind) {
     case 'attached':
     case 'attachFailed':
@@ -229,7 +264,9 @@ port.on('message', (msg: ToWorker) => {
       jute = null;
       for (const w of statsWaits.values()) w.abandon();
       statsWaits.clear();
+      commits.stop();
       init.commitPort.close();
+      init.requestSide.close();
       toMain({ kind: 'stopped', workerId: init.workerId });
       port.close();
       break;
