@@ -96,10 +96,11 @@ export class HandoffSender {
       this.backlog.push(copyOf(body));
       return;
     }
+    const taken = Atomics.load(this.ctl, RingWord.taken);
     if (this.trySend(body)) return;
     assert(this.full === 'wait', 'handoff: only a waiting sender keeps a backlog');
     this.backlog.push(copyOf(body));
-    this.waitForRoom();
+    this.waitForRoom(taken);
   }
 
   /** A new tree, ordered with the frames (main -> worker). */
@@ -134,12 +135,16 @@ export class HandoffSender {
     if (Atomics.compareExchange(this.ctl, RingWord.consumerSleeping, 1, 0) === 1) Atomics.notify(this.ctl, RingWord.sent);
   }
 
-  private waitForRoom(): void {
-    if (this.waiting) return;
+  /**
+   * Waits until the receiver takes a frame after `taken`, the TAKEN read BEFORE the write that
+   * found the ring full: had it been read after, a receiver that took everything in between would
+   * never take again and the wait would never end (the two-thread test found that).
+   */
+  private waitForRoom(taken: number): void {
+    assert(!this.waiting, 'handoff: one wait for room at a time');
     this.waiting = true;
-    const taken = Atomics.load(this.ctl, RingWord.taken);
     Atomics.store(this.ctl, RingWord.producerSleeping, 1);
-    // The receiver may have taken between the failed write and the flag: then TAKEN differs.
+    // A take between `taken` and the flag leaves TAKEN changed: the wait returns at once.
     whenChanged(this.ctl, RingWord.taken, taken, () => {
       Atomics.store(this.ctl, RingWord.producerSleeping, 0);
       this.waiting = false;
@@ -149,8 +154,9 @@ export class HandoffSender {
 
   private flushBacklog(): void {
     while (this.backlogHead < this.backlog.length) {
+      const taken = Atomics.load(this.ctl, RingWord.taken);
       if (!this.trySend(this.backlog[this.backlogHead]!)) {
-        this.waitForRoom();
+        this.waitForRoom(taken);
         break;
       }
       this.backlog[this.backlogHead++] = undefined as unknown as Uint8Array;
