@@ -1,4 +1,5 @@
 import { codecMicro } from './codec.js';
+import { handoffMicro } from './handoff.js';
 import type { MicroOptions, MicroRow } from './common.js';
 import { logMicro } from './log.js';
 import { treeMicro } from './tree.js';
@@ -12,6 +13,7 @@ export async function runMicro(o: MicroOptions, log: (s: string) => void): Promi
     ['codec', codecMicro],
     ['tree', treeMicro],
     ['log', logMicro],
+    ['handoff', handoffMicro],
   ] as const) {
     log(`  micro: ${name} ...`);
     try {
