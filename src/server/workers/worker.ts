@@ -12,6 +12,7 @@ import { WorkerCore, type Conn } from './core.js';
 import { listenJute, type JuteListener } from './jute-listener.js';
 import { decodeFrame, encodeControl, encodeWrites } from './handoff-codec.js';
 import { HandoffReceiver, HandoffSender } from './handoff.js';
+import { SendBatch } from './send-batch.js';
 import type { CommitPortMessage, ServerStats, ToMain, ToWorker, WorkerInit } from './messages.js';
 import { uWS, uwsStatus } from './uws.js';
 
@@ -76,8 +77,11 @@ const core = new WorkerCore({
 const codec = msgpackCodec({ dataBytesMax: init.dataBytesMax, frameBytesMax: constants.frameBytesMax });
 const perAddress = new Map<string, number>();
 
+const sendBatch = new SendBatch();
 function processCommits(): boolean {
-  for (let m = takeCommit(); m !== undefined; m = takeCommit()) core.commit(m);
+  sendBatch.run(() => {
+    for (let m = takeCommit(); m !== undefined; m = takeCommit()) core.commit(m);
+  });
   return true;
 }
 commits.start(processCommits);
@@ -85,6 +89,7 @@ commits.start(processCommits);
 interface UserData {
   conn: Conn | null;
   remote: string;
+  closed: boolean;
 }
 
 // ---- HTTP state pages: figures from the main thread, asked for per request ----
@@ -175,7 +180,7 @@ const app = uWS
     upgrade: (res, req, context) => {
       const remote = Buffer.from(res.getRemoteAddressAsText()).toString();
       res.upgrade<UserData>(
-        { conn: null, remote },
+        { conn: null, remote, closed: false },
         req.getHeader('sec-websocket-key'),
         req.getHeader('sec-websocket-protocol'),
         req.getHeader('sec-websocket-extensions'),
@@ -187,11 +192,12 @@ const app = uWS
       const count = perAddress.get(data.remote) ?? 0;
       // Counted in admit() for jute connections; here it also decides (the kill below).
       const conn = core.open(
-        {
+        sendBatch.socket({
           send: (frame) => void ws.send(frame, true),
           end: () => ws.end(1000),
           cork: (fn) => void ws.cork(fn),
-        },
+          closed: () => data.closed,
+        }),
         data.remote,
         codec,
       );
@@ -207,6 +213,7 @@ const app = uWS
     },
     close: (ws) => {
       const data = ws.getUserData();
+      data.closed = true;
       releaseAddress(data.remote);
       if (data.conn) core.closed(data.conn);
     },
