@@ -125,6 +125,46 @@ describe('ring: single thread', () => {
   });
 });
 
+describe('hand-off: one thread', () => {
+  test("a sender that never waits counts untaken frames (the pool's intake bound) and hears when they are taken", async () => {
+    const ring = createRingBuffer(256);
+    const channel = new MessageChannel();
+    const sender = new HandoffSender(ring, channel.port1, 'sidePort', 64);
+    const receiver = new HandoffReceiver(ring, channel.port2);
+    for (let i = 0; i < 40; i++) sender.send(bytesOf(i, 60)); // 68 bytes each: the 4th on spills
+    assert.equal(sender.untaken(), 40);
+    assert.ok(sender.overflowed >= 36, `a full ring spilled to the side port (${sender.overflowed})`);
+    assert.equal(sender.backlogged, 0);
+    const heard = new Promise<void>((resolve) => sender.whenTaken(resolve));
+    for (let i = 0; i < 40; i++) {
+      const t = receiver.take();
+      assert.ok(t !== null && t.body !== undefined);
+      assert.deepEqual(new Uint8Array(t.body), bytesOf(i, 60), `frame ${i} in order`);
+    }
+    assert.equal(receiver.take(), null);
+    assert.equal(sender.untaken(), 0);
+    await heard;
+    channel.port1.close();
+  });
+
+  test('a tree travels numbered with the frames around it', () => {
+    const ring = createRingBuffer(256);
+    const channel = new MessageChannel();
+    const sender = new HandoffSender(ring, channel.port1, 'sidePort', 64);
+    const receiver = new HandoffReceiver(ring, channel.port2);
+    const tree = new SharedArrayBuffer(8);
+    sender.send(bytesOf(1, 3));
+    sender.sendTree(tree);
+    sender.send(bytesOf(2, 3));
+    assert.deepEqual(new Uint8Array(receiver.take()!.body!), bytesOf(1, 3));
+    const got = receiver.take()!.tree!;
+    new Uint8Array(tree)[0] = 42; // the same memory (a posted SAB is a new object over it)
+    assert.equal(new Uint8Array(got)[0], 42);
+    assert.deepEqual(new Uint8Array(receiver.take()!.body!), bytesOf(2, 3));
+    channel.port1.close();
+  });
+});
+
 /** Runs a producer thread (ring-producer.worker.ts) and checks every frame on this side. */
 async function runProducer(init: Omit<ProducerInit, 'ring' | 'side'>, ringBytes: number, slowEvery: number): Promise<{ frames: number; sideFrames: number; overflowed: number; backlogMax: number }> {
   const ring = createRingBuffer(ringBytes);
