@@ -100,7 +100,23 @@ class Encoder {
   }
 
   str(s: string): void {
-    this.room(4 + 3 * s.length);
+    const len = s.length;
+    this.room(4 + 3 * len);
+    // Paths and auth ids are short and mostly ASCII: a byte loop is ~2x faster than Buffer.write.
+    if (len <= 64) {
+      const at = this.pos + 4;
+      let i = 0;
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        this.buf[at + i] = c;
+      }
+      if (i === len) {
+        this.view.setUint32(this.pos, len, true);
+        this.pos = at + len;
+        return;
+      }
+    }
     const n = this.buf.write(s, this.pos + 4, 'utf8');
     this.view.setUint32(this.pos, n, true);
     this.pos += 4 + n;
