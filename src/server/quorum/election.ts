@@ -1,7 +1,8 @@
 // Fast leader election, as ZooKeeper's FastLeaderElection:
 // - a LOOKING voter proposes itself (id, last zxid, currentEpoch) in a new logical clock
 //   (electionEpoch) and adopts any greater vote it hears, re-broadcasting on every change;
-// - notifications of a higher logical clock reset the round; lower ones are answered with our vote;
+// - notifications of a higher logical clock reset the round; lower ones are answered with our vote,
+//   and so are worse votes of our round (their sender may have missed our broadcast);
 // - a vote backed by every voter decides at once, one backed by a quorum after a short wait
 //   (finalizeWaitTicks) for a better one;
 // - notifications from LEADING/FOLLOWING servers are collected apart ("out of election"): if a
@@ -103,6 +104,11 @@ export class Election implements Role {
     } else if (voteGreater(m.vote, this.proposed)) {
       this.proposed = m.vote;
       this.broadcast();
+    } else if (!sameVote(m.vote, this.proposed)) {
+      // Ours is better and the sender does not know it: it may have missed our broadcast, sent
+      // while it still followed the old leader (a learner answers a vote and forgets it). Tell it
+      // now, or it would wait for our next re-send (the election timeout, 1 s by default).
+      this.core.send(from, this.notification());
     }
     this.recv.set(from, m.vote);
     this.recv.set(this.core.myId, this.proposed);
