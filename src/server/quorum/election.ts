@@ -30,6 +30,8 @@ export class Election implements Role {
   private lastBroadcast = 0;
   private decideAt: number | null = null;
   private stopped = false;
+  /** FOLLOWERINFOs that reached us during this election (one per peer: the latest). */
+  private readonly followerInfos = new Map<number, Extract<PeerMessage, { t: 'followerInfo' }>>();
 
   constructor(private readonly core: Core) {
     this.proposed = this.selfVote();
@@ -68,7 +70,10 @@ export class Election implements Role {
     if (this.core.now - this.lastBroadcast >= this.core.opts.electionTimeoutTicks) this.broadcast();
   }
 
-  linkDown(_peer: number): void {}
+  linkDown(peer: number): void {
+    // Its learner starts over on the new connection (and sends a new FOLLOWERINFO).
+    this.followerInfos.delete(peer);
+  }
 
   linkUp(peer: number): void {
     // What we sent while the link was down is lost: say it again to that peer.
@@ -78,6 +83,12 @@ export class Election implements Role {
   logSynced(): void {}
 
   receive(from: number, m: PeerMessage): void {
+    if (m.t === 'followerInfo') {
+      // A peer decided for us before we did (our quorum may still be in finalizeWait): keep its
+      // FOLLOWERINFO for our leader role instead of making it wait for its re-send.
+      this.followerInfos.set(from, m);
+      return;
+    }
     if (m.t !== 'vote') return; // leader/learner traffic of a term we are not in
     const fromVoter = this.core.isVoter(from);
     if (this.core.isObserver) return this.observerReceive(from, m);
@@ -179,7 +190,7 @@ export class Election implements Role {
     assert(!this.stopped, 'a stopped election decides nothing');
     assert(this.core.isVoter(vote.leader), 'only a voter leads');
     this.stopped = true;
-    if (vote.leader === this.core.myId) this.core.lead(vote);
+    if (vote.leader === this.core.myId) this.core.lead(vote, [...this.followerInfos]);
     else this.core.learn(vote, electionEpoch);
     if (!this.core.isObserver) {
       // Observers only ask now and then: tell them at once so they need not wait for a re-send.
