@@ -130,7 +130,7 @@ async function onEnsemble(e: BenchEnsemble, o: EnsembleOptions, r: EnsembleResul
       const leaderId = await currentLeader(e);
       const f = e.system === 'zookooper' ? await runEnsembleShapeZookooper(e, shape, o.load, leaderId) : await runEnsembleShapeZooKeeper(e, ctx.classpath ?? '', shape, o.load, ctx.tmpDir, leaderId);
       r.load.push(f);
-      log(`  ${e.system} x${o.size} | ${shape} | ${Math.round(f.opsPerSec)} ops/s | p50 ${f.latencyMs.p50} p99 ${f.latencyMs.p99} p999 ${f.latencyMs.p999} ms | servers ${f.serverCpuUsPerOp.toFixed(1)} µs/op (${f.perServerCpuCores.map((c) => c.toFixed(2)).join('+')} cores, leader s${f.leaderId ?? '?'}) | drivers ${f.driverProcCores.map((c) => c.toFixed(2)).join('+')} cores${f.driverBound ? ' DRIVER-BOUND?' : ''}${f.errors ? ` | ${f.errors} errors: ${f.firstError ?? ''}` : ''}`);
+      log(`  ${e.system} x${o.size} | ${shape} | ${Math.round(f.opsPerSec)} ops/s | p50 ${f.latencyMs.p50} p99 ${f.latencyMs.p99} p999 ${f.latencyMs.p999} ms | servers ${f.serverCpuUsPerOp.toFixed(1)} µs/op (${f.perServerCpuCores.map((c) => c.toFixed(2)).join('+')} cores, leader s${f.leaderId ?? '?'}) | drivers ${f.driverProcCores.map((c) => c.toFixed(2)).join('+')} cores${f.driverBound ? ' DRIVER-BOUND?' : ''}${f.txnsPerLogSync ? ` | log fdatasyncs/s ${f.logSyncsPerSec!.map((x) => (x === null ? '-' : x.toFixed(0))).join('+')}, txns/fdatasync ${f.txnsPerLogSync.map((x) => (x === null ? '-' : x.toFixed(1))).join('+')}` : ''}${f.errors ? ` | ${f.errors} errors: ${f.firstError ?? ''}` : ''}`);
     }
   });
   await attempt('watch', async () => {

@@ -9,6 +9,7 @@ import { pidOf, type BenchEnsemble } from '../lib/ensemble.js';
 import { decodeHistogram, newHistogram, summarize, type Histogram } from '../lib/histogram.js';
 import { sleep } from '../lib/net.js';
 import { CpuWindow, cpuMicros, memory } from '../lib/proc.js';
+import { fetchState } from '../lib/zookooper.js';
 import type { Managed } from '../lib/process.js';
 import { runDriver, type DriverLine } from '../lib/zookeeper.js';
 import type { LoadFigures } from '../load/figures.js';
@@ -25,6 +26,29 @@ export interface EnsembleLoadFigures extends LoadFigures {
   driverProcCores: number[];
   /** The rule of bench/lib/compare.ts: a driver taking >= 0.8 cores (one process or all) is a bottleneck suspect. */
   driverBound: boolean;
+  /**
+   * zookooper only (else absent): per server, in member order, over the window, from /mntr: log
+   * fdatasyncs per second and txns committed per fdatasync (the group-commit batch), null if a
+   * page could not be read.
+   */
+  logSyncsPerSec?: (number | null)[];
+  txnsPerLogSync?: (number | null)[];
+}
+
+interface LogCounters {
+  syncs: number;
+  txns: number;
+}
+
+/** zk_log_syncs and zk_committed_txns of each member's /mntr (null where the page is unreadable). */
+async function logCounters(e: BenchEnsemble): Promise<(LogCounters | null)[]> {
+  return await Promise.all(
+    e.members.map(async (m) => {
+      const page = (await fetchState(m.clientPort, 'mntr')) as { zk_log_syncs?: unknown; zk_committed_txns?: unknown } | null;
+      if (page === null || typeof page !== 'object' || typeof page.zk_log_syncs !== 'number' || typeof page.zk_committed_txns !== 'number') return null;
+      return { syncs: page.zk_log_syncs, txns: page.zk_committed_txns };
+    }),
+  );
 }
 
 export const driverBoundCores = 0.8;
@@ -153,12 +177,14 @@ export async function runEnsembleShapeZookooper(e: BenchEnsemble, shape: Shape, 
     pool.broadcast({ type: 'go' });
     await sleep(o.warmupMs);
     const serverPids = e.members.map(pidOf);
+    const logBefore = await logCounters(e);
     const cpu = new CpuWindow([...serverPids, ...pool.pids]);
     cpu.begin();
     pool.broadcast({ type: 'measure-start' });
     await sleep(o.durationMs);
     pool.broadcast({ type: 'measure-end' });
     cpu.finish();
+    const logAfter = await logCounters(e);
     const results = await pool.all('load-result', 60_000);
     const hist = newHistogram();
     let ops = 0;
@@ -172,7 +198,15 @@ export async function runEnsembleShapeZookooper(e: BenchEnsemble, shape: Shape, 
       errors += r.errors;
       firstError ??= r.firstError;
     }
-    return figures(e, shape, o, cpu, serverPids, pool.pids, hist, ops, opsPerSec, errors, firstError, `zookooper Node client, ${o.procs} processes (bench/load/child.ts)`, leaderId);
+    const f = figures(e, shape, o, cpu, serverPids, pool.pids, hist, ops, opsPerSec, errors, firstError, `zookooper Node client, ${o.procs} processes (bench/load/child.ts)`, leaderId);
+    const deltas = logAfter.map((a, i) => {
+      const b = logBefore[i];
+      return a === null || b === null || b === undefined ? null : { syncs: a.syncs - b.syncs, txns: a.txns - b.txns };
+    });
+    // The window the counters span is a little longer than the CPU window (two page reads).
+    f.logSyncsPerSec = deltas.map((d) => (d === null ? null : d.syncs / cpu.seconds()));
+    f.txnsPerLogSync = deltas.map((d) => (d === null || d.syncs === 0 ? null : d.txns / d.syncs));
+    return f;
   } finally {
     await pool.close();
   }

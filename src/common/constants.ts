@@ -105,6 +105,7 @@ export const constants = {
   zabHistoryTxnsMax: 10_000, // committed txns kept in memory for DIFF; a learner further behind gets a SNAP
   zabHistoryBytesMax: 64 * 1_048_576, // the same window bounded in txn bytes
   zabProposalsInFlightMax: 5_000, // proposed and not yet committed (the pipeline holds back beyond it)
+  zabLogBatchTxnsMax: 2_000, // proposals one ensemble group commit (one write + fdatasync) covers; the rest wait for the next
   zabSnapChunkBytes: 1_048_576, // a SNAP image travels in chunks of at most this many bytes
   zabSnapImageBytesMax: 4 * 1024 * 1_048_576, // a learner refuses a larger image (the tree's ceiling)
   zabSessionsPerPongMax: 10_000, // session ids carried by one pong (the rest wait for the next)
@@ -147,6 +148,7 @@ assert(constants.peerConnectTimeoutMs > 0, 'the peer connect timeout is positive
 assert((constants.handoffRingBytes & (constants.handoffRingBytes - 1)) === 0, 'the hand-off ring is a power of two');
 assert(constants.handoffInlineFrameBytesMax <= constants.handoffRingBytes / 2 - 8, 'an inline frame fits the ring after a wrap (ring.ts)');
 assert(constants.handoffCommitFramesUntakenMax >= 1, 'a worker may be a frame behind');
+assert(constants.zabLogBatchTxnsMax >= constants.writeBatchMax, 'one proposed batch fits one group commit');
 assert(constants.zabHeartbeatTicks * 2 <= constants.zabSyncLimitTicks, 'a learner hears at least two pings within syncLimit');
 assert(constants.zabSnapChunkBytes < constants.frameBytesMax, 'a SNAP chunk fits a peer frame');
 assert(constants.zabSyncLimitTicks <= constants.zabInitLimitTicks, 'sync limit within init limit');

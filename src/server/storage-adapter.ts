@@ -140,7 +140,8 @@ async function load(config: ServerConfig, logger: Logger, sessions: SessionManag
   }
   progress.stop();
   pipeline.continueEpochOf(tree.appliedZxid());
-  const log = await rec.openLog();
+  // An ensemble server's main thread must keep serving its peer links during an fdatasync.
+  const log = await rec.openLog({ syncInline: !isEnsemble(config) });
   logger.info({ snapshotZxid: zxidHex(snapZxid), replayedTxns: replayed, zxid: zxidHex(tree.appliedZxid()), nodes: tree.nodeCount(), sessions: sessions.size, ms: Date.now() - startMs }, 'recovered');
   return { tree, pipeline, log, snapZxid, replayed, history: window.toArray() };
 }

@@ -2,6 +2,7 @@
 // disk whose operations finish when the test says so.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { constants } from '../../src/common/constants.js';
 import { EffectRunner, type LocalEffect } from '../../src/server/ensemble/effects.js';
 import type { Effect, Proposal, ZabCore } from '../../src/server/quorum/api.js';
 
@@ -121,4 +122,69 @@ test('a failed disk operation stops the runner and reports the error once', asyn
   queue.push({ kind: 'commit', zxid: 1n });
   runner.pump(); // nothing runs after a disk failure
   assert.equal(queue.length, 1, 'a failed runner takes no more effects');
+});
+
+test('an append whose fdatasync is under way holds back neither the sends after it nor the next appends', async () => {
+  const { core, queue, inputs } = scriptedCore();
+  const log: string[] = [];
+  const d = heldDisk(log);
+  const sent: unknown[] = [];
+  const runner = new EffectRunner(core, { sendToMany: (to, msg) => void sent.push([to, msg]), disk: d.disk, local: () => {}, fatal: (e) => assert.fail(String(e)) });
+  const p1 = { t: 'proposal', zxid: 1n };
+  queue.push({ kind: 'append', proposals: [proposal(1n)] }, { kind: 'send', to: 2, msg: p1 }, { kind: 'send', to: 3, msg: p1 });
+  runner.pump();
+  assert.deepEqual(log, ['disk append 1'], 'the write + fdatasync started');
+  assert.deepEqual(sent, [[[2, 3], p1]], 'the proposal went out while its own fdatasync runs');
+  const p2 = { t: 'proposal', zxid: 2n };
+  queue.push({ kind: 'append', proposals: [proposal(2n)] }, { kind: 'send', to: 2, msg: p2 });
+  runner.pump();
+  assert.equal(sent.length, 2, 'the next proposal too');
+  assert.deepEqual(inputs, [], 'nothing is reported durable before its fdatasync');
+  d.release();
+  await settle();
+  assert.deepEqual(inputs, ['logSynced 1']);
+  assert.deepEqual(log, ['disk append 1', 'disk append 2'], 'what queued meanwhile is the next batch');
+  d.release();
+  await settle();
+  assert.deepEqual(inputs, ['logSynced 1', 'logSynced 2']);
+});
+
+test('one group commit covers at most zabLogBatchTxnsMax proposals; the rest go into the next one', async () => {
+  const { core, queue, inputs } = scriptedCore();
+  const sizes: number[] = [];
+  const waiting: (() => void)[] = [];
+  const runner = new EffectRunner(core, {
+    sendToMany: () => {},
+    disk: {
+      append: (ps) => {
+        sizes.push(ps.length);
+        return new Promise<void>((r) => waiting.push(r));
+      },
+      truncate: () => Promise.resolve(),
+      installSnapshot: () => Promise.resolve(),
+      persistEpochs: () => Promise.resolve(),
+    },
+    local: () => {},
+    fatal: (e) => assert.fail(String(e)),
+  });
+  const max = constants.zabLogBatchTxnsMax;
+  let zxid = 1n;
+  const batch = (n: number): Effect => {
+    const ps: Proposal[] = [];
+    for (let i = 0; i < n; i++) ps.push(proposal(zxid++));
+    return { kind: 'append', proposals: ps };
+  };
+  queue.push(batch(1));
+  runner.pump();
+  // While the first fdatasync runs, three batches of max/2 + 1 queue: two cannot share one sync.
+  const half = max / 2 + 1;
+  queue.push(batch(half), batch(half), batch(half));
+  runner.pump();
+  for (let i = 0; i < 4; i++) {
+    waiting.shift()!();
+    await settle();
+  }
+  assert.deepEqual(sizes, [1, half, half, half]);
+  assert.equal(inputs.length, 4);
+  assert.equal(inputs[inputs.length - 1], `logSynced ${zxid - 1n}`);
 });

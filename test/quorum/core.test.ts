@@ -80,3 +80,21 @@ test('a looking voter sends its vote to every other voter, and again after elect
   for (let i = 0; i < 4; i++) core.tick();
   assert.equal(core.takeEffects().filter((e) => e.kind === 'send').length, 2);
 });
+
+test('a FOLLOWERINFO that reaches a server still in its election is answered once it leads (no re-send needed)', () => {
+  // Server 2 of {1, 2, 3}; 1 decided for 2 and sent FOLLOWERINFO while 2 still waits
+  // finalizeWaitTicks for a better vote than the quorum {1, 2} agrees on.
+  const core = createZabCore({ ...opts, myId: 2, voters: [1, 2, 3], finalizeWaitTicks: 2 }, start, host);
+  core.takeEffects();
+  const vote = { leader: 2, zxid: 0n, peerEpoch: 0 };
+  core.receive(1, { t: 'vote', vote, electionEpoch: 1, state: 'looking' });
+  core.receive(1, { t: 'followerInfo', acceptedEpoch: 0, lastZxid: 0n, historyBase: 0n, observer: false });
+  assert.equal(core.state(), 'looking');
+  core.takeEffects();
+  for (let i = 0; i < 3 && core.state() === 'looking' && core.phase() === 'election'; i++) core.tick();
+  // It leads: acceptedEpoch 1 (decided from its own and 1's FOLLOWERINFO) is saved, then 1 hears LEADERINFO.
+  assert.deepEqual(core.takeEffects().filter((e) => e.kind !== 'send' || (e.msg as { t: string }).t !== 'vote'), [{ kind: 'persistEpochs', acceptedEpoch: 1, currentEpoch: 0 }]);
+  core.epochsPersisted();
+  const sent = core.takeEffects().filter((e) => e.kind === 'send');
+  assert.deepEqual(sent, [{ kind: 'send', to: 1, msg: { t: 'leaderInfo', epoch: 1 } }]);
+});

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { AssertionError } from '../../src/common/assert.js';
 import { makeZxid } from '../../src/common/zxid.js';
+import type { Disk } from '../../src/io/disk.js';
+import { nodeDisk } from '../../src/io/node/disk.js';
 import { storageLimits } from '../../src/server/storage/index.js';
 import { payloadFor, recoverAll, records, tempDir, zxids } from './helpers.js';
 
@@ -128,4 +130,47 @@ test('recovery then append continues in the same segment, and again after restar
   const names = (await readdir(join(dir, 'version-2'))).filter((n) => n.startsWith('log.'));
   assert.deepEqual(names, ['log.100000001'], 'a clean tail is reused, not rolled');
   assert.deepEqual(zxids((await recoverAll(dir)).records), expected);
+});
+
+test('with syncInline off, sync() never blocks the calling thread: no blocking write or fdatasync', async (t) => {
+  const dir = await tempDir(t);
+  const blocking: string[] = [];
+  const disk: Disk = {
+    ...nodeDisk,
+    async open(path, mode) {
+      const f = await nodeDisk.open(path, mode);
+      return {
+        path: f.path,
+        read: (...a) => f.read(...a),
+        write: (...a) => f.write(...a),
+        writeSync: (...a) => (blocking.push('writeSync'), f.writeSync(...a)),
+        datasync: () => f.datasync(),
+        datasyncSync: () => (blocking.push('datasyncSync'), f.datasyncSync()),
+        sync: () => f.sync(),
+        syncSync: () => (blocking.push('syncSync'), f.syncSync()),
+        size: () => f.size(),
+        truncate: (n) => f.truncate(n),
+        close: () => f.close(),
+        closeSync: () => f.closeSync(),
+      };
+    },
+  };
+  const offThread = await (await recoverAll(dir, {}, disk)).rec.openLog({ segmentBytes: 1 << 20, syncInline: false });
+  for (let i = 0; i < 5; i++) {
+    offThread.append(records(z(1 + i * 10), 10));
+    await offThread.sync();
+  }
+  assert.equal(blocking.length, 0, `blocking calls: ${blocking.join(', ')}`);
+  assert.equal(offThread.stats.fdatasyncs, 5, 'one fdatasync per sync() (the first one rolls the segment: its fsyncs are the spare and the directory)');
+  await offThread.close();
+  assert.deepEqual(zxids((await recoverAll(dir)).records), zxids(records(z(1), 50)));
+  // The default (the standalone write loop) does block: the control that this test can see it.
+  const dir2 = await tempDir(t);
+  const inline = await (await recoverAll(dir2, {}, disk)).rec.openLog({ segmentBytes: 1 << 20 });
+  for (let i = 0; i < 3; i++) {
+    inline.append(records(z(1 + i * 10), 10));
+    await inline.sync();
+  }
+  assert.ok(blocking.includes('datasyncSync'));
+  await inline.close();
 });

@@ -2,12 +2,15 @@
 //   - sends go out at once, in emission order (the transport keeps FIFO per peer); consecutive
 //     sends of the same message object to several peers are written as one encoding;
 //   - disk effects run one after another on one queue; consecutive appends are coalesced into one
-//     write + fdatasync (group commit), reported back as one logSynced(last zxid);
+//     write + fdatasync (group commit: one fdatasync covers every append queued before it
+//     started, at most constants.zabLogBatchTxnsMax), reported back as one logSynced(last zxid);
+//     the fdatasync never blocks this thread;
 //   - local effects (pipeline, sessions, role) run at once, except behind a pending truncate or
 //     snapshot install: those replace the local tree, so what follows them must see the new one.
 // Every input given to the core is followed by pump(), which drains the core's effects until none
 // are left (an effect's handler may feed the core again).
 import { assert } from '../../common/assert.js';
+import { constants } from '../../common/constants.js';
 import type { Effect, Proposal, ZabCore } from '../quorum/api.js';
 
 export interface DiskOps {
@@ -116,9 +119,12 @@ export class EffectRunner {
           case 'append': {
             // Group commit: the appends queued behind this one share its write + fdatasync; the
             // core hears of each append effect, in order, as it expects.
+            // The write + fdatasync runs off this thread (the log's syncInline is off in an
+            // ensemble): meanwhile proposals, ACKs and commits keep flowing, and what is
+            // appended queues here to form the next batch, at most zabLogBatchTxnsMax of it.
             const ends = [job.proposals[job.proposals.length - 1]!.zxid];
             const proposals = [...job.proposals];
-            while (this.diskQueue[0]?.kind === 'append') {
+            for (let head = this.diskQueue[0]; head?.kind === 'append' && proposals.length + head.proposals.length <= constants.zabLogBatchTxnsMax; head = this.diskQueue[0]) {
               const next = this.diskQueue.shift() as Extract<DiskJob, { kind: 'append' }>;
               proposals.push(...next.proposals);
               ends.push(next.proposals[next.proposals.length - 1]!.zxid);

@@ -377,12 +377,15 @@ export class Core implements ZabCore {
     (this.role as Election).start();
   }
 
-  lead(vote: Vote): void {
+  /** Become the leader; `early` are FOLLOWERINFOs that reached us while we were still looking. */
+  lead(vote: Vote, early: readonly [number, PeerMessage][] = []): void {
     this.role.stop();
-    this.role = new LeaderRole(this);
+    const role = new LeaderRole(this);
+    this.role = role;
     this.finalVote = vote;
     this.finalElectionEpoch = this.logicalClock;
-    (this.role as LeaderRole).start();
+    role.start();
+    for (const [from, m] of early) if (this.role === role) role.receive(from, m);
   }
 
   learn(vote: Vote, electionEpoch: number): void {

@@ -1,7 +1,8 @@
 // Fast leader election, as ZooKeeper's FastLeaderElection:
 // - a LOOKING voter proposes itself (id, last zxid, currentEpoch) in a new logical clock
 //   (electionEpoch) and adopts any greater vote it hears, re-broadcasting on every change;
-// - notifications of a higher logical clock reset the round; lower ones are answered with our vote;
+// - notifications of a higher logical clock reset the round; lower ones are answered with our vote,
+//   and so are worse votes of our round (their sender may have missed our broadcast);
 // - a vote backed by every voter decides at once, one backed by a quorum after a short wait
 //   (finalizeWaitTicks) for a better one;
 // - notifications from LEADING/FOLLOWING servers are collected apart ("out of election"): if a
@@ -29,6 +30,8 @@ export class Election implements Role {
   private lastBroadcast = 0;
   private decideAt: number | null = null;
   private stopped = false;
+  /** FOLLOWERINFOs that reached us during this election (one per peer: the latest). */
+  private readonly followerInfos = new Map<number, Extract<PeerMessage, { t: 'followerInfo' }>>();
 
   constructor(private readonly core: Core) {
     this.proposed = this.selfVote();
@@ -67,7 +70,10 @@ export class Election implements Role {
     if (this.core.now - this.lastBroadcast >= this.core.opts.electionTimeoutTicks) this.broadcast();
   }
 
-  linkDown(_peer: number): void {}
+  linkDown(peer: number): void {
+    // Its learner starts over on the new connection (and sends a new FOLLOWERINFO).
+    this.followerInfos.delete(peer);
+  }
 
   linkUp(peer: number): void {
     // What we sent while the link was down is lost: say it again to that peer.
@@ -77,6 +83,12 @@ export class Election implements Role {
   logSynced(): void {}
 
   receive(from: number, m: PeerMessage): void {
+    if (m.t === 'followerInfo') {
+      // A peer decided for us before we did (our quorum may still be in finalizeWait): keep its
+      // FOLLOWERINFO for our leader role instead of making it wait for its re-send.
+      this.followerInfos.set(from, m);
+      return;
+    }
     if (m.t !== 'vote') return; // leader/learner traffic of a term we are not in
     const fromVoter = this.core.isVoter(from);
     if (this.core.isObserver) return this.observerReceive(from, m);
@@ -103,6 +115,11 @@ export class Election implements Role {
     } else if (voteGreater(m.vote, this.proposed)) {
       this.proposed = m.vote;
       this.broadcast();
+    } else if (!sameVote(m.vote, this.proposed)) {
+      // Ours is better and the sender does not know it: it may have missed our broadcast, sent
+      // while it still followed the old leader (a learner answers a vote and forgets it). Tell it
+      // now, or it would wait for our next re-send (the election timeout, 1 s by default).
+      this.core.send(from, this.notification());
     }
     this.recv.set(from, m.vote);
     this.recv.set(this.core.myId, this.proposed);
@@ -173,7 +190,7 @@ export class Election implements Role {
     assert(!this.stopped, 'a stopped election decides nothing');
     assert(this.core.isVoter(vote.leader), 'only a voter leads');
     this.stopped = true;
-    if (vote.leader === this.core.myId) this.core.lead(vote);
+    if (vote.leader === this.core.myId) this.core.lead(vote, [...this.followerInfos]);
     else this.core.learn(vote, electionEpoch);
     if (!this.core.isObserver) {
       // Observers only ask now and then: tell them at once so they need not wait for a re-send.

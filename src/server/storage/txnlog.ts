@@ -26,6 +26,13 @@ import { encodeRecord, encodeSegmentHeader, recordBytes, zxidFollows } from './l
 export interface TxnLogOptions {
   /** Preallocated size of each new segment (default constants.logSegmentBytes). */
   segmentBytes?: number;
+  /**
+   * Whether sync() may write + fdatasync with blocking calls on the calling thread when nothing
+   * is queued (default true: the standalone write loop, whose main thread has nothing else to do
+   * meanwhile). An ensemble server passes false: its main thread also reads peer links, sends
+   * proposals and counts ACKs, which must go on while an fdatasync is under way.
+   */
+  syncInline?: boolean;
 }
 
 /** Where the recovered log ends; recovery hands it to openTxnLog. */
@@ -75,7 +82,7 @@ export async function openTxnLog(layout: StorageLayout, state: LogState, options
     // A tail cut back by recovery has no zero fill left: nothing fits, so the next sync rolls.
     active = { fh, path: tail.path, nameZxid: tail.nameZxid, sizeBytes: size, offset: tail.endOffset };
   }
-  return new TxnLog(layout.disk, layout.logDir, segmentBytes, active, state.lastZxid);
+  return new TxnLog(layout.disk, layout.logDir, segmentBytes, active, state.lastZxid, options.syncInline ?? true);
 }
 
 export class TxnLog {
@@ -97,6 +104,7 @@ export class TxnLog {
     private readonly segmentBytes: number,
     private active: Segment | null,
     lastZxid: bigint | null,
+    private readonly inlineAllowed: boolean,
   ) {
     this.pending = emptyBatch(pendingInitialBytes);
     this.lastAppended = lastZxid;
@@ -160,7 +168,7 @@ export class TxnLog {
   private syncInline(): boolean {
     const seg = this.active;
     const b = this.pending;
-    if (seg === null || this.queued !== 0 || this.pendingBytes === 0) return false;
+    if (!this.inlineAllowed || seg === null || this.queued !== 0 || this.pendingBytes === 0) return false;
     if (seg.offset + this.pendingBytes > seg.sizeBytes) return false;
     for (const roll of b.mustRoll) if (roll) return false;
     const batch = this.takePending();
