@@ -4,6 +4,7 @@
 // pipeline.
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { ServerConfig } from '../../common/config.js';
+import type { SecurityPlan } from '../security-load.js';
 import type { CommitPortMessage, ToMain, ToWorker, WorkerInit } from './messages.js';
 
 /** uWS sweeps timeouts every 4 s: its 10 s idle timeout fires within 14 s. */
@@ -36,9 +37,9 @@ export class WorkerPool {
   }
 
   /** Starts the threads; they wait for the tree (start) before they listen. */
-  static prestart(config: ServerConfig, port: number): WorkerPool {
+  static prestart(config: ServerConfig, port: number, security: SecurityPlan): WorkerPool {
     const workers: WorkerHandle[] = [];
-    for (let id = 0; id < config.workers; id++) workers.push(startThread(config, port, id));
+    for (let id = 0; id < config.workers; id++) workers.push(startThread(config, port, id, security));
     return new WorkerPool(workers);
   }
 
@@ -117,6 +118,12 @@ export class WorkerPool {
     for (const w of this.workers) w.commitPort.postMessage({ kind: 'tree', buffer } satisfies CommitPortMessage);
   }
 
+  /** Every worker gets the message (a security reload). */
+  broadcast(msg: ToWorker): void {
+    if (!this.started) return;
+    for (const w of this.workers) w.thread.postMessage(msg);
+  }
+
   /** Whether the workers may serve clients (see ToWorker 'serving'). */
   setServing(serving: boolean, reason: string): void {
     this.notServing = serving ? null : reason;
@@ -144,7 +151,7 @@ export class WorkerPool {
   }
 }
 
-function startThread(config: ServerConfig, port: number, id: number): WorkerHandle {
+function startThread(config: ServerConfig, port: number, id: number, security: SecurityPlan): WorkerHandle {
   const channel = new MessageChannel();
   const init: WorkerInit = {
     workerId: id,
@@ -159,6 +166,7 @@ function startThread(config: ServerConfig, port: number, id: number): WorkerHand
     tickMs: config.tickMs,
     logLevel: config.logLevel,
     allowUwsFallback: config.allowUwsFallback,
+    security: security.forWorker(id),
     commitPort: channel.port2,
   };
   const thread = new Worker(new URL('./worker.js', import.meta.url), { workerData: init, transferList: [channel.port2] });
