@@ -346,8 +346,8 @@ export function finish(config: ServerConfig): ServerConfig {
 /**
  * TLS from the flags and zoo.cfg. secureClientPort is the client port served with TLS: zookooper
  * serves one client port, so a file with both clientPort and secureClientPort is refused rather
- * than silently dropping one (ZooKeeper serves both). With TLS the ZooKeeper-protocol port, plain
- * TCP, is off unless asked for (it would be an unencrypted way around the TLS port).
+ * than silently dropping one (ZooKeeper serves both). With TLS the ZooKeeper-protocol port serves
+ * TLS too, with the same certificates (workers/jute-listener.ts).
  */
 function finishSecurity(config: ServerConfig): void {
   const draft = tlsDraft(config);
@@ -360,9 +360,6 @@ function finishSecurity(config: ServerConfig): void {
     config.port = draft.securePort;
     mark(config, 'port');
   }
-  if (config.tls === null) return;
-  if (config.zkPort === -1) config.zkPort = null;
-  else if (config.zkPort !== null) config.warnings.push(`the ZooKeeper-protocol port ${config.zkPort} is plain TCP (no TLS): its clients are not encrypted`);
 }
 
 export function negotiateTimeoutMs(config: ServerConfig, askedMs: number): number {

@@ -95,6 +95,7 @@ export function planSecurity(config: ServerConfig, port: number): SecurityPlan {
       uwsTls: tls === null || front ? null : { certFile: tls.certFile, keyFile: tls.keyFile, caFile: tls.caFile, passphrase: files!.passphrase },
       front: front && id === 0 ? { secure: files!, clientAuth: tls!.clientAuth, targets } : null,
       unixPath: targets[id] ?? null,
+      jute: tls !== null && id === 0 ? { secure: files!, clientAuth: tls.clientAuth } : null,
       frontSecret: secret,
       adminIds,
       origins: { scheme: tls === null ? 'http' : 'https', ownHosts, allowed: config.allowedOrigins },

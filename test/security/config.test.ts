@@ -27,7 +27,7 @@ describe('security settings from zoo.cfg and flags', () => {
     const c = parseServerArgs(['--config', cfg('secureClientPort=2281\nssl.keyStore.location=server.pem\nssl.keyStore.type=PEM\nssl.trustStore.location=ca.pem\n')]);
     assert.equal(c.port, 2281);
     assert.deepEqual(c.tls, { certFile: join(dir, 'server.pem'), keyFile: join(dir, 'server.pem'), caFile: join(dir, 'ca.pem'), passphrase: null, passphraseFile: null, clientAuth: 'need' });
-    assert.equal(c.zkPort, null, 'the plain jute port is off with TLS unless asked for');
+    assert.equal(c.zkPort, 2281 + 1000, 'the jute port (TLS as well) at its usual offset');
     assert.deepEqual(c.unknownKeys, []);
   });
 
@@ -46,11 +46,9 @@ describe('security settings from zoo.cfg and flags', () => {
     assert.throws(() => parseServerArgs(['--allowed-origins', 'http://a.example/path']), ConfigError);
   });
 
-  test('--allowed-origins are normalised origins; an explicit --zk-port with TLS is kept with a warning', () => {
-    const c = parseServerArgs(['--allowed-origins', 'HTTP://Console.Example:80, https://b.example:8443', '--tls-cert', 'c', '--tls-key', 'k', '--zk-port', '0']);
+  test('--allowed-origins are normalised origins', () => {
+    const c = parseServerArgs(['--allowed-origins', 'HTTP://Console.Example:80, https://b.example:8443']);
     assert.deepEqual(c.allowedOrigins, ['http://console.example', 'https://b.example:8443']);
-    assert.equal(c.zkPort, 0);
-    assert.ok(c.warnings.some((w) => /plain TCP/.test(w)));
   });
 });
 

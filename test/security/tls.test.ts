@@ -2,7 +2,8 @@
 // server-only mode (uWS SSLApp on every worker) and the client-certificate mode (the node:tls
 // front, x509 ids). Certificate reloads on SIGHUP keep the sessions and connections already up.
 import assert from 'node:assert/strict';
-import { copyFileSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
@@ -11,6 +12,27 @@ import { fingerprint256, hasOpenssl, makeCa, makeCert, subjectRfc2253, type Cert
 import { startServer, tempDir, type TestServer } from '../helpers/server.js';
 
 const skip = hasOpenssl ? false : 'openssl not installed';
+// Debian's python3-kazoo (the pyenv python3 on PATH has no kazoo).
+const python = '/usr/bin/python3';
+const hasKazoo = existsSync(python) && spawnSync(python, ['-c', 'import kazoo'], { encoding: 'utf8' }).status === 0;
+
+/** kazoo over TLS to the jute port: reads `path` as the certificate's owner; prints the data or the error class. */
+function kazooRead(zkPort: number, ca: string, who: CertFiles, path: string): string {
+  const script = [
+    'import sys',
+    'from kazoo.client import KazooClient',
+    `zk = KazooClient(hosts='127.0.0.1:${zkPort}', use_ssl=True, ca=sys.argv[1], certfile=sys.argv[2], keyfile=sys.argv[3], timeout=10)`,
+    'zk.start(timeout=15)',
+    'try:',
+    `    print('data=' + zk.get(sys.argv[4])[0].decode())`,
+    'except Exception as e:',
+    `    print('error=' + type(e).__name__)`,
+    'zk.stop()',
+  ].join('\n');
+  const r = spawnSync(python, ['-c', script, ca, who.crt, who.key, path], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim().split('\n').pop() ?? '';
+}
 const all = 31; // READ | WRITE | CREATE | DELETE | ADMIN
 
 /** The fingerprint of the certificate a new TLS connection to the port is given. */
@@ -190,6 +212,14 @@ describe('TLS with client certificates (x509 ids)', { skip }, () => {
     await assert.rejects(b.setData('/alice-only', 'mine now'), { code: 'NOAUTH' });
     await a.setData('/alice-only', 'still secret');
     assert.equal((await a.getData('/alice-only')).data.toString(), 'still secret');
+  });
+
+  test('the jute port serves TLS with the same certificates and x509 ids (kazoo)', { skip: hasKazoo ? false : 'python3-kazoo not installed' }, () => {
+    const serving = server.lines.find((l) => l.includes('"msg":"serving"'))!;
+    const zkPort = (JSON.parse(serving) as { zkPort: number }).zkPort;
+    assert.equal(typeof zkPort, 'number');
+    assert.equal(kazooRead(zkPort, ca.crt, alice, '/alice-only'), 'data=still secret');
+    assert.equal(kazooRead(zkPort, ca.crt, bob, '/alice-only'), 'error=NoAuthError');
   });
 
   test("an 'auth' ACL expands to the certificate's x509 id", async () => {

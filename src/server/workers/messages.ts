@@ -34,6 +34,8 @@ export interface WorkerSecurity {
   /** Worker 0 in front mode: the TLS listener's settings and the workers' sockets. */
   front: { secure: FrontSecure; clientAuth: ClientAuth; targets: string[] } | null;
   unixPath: string | null;
+  /** Worker 0 with TLS: the jute port serves TLS too (ZooKeeper's secureClientPort is TLS jute). */
+  jute: { secure: FrontSecure; clientAuth: ClientAuth } | null;
   /** The secret of the front's header (front mode), else null: the header is then never trusted. */
   frontSecret: string | null;
   /** --admin-users digest ids; null = no admin gate. */

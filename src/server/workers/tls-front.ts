@@ -47,7 +47,7 @@ export function startTlsFront(o: TlsFrontOptions): Promise<TlsFront> {
     sockets.add(client);
     client.once('close', () => sockets.delete(client));
     client.on('error', () => client.destroy());
-    const x509 = verifiedSubject(client, o);
+    const x509 = verifiedSubject(client, o.clientAuth, o.logger);
     if (x509 === undefined) return void client.destroy();
     const target = o.targets[next++ % o.targets.length]!;
     forward(client, target, { remote: client.remoteAddress ?? '', x509 }, o, sockets);
@@ -73,21 +73,21 @@ export function startTlsFront(o: TlsFrontOptions): Promise<TlsFront> {
   });
 }
 
-/** The subject DN of a verified client certificate; null without one; undefined = refuse. */
-function verifiedSubject(client: TLSSocket, o: TlsFrontOptions): string | null | undefined {
+/** The subject DN of a verified client certificate; null without one; undefined = refuse (also used by the jute listener). */
+export function verifiedSubject(client: TLSSocket, clientAuth: ClientAuth, logger: Logger): string | null | undefined {
   const cert = client.getPeerX509Certificate();
-  if (cert === undefined) return o.clientAuth === 'need' ? undefined : null;
+  if (cert === undefined) return clientAuth === 'need' ? undefined : null;
   // 'want' lets a client without a certificate in; one with a certificate that does not verify is refused.
   if (!client.authorized) return undefined;
   try {
     const dn = subjectDn(cert);
     if (Buffer.byteLength(dn) > constants.aclIdBytesMax) {
-      o.logger.warn({ bytes: Buffer.byteLength(dn) }, `client certificate subject longer than ${constants.aclIdBytesMax} bytes (the ACL id bound): refused`);
+      logger.warn({ bytes: Buffer.byteLength(dn) }, `client certificate subject longer than ${constants.aclIdBytesMax} bytes (the ACL id bound): refused`);
       return undefined;
     }
     return dn;
   } catch (err) {
-    o.logger.error({ err }, 'cannot read the subject of a verified client certificate: connection refused');
+    logger.error({ err }, 'cannot read the subject of a verified client certificate: connection refused');
     return undefined;
   }
 }

@@ -10,7 +10,8 @@ import { attachTree } from '../tree/index.js';
 import { msgpackCodec } from './codec.js';
 import { WorkerCore, type Conn } from './core.js';
 import { listenJute, type JuteListener } from './jute-listener.js';
-import type { CommitPortMessage, ServerStats, ToMain, ToWorker, WorkerInit } from './messages.js';
+import type { SecureContextOptions } from 'node:tls';
+import type { CommitPortMessage, FrontSecure, ServerStats, ToMain, ToWorker, WorkerInit } from './messages.js';
 import { adminAuthorized, browserWriteRefusal, corsHeaders, frontHeaderName, originAllowed, parseFrontHeader, type OriginPolicy } from './security.js';
 import { startTlsFront, type TlsFront } from './tls-front.js';
 import { createApp, uWS, uwsStatus } from './uws.js';
@@ -247,12 +248,18 @@ let front: TlsFront | null = null;
 const retiredApps: uWS.TemplatedApp[] = [];
 let app = routes(createApp(security.uwsTls));
 
+/** node:tls options from the PEM texts. */
+function nodeTls(p: FrontSecure): SecureContextOptions {
+  return { cert: p.cert, key: p.key, ...(p.ca !== null ? { ca: p.ca } : {}), ...(p.passphrase !== null ? { passphrase: p.passphrase } : {}) };
+}
+
 /** SIGHUP: new certificates for new connections, new admin users for every check from now on. */
 function reloadSecurity(msg: Extract<ToWorker, { kind: 'reloadSecurity' }>): void {
   adminIds = msg.adminIds === null ? null : new Set(msg.adminIds);
   const done = (error: string | null): void => toMain({ kind: 'securityReloaded', workerId: init.workerId, error });
+  if (msg.tls !== null) jute?.reload(nodeTls(msg.tls));
   if (front !== null && msg.tls !== null) {
-    front.reload({ cert: msg.tls.cert, key: msg.tls.key, ...(msg.tls.ca !== null ? { ca: msg.tls.ca } : {}), ...(msg.tls.passphrase !== null ? { passphrase: msg.tls.passphrase } : {}) });
+    front.reload(nodeTls(msg.tls));
     return done(null);
   }
   if (security.mode !== 'uws-tls' || listenSocket === null) return done(null);
@@ -334,6 +341,7 @@ if (init.zkPort !== null) {
       host: init.host,
       port: init.zkPort,
       dataBytesMax: init.dataBytesMax,
+      tls: security.jute === null ? null : { secure: nodeTls(security.jute.secure), clientAuth: security.jute.clientAuth },
       admit: admitAddress,
       release: releaseAddress,
       fourLetter: {
@@ -365,7 +373,7 @@ const onListen = async (token: uWS.us_listen_socket | false): Promise<void> => {
       front = await startTlsFront({
         host: init.host,
         port: init.port,
-        secure: { cert: f.secure.cert, key: f.secure.key, ...(f.secure.ca !== null ? { ca: f.secure.ca } : {}), ...(f.secure.passphrase !== null ? { passphrase: f.secure.passphrase } : {}) },
+        secure: nodeTls(f.secure),
         clientAuth: f.clientAuth,
         targets: f.targets,
         secret: security.frontSecret!,
