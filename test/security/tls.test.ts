@@ -155,6 +155,13 @@ describe('TLS on the client port (uWS SSLApp)', { skip }, () => {
     clients.push(zk);
     assert.ok(await zk.exists('/reload'));
   });
+
+  test('the server stops cleanly after certificate reloads (every listen socket closed)', async () => {
+    for (const c of clients.splice(0)) await c.close();
+    const zk = await connect(server.connectString, { tls: { ca: caPem } });
+    clients.push(zk);
+    assert.deepEqual(await server.stop(), { code: 0, signal: null });
+  });
 });
 
 describe('TLS with client certificates (x509 ids)', { skip }, () => {
@@ -241,5 +248,11 @@ describe('TLS with client certificates (x509 ids)', { skip }, () => {
     assert.deepEqual(states, [], 'the connection was never lost');
     const again = await as(alice);
     assert.equal((await again.getData('/alice-only')).data.toString(), 'still secret');
+  });
+
+  test('the server stops cleanly after a front reload', async () => {
+    for (const c of clients.splice(0)) await c.close();
+    await as(alice);
+    assert.deepEqual(await server.stop(), { code: 0, signal: null });
   });
 });
