@@ -2,6 +2,11 @@
 // connections across workers). WebSocket frames go to WorkerCore; HTTP routes serve the state
 // pages. Worker 0 also serves the jute (ZooKeeper protocol) port when there is one
 // (jute-listener.ts; native-notes/jute.md). Nothing here touches the tree except through WorkerCore's reads.
+// Security (native-notes/tls.md): the App is plain or an SSLApp (uws.ts createApp; replaced on a
+// certificate reload), or, when client certificates are asked for, a plain App on a Unix socket
+// behind worker 0's TLS front (tls-front.ts); the origin check, admin pages and the browser write
+// gate are security.ts.
+import type { SecureContextOptions } from 'node:tls';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { constants } from '../../common/constants.js';
@@ -10,7 +15,6 @@ import { attachTree } from '../tree/index.js';
 import { msgpackCodec } from './codec.js';
 import { WorkerCore, type Conn } from './core.js';
 import { listenJute, type JuteListener } from './jute-listener.js';
-import type { SecureContextOptions } from 'node:tls';
 import type { CommitPortMessage, FrontSecure, ServerStats, ToMain, ToWorker, WorkerInit } from './messages.js';
 import { adminAuthorized, browserWriteRefusal, corsHeaders, frontHeaderName, originAllowed, parseFrontHeader, type OriginPolicy } from './security.js';
 import { startTlsFront, type TlsFront } from './tls-front.js';
