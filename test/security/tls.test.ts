@@ -256,3 +256,39 @@ describe('TLS with client certificates (x509 ids)', { skip }, () => {
     assert.deepEqual(await server.stop(), { code: 0, signal: null });
   });
 });
+
+describe("TLS with client certificates optional (--tls-client-auth want)", { skip }, () => {
+  let dir = '';
+  let caPem = '';
+  let alice: CertFiles;
+  let rogue: CertFiles;
+  let server: TestServer;
+  const clients: ZookooperClient[] = [];
+  before(async () => {
+    dir = tempDir('zk-want-');
+    const ca = makeCa(dir, 'ca');
+    const srv = makeCert(dir, 'server', '/CN=localhost', ca, 'server');
+    alice = makeCert(dir, 'alice', '/CN=alice', ca, 'client');
+    rogue = makeCert(dir, 'rogue', '/CN=alice', makeCa(dir, 'other-ca'), 'client');
+    caPem = readFileSync(ca.crt, 'utf8');
+    server = await startServer({ args: ['--tls-cert', srv.crt, '--tls-key', srv.key, '--tls-ca', ca.crt, '--tls-client-auth', 'want'] });
+  });
+  after(async () => {
+    for (const c of clients) await c.close().catch(() => {});
+    await server?.stop();
+    server?.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a client without a certificate connects with no x509 id; one with a certificate gets it; a bad one is refused', async () => {
+    const anon = await connect(server.connectString, { tls: { ca: caPem } });
+    clients.push(anon);
+    await assert.rejects(anon.create('/anon', '', { acl: [{ perms: all, scheme: 'auth', id: '' }] }), { code: 'INVALIDACL' }, 'no authenticated id to expand');
+    const a = await connect(server.connectString, { tls: { ca: caPem, cert: readFileSync(alice.crt), key: readFileSync(alice.key) } });
+    clients.push(a);
+    await a.create('/alice', '', { acl: [{ perms: all, scheme: 'auth', id: '' }] });
+    assert.deepEqual((await a.getACL('/alice')).acl, [{ perms: all, scheme: 'x509', id: 'CN=alice' }]);
+    await assert.rejects(anon.getData('/alice'), { code: 'NOAUTH' });
+    await assert.rejects(connect(server.connectString, { tls: { ca: caPem, cert: readFileSync(rogue.crt), key: readFileSync(rogue.key) }, connectTimeoutMs: 1_000, sessionTimeoutMs: 2_000 }));
+  });
+});
