@@ -1,5 +1,5 @@
 // The public client API (CLIENT_API.md): what `import ... from 'zookooper'` gives.
-export { connect, ZookooperClient, type ClientState, type ConnectOptions, type AuthInfo } from './client/index.js';
+export { connect, ZookooperClient, type ClientState, type ConnectOptions, type AuthInfo, type TlsOptions } from './client/index.js';
 export { ZookooperError, errorCodes, type ErrorCode } from './common/errors.js';
 export {
   Perms,

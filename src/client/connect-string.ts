@@ -72,8 +72,8 @@ function parseHostPort(item: string, input: string): HostPort {
   return { host, port };
 }
 
-/** ws URL of a host: brackets around IPv6 literals. */
-export function hostUrl(h: HostPort): string {
+/** ws URL of a host (wss with TLS): brackets around IPv6 literals. */
+export function hostUrl(h: HostPort, tls = false): string {
   const host = h.host.includes(':') ? `[${h.host}]` : h.host;
-  return `ws://${host}:${h.port}/`;
+  return `${tls ? 'wss' : 'ws'}://${host}:${h.port}/`;
 }

@@ -7,6 +7,22 @@ export interface AuthInfo {
   credential: string | Uint8Array;
 }
 
+/**
+ * TLS to servers started with --tls-cert (wss://). The fields are node:tls's own
+ * (tls.connect): PEM text or Buffers. `ca` trusts a private CA; `cert` + `key` are the client
+ * certificate a server with --tls-ca asks for (its subject is the session's x509 id).
+ */
+export interface TlsOptions {
+  ca?: string | Buffer | (string | Buffer)[];
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  passphrase?: string;
+  /** The name the server certificate must carry when it is not the host connected to. */
+  servername?: string;
+  /** false accepts any server certificate: for tests only. Default true. */
+  rejectUnauthorized?: boolean;
+}
+
 export interface ConnectOptions {
   /** Asked for; the server negotiates it into its [min, max]. */
   sessionTimeoutMs?: number;
@@ -19,6 +35,8 @@ export interface ConnectOptions {
   outstandingRequestsMax?: number;
   /** Requests waiting in the client's queue (disconnected, or over the outstanding bound); more are refused with THROTTLEDOP. */
   queuedRequestsMax?: number;
+  /** Connect with TLS (wss://); absent: plain ws://. */
+  tls?: TlsOptions;
 }
 
 export const clientDefaults = {
@@ -48,6 +66,7 @@ export interface ResolvedOptions {
   outstandingRequestsMax: number;
   queuedRequestsMax: number;
   auth: AuthInfo[];
+  tls: TlsOptions | null;
 }
 
 function positiveInt(value: unknown, name: string, fallback: number): number {
@@ -66,5 +85,6 @@ export function resolveOptions(o: ConnectOptions = {}): ResolvedOptions {
     outstandingRequestsMax: positiveInt(o.outstandingRequestsMax, 'outstandingRequestsMax', clientDefaults.outstandingRequestsMax),
     queuedRequestsMax: positiveInt(o.queuedRequestsMax, 'queuedRequestsMax', clientDefaults.queuedRequestsMax),
     auth: o.auth ?? [],
+    tls: o.tls ?? null,
   };
 }

@@ -169,7 +169,7 @@ export abstract class Session {
         resolve(outcome);
       };
       const attemptMs = this.attemptTimeoutMs();
-      const sock: ClientSocket = new ClientSocket(hostUrl(host), attemptMs, {
+      const sock: ClientSocket = new ClientSocket(hostUrl(host, this.options.tls !== null), attemptMs, {
         open: () => {
           sock.send(
             encodeConnectRequest({
@@ -191,7 +191,7 @@ export abstract class Session {
           if (settled) this.onSocketGone(sock, reason);
           else finish('failed', reason);
         },
-      });
+      }, this.options.tls);
       const timer = setTimeout(() => sock.end(`no session within ${attemptMs} ms`), attemptMs);
     });
   }

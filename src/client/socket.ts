@@ -8,6 +8,7 @@
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { constants } from '../common/constants.js';
+import type { TlsOptions } from './options.js';
 
 export interface SocketEvents {
   open(): void;
@@ -79,8 +80,9 @@ export class ClientSocket {
     s.uncork();
   };
 
-  constructor(url: string, connectTimeoutMs: number, private readonly events: SocketEvents) {
+  constructor(url: string, connectTimeoutMs: number, private readonly events: SocketEvents, tls: TlsOptions | null = null) {
     this.ws = new WebSocket(url, {
+      ...(tls ?? {}), // node:tls options for wss:// (ws hands them to tls.connect)
       perMessageDeflate: false, // CPU matters more than bytes here; the server does not compress
       maxPayload: constants.frameBytesMax,
       handshakeTimeout: connectTimeoutMs,

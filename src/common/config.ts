@@ -6,10 +6,12 @@ import { availableParallelism } from 'node:os';
 import { resolve, dirname } from 'node:path';
 import { constants } from './constants.js';
 import { ConfigError, parseServersFlag, parseServerValue, resolveEnsemble, serverIdMax, type PeerAddress } from './ensemble-config.js';
+import { allowedOriginsValue, clientAuthValue, emptyTlsDraft, finishTls, sslZooCfgKeys, type SecurityConfig, type TlsDraft } from './security-config.js';
 
 export { ConfigError, type PeerAddress } from './ensemble-config.js';
+export type { SecurityConfig, TlsConfig, ClientAuth } from './security-config.js';
 
-export interface ServerConfig {
+export interface ServerConfig extends SecurityConfig {
   host: string;
   port: number; // 0 = pick a free port
   /**
@@ -85,14 +87,22 @@ export function zabTimeoutTicks(config: ServerConfig, quorumTickMs: number): { e
   return { electionTimeoutTicks: ticks(config.electionTimeoutMs), initLimitTicks: ticks(config.initLimitMs), syncLimitTicks: ticks(config.syncLimitMs) };
 }
 
+/** TLS settings as written, until finish() turns them into config.tls. */
+const tlsDrafts = new WeakMap<ServerConfig, TlsDraft>();
+function tlsDraft(config: ServerConfig): TlsDraft {
+  let d = tlsDrafts.get(config);
+  if (d === undefined) tlsDrafts.set(config, (d = emptyTlsDraft()));
+  return d;
+}
+
 /** What was set explicitly (file or flag), for the rules that compare it with the server list. */
-const explicit = new WeakMap<ServerConfig, Set<'port' | 'host' | 'id'>>();
-function mark(config: ServerConfig, what: 'port' | 'host' | 'id'): void {
+const explicit = new WeakMap<ServerConfig, Set<'port' | 'host' | 'id' | 'portFlag' | 'clientPortKey'>>();
+function mark(config: ServerConfig, what: 'port' | 'host' | 'id' | 'portFlag' | 'clientPortKey'): void {
   let set = explicit.get(config);
   if (set === undefined) explicit.set(config, (set = new Set()));
   set.add(what);
 }
-function isSet(config: ServerConfig, what: 'port' | 'host' | 'id'): boolean {
+function isSet(config: ServerConfig, what: 'port' | 'host' | 'id' | 'portFlag' | 'clientPortKey'): boolean {
   return explicit.get(config)?.has(what) === true;
 }
 
@@ -129,6 +139,9 @@ export function defaultConfig(): ServerConfig {
     initLimitMs: -1,
     unknownKeys: [],
     warnings: [],
+    tls: null,
+    adminUsersFile: null,
+    allowedOrigins: [],
   };
 }
 
@@ -149,6 +162,7 @@ const zooCfgKeys: Record<string, (c: ServerConfig, v: string, baseDir: string) =
   clientPort: (c, v) => {
     c.port = int(v, 'clientPort', 0, 65535);
     mark(c, 'port');
+    mark(c, 'clientPortKey');
   },
   zkClientPort: (c, v) => (c.zkPort = zkPortValue(v, 'zkClientPort')),
   '4lw.commands.whitelist': (c, v) => (c.fourLetterWords = fourLetterList(v)),
@@ -187,7 +201,9 @@ export function applyZooCfg(config: ServerConfig, text: string, baseDir: string)
       continue;
     }
     const apply = zooCfgKeys[key];
+    const applySsl = sslZooCfgKeys[key];
     if (apply) apply(config, value, baseDir);
+    else if (applySsl) applySsl(tlsDraft(config), value, baseDir);
     else config.unknownKeys.push(key);
   }
 }
@@ -208,6 +224,8 @@ const flagHelp = `zookooper server [--config zoo.cfg] [--host 127.0.0.1] [--port
                  [--snap-count N] [--snap-retain-count N] [--purge-interval-ms N]
                  [--id N --servers 1=h:p:q[:observer][;clientPort],2=h:p:q,...]
                  [--election-timeout-ms N] [--sync-limit-ms N] [--init-limit-ms N]
+                 [--tls-cert FILE --tls-key FILE [--tls-ca FILE] [--tls-client-auth need|want|none]
+                  [--tls-key-password-file FILE]] [--admin-users FILE] [--allowed-origins a,b]
                  [--allow-uws-fallback] [--verify-snapshot]`;
 
 export function serverUsage(): string {
@@ -247,7 +265,7 @@ export function parseServerArgs(argv: string[]): ServerConfig {
       case '--config':
         break;
       case '--host': config.host = value; mark(config, 'host'); break;
-      case '--port': config.port = int(value, name, 0, 65535); mark(config, 'port'); break;
+      case '--port': config.port = int(value, name, 0, 65535); mark(config, 'port'); mark(config, 'portFlag'); break;
       case '--zk-port': config.zkPort = zkPortValue(value, name); break;
       case '--4lw-whitelist': config.fourLetterWords = fourLetterList(value); break;
       case '--data-dir': config.dataDir = resolve(value); break;
@@ -269,6 +287,13 @@ export function parseServerArgs(argv: string[]): ServerConfig {
       case '--init-limit-ms': config.initLimitMs = int(value, name, 1); break;
       case '--allow-uws-fallback': config.allowUwsFallback = true; break;
       case '--verify-snapshot': config.verifySnapshot = true; break;
+      case '--tls-cert': tlsDraft(config).certFile = resolve(value); break;
+      case '--tls-key': tlsDraft(config).keyFile = resolve(value); break;
+      case '--tls-ca': tlsDraft(config).caFile = resolve(value); break;
+      case '--tls-client-auth': tlsDraft(config).clientAuth = clientAuthValue(value, name); break;
+      case '--tls-key-password-file': tlsDraft(config).passphraseFile = resolve(value); break;
+      case '--admin-users': config.adminUsersFile = resolve(value); break;
+      case '--allowed-origins': config.allowedOrigins = allowedOriginsValue(value); break;
       default:
         throw new ConfigError(`unknown flag ${name}\n${flagHelp}`);
     }
@@ -277,6 +302,7 @@ export function parseServerArgs(argv: string[]): ServerConfig {
 }
 
 export function finish(config: ServerConfig): ServerConfig {
+  finishSecurity(config);
   if (config.dataLogDir === '') config.dataLogDir = config.dataDir;
   if (config.purgeIntervalMs < 0) config.purgeIntervalMs = config.purgeIntervalHours * 3_600_000;
   if (config.sessionTimeoutMsMin === 0) config.sessionTimeoutMsMin = constants.sessionTimeoutTicksMin * config.tickMs;
@@ -315,6 +341,25 @@ export function finish(config: ServerConfig): ServerConfig {
   }
   if (config.zkPort !== null && config.zkPort !== 0 && config.zkPort === config.port) throw new ConfigError(`--zk-port ${config.zkPort} is the client port`);
   return config;
+}
+
+/**
+ * TLS from the flags and zoo.cfg. secureClientPort is the client port served with TLS: zookooper
+ * serves one client port, so a file with both clientPort and secureClientPort is refused rather
+ * than silently dropping one (ZooKeeper serves both). With TLS the ZooKeeper-protocol port serves
+ * TLS too, with the same certificates (workers/jute-listener.ts).
+ */
+function finishSecurity(config: ServerConfig): void {
+  const draft = tlsDraft(config);
+  config.tls = finishTls(draft);
+  // --port wins over both keys, as every flag over the file.
+  if (draft.securePort !== null && !isSet(config, 'portFlag')) {
+    if (isSet(config, 'clientPortKey') && config.port !== draft.securePort) {
+      throw new ConfigError(`zoo.cfg has clientPort ${config.port} and secureClientPort ${draft.securePort}: zookooper serves one client port; keep secureClientPort (TLS) or clientPort (plain)`);
+    }
+    config.port = draft.securePort;
+    mark(config, 'port');
+  }
 }
 
 export function negotiateTimeoutMs(config: ServerConfig, askedMs: number): number {

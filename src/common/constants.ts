@@ -125,6 +125,14 @@ export const constants = {
   juteFrameMarginBytes: 1024, // jute.maxbuffer = dataBytesMax + this (ZooKeeper's jute.maxbuffer.extrasize)
   zkPortOffset: 1000, // the jute port defaults to the client port + this (2181 -> 3181)
   juteHandshakeBytesMax: 1024, // a ConnectRequest is ~50 bytes; a bigger first frame is garbage
+
+  // Security of the client port (issue 8: src/server/tls.ts, src/server/workers/security.ts, tls-front.ts).
+  tlsFileBytesMax: 1_048_576, // a PEM certificate, key or CA bundle file (a CA bundle of ~200 certs is ~200 KiB)
+  adminUsersFileBytesMax: 1_048_576, // --admin-users FILE
+  adminUsersMax: 1_000, // lines of that file
+  allowedOriginsMax: 100, // --allowed-origins entries
+  httpHeadBytesMax: 16 * 1024, // the TLS front reads a request head up to this before handing the stream on
+  tlsFrontConnectTimeoutMs: 5_000, // the TLS front's connect to a worker's local socket gives up after this
 } as const;
 
 assert(constants.frameBytesMax > constants.dataBytesMax, 'a frame must hold the largest data');
@@ -152,3 +160,4 @@ assert(constants.zabLogBatchTxnsMax >= constants.writeBatchMax, 'one proposed ba
 assert(constants.zabHeartbeatTicks * 2 <= constants.zabSyncLimitTicks, 'a learner hears at least two pings within syncLimit');
 assert(constants.zabSnapChunkBytes < constants.frameBytesMax, 'a SNAP chunk fits a peer frame');
 assert(constants.zabSyncLimitTicks <= constants.zabInitLimitTicks, 'sync limit within init limit');
+assert(constants.httpHeadBytesMax >= 4 * 1024, 'a browser request head (cookies, user agent) fits the TLS front bound');

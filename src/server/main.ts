@@ -11,6 +11,7 @@ import { startEnsembleNode, type EnsembleNode } from './ensemble/node.js';
 import { zxidHex } from '../common/zxid.js';
 import { MainRequests } from './main-requests.js';
 import { probePort } from './port.js';
+import { planSecurity } from './security-load.js';
 import { publisher } from './publish.js';
 import { standalone, type PublishHooks, type WritePath } from './roles.js';
 import { SessionAttach } from './sessions/attach.js';
@@ -33,16 +34,19 @@ export interface RunningServer {
 export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
   checkNativeAddons(config, logger);
   const port = await probePort(config.host, config.port);
+  // TLS files and admin users are read and checked now: a bad one stops the start with its name.
+  const security = planSecurity(config, port);
   const startedAtMs = Date.now();
   // The same monotonic clock as the expiry timer (session ids only need it to grow across runs).
   const sessions = new SessionManager(config.tickMs, config.serverId, monotonicNowMs());
   // Worker threads load their modules while the main thread recovers the data dir.
-  const pool = WorkerPool.prestart(config, port);
+  const pool = WorkerPool.prestart(config, port, security);
   let storage: Storage;
   try {
     storage = await openStorage(config, logger, sessions);
   } catch (err) {
     await pool.terminate();
+    security.dispose();
     throw err;
   }
   const stopped = stopSignals();
@@ -158,8 +162,27 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       case 'stats':
         pool.post(workerId, { kind: 'stats', reqId: msg.reqId, stats: stats() });
         break;
+      case 'securityReloaded':
+        if (msg.error === null) logger.info({ workerId }, 'security settings reloaded');
+        else logger.error({ workerId, error: msg.error }, 'security reload failed in a worker: it keeps its previous certificate');
+        break;
     }
   };
+
+  // SIGHUP re-reads the TLS files and the admin users (connections already up keep going); a
+  // bad file is logged and the settings in use stay.
+  const onSighup = (): void => {
+    let fresh;
+    try {
+      fresh = security.reload();
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'SIGHUP: security files not reloaded, the previous ones stay in use');
+      return;
+    }
+    logger.info({ tls: fresh.tls !== null, adminUsers: fresh.adminIds?.length ?? null }, 'SIGHUP: reloading certificates and admin users');
+    pool.broadcast({ kind: 'reloadSecurity', tls: fresh.tls, adminIds: fresh.adminIds });
+  };
+  process.on('SIGHUP', onSighup);
 
   let shutdownPromise: Promise<void> | null = null;
   const shutdown = (): Promise<void> =>
@@ -172,8 +195,10 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       if (stopped.fatalError === null) await writes.idle();
       await ensemble?.stop();
       await storage.close();
+      process.off('SIGHUP', onSighup);
       logger.info('stopped');
       await pool.terminate();
+      security.dispose();
     })());
 
   try {

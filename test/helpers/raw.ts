@@ -22,8 +22,9 @@ export class RawConnection {
     ws.on('error', () => {});
   }
 
-  static async open(port: number): Promise<RawConnection> {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+  /** `options`: what a browser would send (an Origin header, say), passed to ws. */
+  static async open(port: number, options: WebSocket.ClientOptions = {}): Promise<RawConnection> {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, options);
     // Listen before 'open': a frame sent right after the upgrade can arrive in the same chunk as
     // the upgrade response, and ws emits it synchronously after 'open'.
     const raw = new RawConnection(ws);
@@ -35,8 +36,8 @@ export class RawConnection {
   }
 
   /** Opens a connection and establishes a (new or existing) session. */
-  static async session(port: number, sessionId = 0n, password: Uint8Array = new Uint8Array(16), timeoutMs = 10_000): Promise<{ raw: RawConnection; sessionId: bigint; password: Uint8Array }> {
-    const raw = await RawConnection.open(port);
+  static async session(port: number, sessionId = 0n, password: Uint8Array = new Uint8Array(16), timeoutMs = 10_000, options: WebSocket.ClientOptions = {}): Promise<{ raw: RawConnection; sessionId: bigint; password: Uint8Array }> {
+    const raw = await RawConnection.open(port, options);
     raw.sendBytes(encodeConnectRequest({ protocolVersion: 1, lastZxidSeen: 0n, sessionTimeoutMs: timeoutMs, sessionId, password, readOnly: false }));
     const m = await raw.next();
     if (m.kind !== 'connected') throw new Error(`handshake failed: ${JSON.stringify(m, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);

@@ -9,6 +9,7 @@ import { encodeConnectRequest, encodeRequest, Opcode, type ServerMessage } from 
 import { probePort } from '../../src/server/port.js';
 import { createTree, type TreeWriter } from '../../src/server/tree/index.js';
 import { WorkerPool } from '../../src/server/workers/pool.js';
+import { planSecurity } from '../../src/server/security-load.js';
 import { RawConnection } from '../helpers/raw.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -31,7 +32,7 @@ describe('WorkerPool with a real worker', () => {
   test('a new tree is served after swapTree; serving=false drops clients and refuses handshakes until true', async () => {
     const config = { ...defaultConfig(), port: 0, workers: 1, logLevel: 'silent', allowUwsFallback: true };
     const port = await probePort(config.host, 0);
-    const pool = WorkerPool.prestart(config, port);
+    const pool = WorkerPool.prestart(config, port, planSecurity(config, port));
     const first = treeWith('/a', 'first', 3n);
     let fatal: unknown = null;
     let nextSession = 0x42n;

@@ -1,6 +1,7 @@
 // ZooKeeper's ACL rules: validation and expansion of a new ACL (PrepRequestProcessor.fixupACL)
-// and the permission check (ZooKeeperServer.checkACL) with the world, auth, digest, ip and super
-// schemes. Shared by the pipeline (write checks) and the session workers (read checks).
+// and the permission check (ZooKeeperServer.checkACL) with the world, auth, digest, ip, x509 and
+// super schemes (x509 ids come from verified TLS client certificates: workers/tls-front.ts).
+// Shared by the pipeline (write checks) and the session workers (read checks).
 // Pure functions: no I/O; node:crypto only for the SHA-1 of a digest credential.
 import { createHash } from 'node:crypto';
 import { constants } from '../../common/constants.js';
@@ -35,6 +36,9 @@ function isValidId(scheme: string, id: string): boolean {
       return digestIdValid(id);
     case 'ip':
       return parseIpAcl(id) !== null;
+    case 'x509':
+      // X509AuthenticationProvider.isValid parses an X.500 name; any RFC 2253 DN has an '='.
+      return id.includes('=');
     default:
       return false; // no provider for the scheme (ZooKeeper: INVALIDACL)
   }

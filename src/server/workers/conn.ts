@@ -36,6 +36,8 @@ export interface Conn {
   sessionId: bigint;
   timeoutMs: number;
   authIds: AuthId[];
+  /** The WebSocket upgrade carried an Origin header: a browser (the write gate of security.ts). */
+  browser: boolean;
   queue: QueueItem[];
   queueHead: number;
   watchCount: number;

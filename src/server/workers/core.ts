@@ -9,6 +9,7 @@ import { assert } from '../../common/assert.js';
 import { constants } from '../../common/constants.js';
 import type { ErrorCode } from '../../common/errors.js';
 import { protocolLimits, type ConnectRequest, type Request } from '../../protocol/index.js';
+import type { WriteOp } from '../pipeline/api.js';
 import type { TreeReader } from '../tree/api.js';
 import type { ConnCodec } from './codec.js';
 import type { Conn, CoreFigures, Socket } from './conn.js';
@@ -34,6 +35,7 @@ export interface WorkerCoreOptions {
   now(): number;
   dataBytesMax: number;
   outstandingWritesMax: number;
+  writeGate?: (conn: Conn, op: WriteOp) => string | null;
 }
 
 export class WorkerCore {
@@ -69,7 +71,8 @@ export class WorkerCore {
 
   // ------------------------------------------------------------------ connections
 
-  open(socket: Socket, remote: string, codec: ConnCodec): Conn {
+  /** `identity`: what the transport proved (a TLS client certificate) or saw (a browser's Origin). */
+  open(socket: Socket, remote: string, codec: ConnCodec, identity: { x509: string | null; browser: boolean } = { x509: null, browser: false }): Conn {
     const conn: Conn = {
       id: this.nextConnId++,
       socket,
@@ -78,7 +81,9 @@ export class WorkerCore {
       state: 'handshake',
       sessionId: 0n,
       timeoutMs: 0,
-      authIds: [{ scheme: 'ip', id: remote }],
+      // ZooKeeper's X509AuthenticationProvider: the verified client certificate's subject DN.
+      authIds: identity.x509 === null ? [{ scheme: 'ip', id: remote }] : [{ scheme: 'ip', id: remote }, { scheme: 'x509', id: identity.x509 }],
+      browser: identity.browser,
       queue: [],
       queueHead: 0,
       watchCount: 0,

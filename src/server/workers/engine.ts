@@ -29,6 +29,8 @@ export interface EnginePorts {
   /** Opens a tree from a new buffer (a TreeSwap). */
   openTree(buffer: SharedArrayBuffer): TreeReader;
   outstandingWritesMax: number;
+  /** A refusal (NOAUTH) of a write before it is forwarded, or null (security.ts browserWriteRefusal). */
+  writeGate?: (conn: Conn, op: WriteOp) => string | null;
 }
 
 export interface EngineHooks {
@@ -96,6 +98,12 @@ export class OrderingEngine {
       if (this.pendingWrites.size >= this.p.outstandingWritesMax) {
         this.figures.throttled++;
         item.answer = conn.codec.error(req.xid, this.processed, 'THROTTLEDOP', 'server has too many writes outstanding');
+        this.push(conn, item);
+        return;
+      }
+      const refusal = this.p.writeGate?.(conn, op) ?? null;
+      if (refusal !== null) {
+        item.answer = conn.codec.error(req.xid, this.processed, 'NOAUTH', refusal);
         this.push(conn, item);
         return;
       }

@@ -1,14 +1,18 @@
-// The jute listener: plain TCP, ZooKeeper's framing (4-byte big-endian length + record), served in
+// The jute listener: plain TCP (or TLS with the client port's certificate, as ZooKeeper's
+// secureClientPort: x509 ids from client certificates as on the TLS front), ZooKeeper's framing (4-byte big-endian length + record), served in
 // one session worker (native-notes/jute.md says why one). Each connection gets its own jute codec
 // and is driven by the same WorkerCore as the WebSocket connections: one session table, one watch
 // registry, one ordering engine. A bad frame closes only its own connection, with a log line.
 import { createServer, type Server, type Socket as NetSocket } from 'node:net';
+import { createServer as createTlsServer, type SecureContextOptions, type TLSSocket } from 'node:tls';
+import type { ClientAuth } from '../../common/security-config.js';
 import type { Logger } from 'pino';
 import { constants } from '../../common/constants.js';
 import { juteFrameBytesMax } from '../../protocol/jute/buffer.js';
 import type { Conn, WorkerCore } from './core.js';
 import { fourLetterAnswer, fourLetterWordOf, type FourLetterContext } from './jute-4lw.js';
 import { juteCodec } from './jute-codec.js';
+import { verifiedSubject } from './tls-front.js';
 
 export interface JuteListenerOptions {
   core: WorkerCore;
@@ -20,10 +24,14 @@ export interface JuteListenerOptions {
   admit(remote: string): boolean;
   release(remote: string): void;
   fourLetter: FourLetterContext;
+  /** TLS with these certificates; null = plain TCP. */
+  tls: { secure: SecureContextOptions; clientAuth: ClientAuth } | null;
 }
 
 export interface JuteListener {
   port: number;
+  /** New certificates for new connections (SIGHUP); a plain listener ignores it. */
+  reload(secure: SecureContextOptions): void;
   close(): void;
 }
 
@@ -33,11 +41,25 @@ const heldFramesMax = 64;
 export function listenJute(o: JuteListenerOptions): Promise<JuteListener> {
   const sockets = new Set<NetSocket>();
   const frameMax = juteFrameBytesMax(o.dataBytesMax);
-  const server: Server = createServer({ noDelay: true }, (socket) => {
+  const accept = (socket: NetSocket, x509: string | null): void => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    serve(o, socket, frameMax);
-  });
+    serve(o, socket, frameMax, x509);
+  };
+  const tls = o.tls;
+  let server: Server;
+  if (tls === null) server = createServer({ noDelay: true }, (socket) => accept(socket, null));
+  else {
+    const secure = createTlsServer({ ...tls.secure, requestCert: tls.clientAuth !== 'none', rejectUnauthorized: tls.clientAuth === 'need' });
+    secure.on('secureConnection', (socket: TLSSocket) => {
+      socket.setNoDelay(true);
+      const x509 = verifiedSubject(socket, tls.clientAuth, o.logger);
+      if (x509 === undefined) socket.destroy();
+      else accept(socket, x509);
+    });
+    secure.on('tlsClientError', (_err, socket) => socket.destroy());
+    server = secure;
+  }
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host: o.host, port: o.port, exclusive: true }, () => {
@@ -47,6 +69,9 @@ export function listenJute(o: JuteListenerOptions): Promise<JuteListener> {
       const port = typeof address === 'object' && address !== null ? address.port : o.port;
       resolve({
         port,
+        reload(secureOptions) {
+          if (tls !== null) (server as ReturnType<typeof createTlsServer>).setSecureContext(secureOptions);
+        },
         close() {
           server.close();
           for (const s of sockets) s.destroy();
@@ -57,7 +82,7 @@ export function listenJute(o: JuteListenerOptions): Promise<JuteListener> {
   });
 }
 
-function serve(o: JuteListenerOptions, socket: NetSocket, frameMax: number): void {
+function serve(o: JuteListenerOptions, socket: NetSocket, frameMax: number, x509: string | null): void {
   const remote = socket.remoteAddress ?? 'unknown';
   const log = o.logger.child({ remote: `${remote}:${socket.remotePort ?? 0}`, listener: 'jute' });
   let conn: Conn | null = null;
@@ -100,6 +125,7 @@ function serve(o: JuteListenerOptions, socket: NetSocket, frameMax: number): voi
     },
     remote,
     codec,
+    { x509, browser: false },
   );
   const c = conn;
   const deliverHeld = (): void => {

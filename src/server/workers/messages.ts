@@ -12,7 +12,39 @@
 //                      port), so it is ordered after every commit of the old tree and before
 //                      every commit of the new one
 import type { MessagePort } from 'node:worker_threads';
+import type { ClientAuth } from '../../common/security-config.js';
 import type { CommittedEntry, WriteRequest } from '../pipeline/api.js';
+import type { UwsTlsFiles } from './uws.js';
+
+/** The TLS front's PEM texts (node:tls), checked by the main thread (security-load.ts). */
+export interface FrontSecure {
+  cert: string;
+  key: string;
+  ca: string | null;
+  passphrase: string | null;
+}
+
+/**
+ * How a worker serves the client port (security-load.ts planSecurity):
+ *   plain    uWS App on host:port (ws://, http://)
+ *   uws-tls  uWS SSLApp on host:port (wss://, https://): every worker, native TLS
+ *   front    client certificates asked for: worker 0 terminates TLS (tls-front.ts) and hands the
+ *            streams to every worker's plain uWS App on its Unix socket `unixPath`
+ */
+export interface WorkerSecurity {
+  mode: 'plain' | 'uws-tls' | 'front';
+  uwsTls: UwsTlsFiles | null;
+  /** Worker 0 in front mode: the TLS listener's settings and the workers' sockets. */
+  front: { secure: FrontSecure; clientAuth: ClientAuth; targets: string[] } | null;
+  unixPath: string | null;
+  /** Worker 0 with TLS: the jute port serves TLS too (ZooKeeper's secureClientPort is TLS jute). */
+  jute: { secure: FrontSecure; clientAuth: ClientAuth } | null;
+  /** The secret of the front's header (front mode), else null: the header is then never trusted. */
+  frontSecret: string | null;
+  /** --admin-users digest ids; null = no admin gate. */
+  adminIds: string[] | null;
+  origins: { scheme: 'http' | 'https'; ownHosts: string[]; allowed: string[] };
+}
 
 /** workerData of a session worker. The tree's buffer follows in a `tree` message (ToWorker). */
 export interface WorkerInit {
@@ -35,6 +67,7 @@ export interface WorkerInit {
   requestSide: MessagePort;
   /** main -> worker: the commit ring and its side port. */
   commitRing: SharedArrayBuffer;
+  security: WorkerSecurity;
   commitPort: MessagePort;
 }
 
@@ -52,6 +85,7 @@ export interface AttachRequest {
 export type ToMain =
   | { kind: 'ready'; workerId: number; native: boolean; zkPort: number | null }
   | { kind: 'listenFailed'; workerId: number; reason: string }
+  | { kind: 'securityReloaded'; workerId: number; error: string | null } // answer to reloadSecurity
   | { kind: 'writes'; requests: WriteRequest[] }
   | { kind: 'touch'; sessionIds: bigint[] }
   | AttachRequest
@@ -101,6 +135,9 @@ export type ToWorker =
   | AttachAnswer
   | { kind: 'moved'; sessionId: bigint; connId: number } // another connection took the session
   | { kind: 'stats'; reqId: number; stats: ServerStats }
+  // SIGHUP: certificates re-read (a new SSLApp takes new connections; the front swaps its context)
+  // and the admin users replaced. Connections already up keep going.
+  | { kind: 'reloadSecurity'; tls: FrontSecure | null; adminIds: string[] | null }
   | { kind: 'stop' };
 
 /**

@@ -6,6 +6,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { assert } from '../../common/assert.js';
 import type { ServerConfig } from '../../common/config.js';
 import { constants } from '../../common/constants.js';
+import type { SecurityPlan } from '../security-load.js';
 import { decodeFrame, encodeCommit } from './handoff-codec.js';
 import { HandoffReceiver, HandoffSender } from './handoff.js';
 import type { CommitMessage, ToMain, ToWorker, WorkerInit } from './messages.js';
@@ -44,9 +45,9 @@ export class WorkerPool {
   }
 
   /** Starts the threads; they wait for the tree (start) before they listen. */
-  static prestart(config: ServerConfig, port: number): WorkerPool {
+  static prestart(config: ServerConfig, port: number, security: SecurityPlan): WorkerPool {
     const workers: WorkerHandle[] = [];
-    for (let id = 0; id < config.workers; id++) workers.push(startThread(config, port, id));
+    for (let id = 0; id < config.workers; id++) workers.push(startThread(config, port, id, security));
     return new WorkerPool(workers);
   }
 
@@ -160,6 +161,12 @@ export class WorkerPool {
     for (const w of this.workers) w.commits.sendTree(buffer);
   }
 
+  /** Every worker gets the message (a security reload). */
+  broadcast(msg: ToWorker): void {
+    if (!this.started) return;
+    for (const w of this.workers) w.thread.postMessage(msg);
+  }
+
   /** Whether the workers may serve clients (see ToWorker 'serving'). */
   setServing(serving: boolean, reason: string): void {
     this.notServing = serving ? null : reason;
@@ -190,7 +197,7 @@ export class WorkerPool {
   }
 }
 
-function startThread(config: ServerConfig, port: number, id: number): WorkerHandle {
+function startThread(config: ServerConfig, port: number, id: number, security: SecurityPlan): WorkerHandle {
   const commitSide = new MessageChannel();
   const requestSide = new MessageChannel();
   const requestRing = createRingBuffer(constants.handoffRingBytes);
@@ -212,6 +219,7 @@ function startThread(config: ServerConfig, port: number, id: number): WorkerHand
     requestSide: requestSide.port2,
     commitRing,
     commitPort: commitSide.port2,
+    security: security.forWorker(id),
   };
   const thread = new Worker(new URL('./worker.js', import.meta.url), { workerData: init, transferList: [commitSide.port2, requestSide.port2] });
   const early: WorkerHandle['early'] = {

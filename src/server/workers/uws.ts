@@ -30,3 +30,28 @@ export function uwsStatus(): UwsStatus {
 
 /** msgpackr decodes strings natively (msgpackr-extract) when its prebuilt addon loads. */
 export { isNativeAccelerationEnabled as msgpackrNative } from 'msgpackr';
+
+/** The certificate files of uWS's native TLS (PEM file names, read by uSockets itself). */
+export interface UwsTlsFiles {
+  certFile: string;
+  keyFile: string;
+  caFile: string | null;
+  passphrase: string | null;
+}
+
+/**
+ * The one place an App is made: plain, or SSLApp with the server's certificate. uSockets reads
+ * the files when the App is made and throws "App construction failed" on a bad one (the main
+ * thread checks them first, with node:tls, for a clear message). With ca_file_name uSockets
+ * verifies a certificate a client presents (an unknown CA ends the handshake) but does not
+ * require one; that mode is served by the TLS front instead (tls-front.ts).
+ */
+export function createApp(tls: UwsTlsFiles | null): uWS.TemplatedApp {
+  if (tls === null) return uWS.App();
+  return uWS.SSLApp({
+    cert_file_name: tls.certFile,
+    key_file_name: tls.keyFile,
+    ...(tls.caFile !== null ? { ca_file_name: tls.caFile } : {}),
+    ...(tls.passphrase !== null ? { passphrase: tls.passphrase } : {}),
+  });
+}

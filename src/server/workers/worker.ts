@@ -2,6 +2,11 @@
 // connections across workers). WebSocket frames go to WorkerCore; HTTP routes serve the state
 // pages. Worker 0 also serves the jute (ZooKeeper protocol) port when there is one
 // (jute-listener.ts; native-notes/jute.md). Nothing here touches the tree except through WorkerCore's reads.
+// Security (native-notes/tls.md): the App is plain or an SSLApp (uws.ts createApp; replaced on a
+// certificate reload), or, when client certificates are asked for, a plain App on a Unix socket
+// behind worker 0's TLS front (tls-front.ts); the origin check, admin pages and the browser write
+// gate are security.ts.
+import type { SecureContextOptions } from 'node:tls';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { constants } from '../../common/constants.js';
@@ -13,8 +18,10 @@ import { listenJute, type JuteListener } from './jute-listener.js';
 import { decodeFrame, encodeControl, encodeWrites } from './handoff-codec.js';
 import { HandoffReceiver, HandoffSender } from './handoff.js';
 import { SendBatch } from './send-batch.js';
-import type { CommitPortMessage, ServerStats, ToMain, ToWorker, WorkerInit } from './messages.js';
-import { uWS, uwsStatus } from './uws.js';
+import type { CommitPortMessage, FrontSecure, ServerStats, ToMain, ToWorker, WorkerInit } from './messages.js';
+import { adminAuthorized, browserWriteRefusal, corsHeaders, frontHeaderName, originAllowed, parseFrontHeader, type OriginPolicy } from './security.js';
+import { startTlsFront, type TlsFront } from './tls-front.js';
+import { createApp, uWS, uwsStatus } from './uws.js';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -62,6 +69,11 @@ if (!uws.native && !init.allowUwsFallback) {
   toMain({ kind: 'listenFailed', workerId: init.workerId, reason: `uWebSockets.js native binary not loaded: ${uws.detail}` });
 }
 
+// The client port's gates (security.ts); admin users are replaced on SIGHUP.
+const security = init.security;
+let adminIds: ReadonlySet<string> | null = security.adminIds === null ? null : new Set(security.adminIds);
+const originPolicy: OriginPolicy = { scheme: security.origins.scheme, ownHosts: new Set(security.origins.ownHosts), allowed: new Set(security.origins.allowed) };
+
 const tree = attachTree(treeBuffer);
 const core = new WorkerCore({
   workerId: init.workerId,
@@ -73,6 +85,7 @@ const core = new WorkerCore({
   now: Date.now,
   dataBytesMax: init.dataBytesMax,
   outstandingWritesMax: Math.max(1, Math.floor(constants.outstandingRequestsPerServerMax / 4)),
+  writeGate: (conn, op) => browserWriteRefusal(conn, op, adminIds),
 });
 const codec = msgpackCodec({ dataBytesMax: init.dataBytesMax, frameBytesMax: constants.frameBytesMax });
 const perAddress = new Map<string, number>();
@@ -90,6 +103,8 @@ interface UserData {
   conn: Conn | null;
   remote: string;
   closed: boolean;
+  x509: string | null;
+  browser: boolean;
 }
 
 // ---- HTTP state pages: figures from the main thread, asked for per request ----
@@ -98,7 +113,7 @@ interface UserData {
 // aborts the process. Requests still waiting for figures at stop are answered 503.
 let statsSeq = 0;
 const statsWaits = new Map<number, { answer: (s: ServerStats) => void; abandon: () => void }>();
-function withStats(res: uWS.HttpResponse, render: (s: ServerStats) => { status?: number; type: string; body: string }): void {
+function withStats(res: uWS.HttpResponse, render: (s: ServerStats) => { status?: number; type: string; body: string }, headers: [string, string][] = []): void {
   let aborted = false;
   const reqId = ++statsSeq;
   res.onAborted(() => {
@@ -111,6 +126,7 @@ function withStats(res: uWS.HttpResponse, render: (s: ServerStats) => { status?:
       const page = render(stats);
       res.cork(() => {
         res.writeStatus(page.status === 503 ? '503 Service Unavailable' : '200 OK');
+        for (const [k, v] of headers) res.writeHeader(k, v);
         res.writeHeader('content-type', page.type);
         res.end(page.body, true);
       });
@@ -168,9 +184,31 @@ function admitAddress(remote: string): boolean {
   return init.connectionsPerAddressMax === 0 || n <= init.connectionsPerAddressMax;
 }
 
+/**
+ * An admin page: with --admin-users, HTTP Basic auth of an admin user (401 otherwise); CORS
+ * headers for an allowed Origin. Headers are read here: uWS's request is valid only in the handler.
+ */
+function adminPage(page: (res: uWS.HttpResponse, headers: [string, string][]) => void): (res: uWS.HttpResponse, req: uWS.HttpRequest) => void {
+  return (res, req) => {
+    const headers = corsHeaders(req.getHeader('origin'), req.getHeader('host'), originPolicy);
+    if (!adminAuthorized(req.getHeader('authorization'), adminIds)) {
+      res.writeStatus('401 Unauthorized');
+      for (const [k, v] of headers) res.writeHeader(k, v);
+      res.writeHeader('www-authenticate', 'Basic realm="zookooper admin", charset="UTF-8"').end('an admin user is needed (--admin-users)\n', true);
+      return;
+    }
+    page(res, headers);
+  };
+}
+
+/** The client's address and certificate: from the TLS front's header in front mode (null: not the front's). */
+function peerOf(res: uWS.HttpResponse, req: uWS.HttpRequest): { remote: string; x509: string | null } | null {
+  if (security.mode !== 'front') return { remote: Buffer.from(res.getRemoteAddressAsText()).toString(), x509: null };
+  return parseFrontHeader(req.getHeader(frontHeaderName), security.frontSecret ?? '');
+}
+
 const json = 'application/json';
-const app = uWS
-  .App()
+const routes = (app: uWS.TemplatedApp): uWS.TemplatedApp => app
   .ws<UserData>('/*', {
     compression: uWS.DISABLED,
     maxPayloadLength: constants.frameBytesMax,
@@ -178,9 +216,19 @@ const app = uWS
     closeOnBackpressureLimit: 1,
     idleTimeout: 0, // liveness is the session's business (pings), checked in closeIdle
     upgrade: (res, req, context) => {
-      const remote = Buffer.from(res.getRemoteAddressAsText()).toString();
+      // A browser on a page of another site must not reach the server (security.ts originAllowed).
+      const origin = req.getHeader('origin');
+      if (!originAllowed(origin, req.getHeader('host'), originPolicy)) {
+        res.writeStatus('403 Forbidden').end(`origin ${origin} not allowed (--allowed-origins)\n`, true);
+        return;
+      }
+      const peer = peerOf(res, req);
+      if (peer === null) {
+        res.writeStatus('400 Bad Request').end('not through the TLS front\n', true);
+        return;
+      }
       res.upgrade<UserData>(
-        { conn: null, remote, closed: false },
+        { conn: null, remote: peer.remote, closed: false, x509: peer.x509, browser: origin !== '' },
         req.getHeader('sec-websocket-key'),
         req.getHeader('sec-websocket-protocol'),
         req.getHeader('sec-websocket-extensions'),
@@ -200,6 +248,7 @@ const app = uWS
         }),
         data.remote,
         codec,
+        { x509: data.x509, browser: data.browser },
       );
       data.conn = conn;
       perAddress.set(data.remote, count + 1);
@@ -218,12 +267,19 @@ const app = uWS
       if (data.conn) core.closed(data.conn);
     },
   })
-  .get('/health', (res) => withStats(res, (s) => ({ type: json, ...healthPage(s) })))
-  .get('/metrics', (res) => withStats(res, (s) => ({ type: 'text/plain; version=0.0.4', body: metricsPage(s, figures()) })))
-  .get('/stat', (res) => withStats(res, (s) => ({ type: json, body: statPage(s, figures()) })))
-  .get('/mntr', (res) => withStats(res, (s) => ({ type: json, body: mntrPage(s, figures()) })))
-  .get('/cons', (res) => {
+  .get('/health', (res, req) => withStats(res, (s) => ({ type: json, ...healthPage(s) }), corsHeaders(req.getHeader('origin'), req.getHeader('host'), originPolicy)))
+  .get('/metrics', adminPage((res, h) => withStats(res, (s) => ({ type: 'text/plain; version=0.0.4', body: metricsPage(s, figures()) }), h)))
+  .get('/stat', adminPage((res, h) => withStats(res, (s) => ({ type: json, body: statPage(s, figures()) }), h)))
+  .get('/mntr', adminPage((res, h) => withStats(res, (s) => ({ type: json, body: mntrPage(s, figures()) }), h)))
+  .get('/cons', adminPage((res, h) => {
+    for (const [k, v] of h) res.writeHeader(k, v);
     res.writeHeader('content-type', json).end(consPage(figures()), true);
+  }))
+  .options('/*', (res, req) => {
+    // CORS preflight (a page sending Authorization asks first): allowed origins get the headers.
+    res.writeStatus('204 No Content');
+    for (const [k, v] of corsHeaders(req.getHeader('origin'), req.getHeader('host'), originPolicy)) res.writeHeader(k, v);
+    res.end(undefined, true);
   })
   .any('/*', (res) => {
     res.writeStatus('404 Not Found').end('not found: try /health, /metrics, /stat, /mntr, /cons or a WebSocket\n', true);
@@ -231,6 +287,45 @@ const app = uWS
 
 let listenSocket: uWS.us_listen_socket | null = null;
 let jute: JuteListener | null = null;
+let front: TlsFront | null = null;
+// Apps replaced by a certificate reload: they stopped listening and serve their connections on.
+const retiredApps: uWS.TemplatedApp[] = [];
+let app = routes(createApp(security.uwsTls));
+
+/** node:tls options from the PEM texts. */
+function nodeTls(p: FrontSecure): SecureContextOptions {
+  return { cert: p.cert, key: p.key, ...(p.ca !== null ? { ca: p.ca } : {}), ...(p.passphrase !== null ? { passphrase: p.passphrase } : {}) };
+}
+
+/** SIGHUP: new certificates for new connections, new admin users for every check from now on. */
+function reloadSecurity(msg: Extract<ToWorker, { kind: 'reloadSecurity' }>): void {
+  adminIds = msg.adminIds === null ? null : new Set(msg.adminIds);
+  const done = (error: string | null): void => toMain({ kind: 'securityReloaded', workerId: init.workerId, error });
+  if (msg.tls !== null) jute?.reload(nodeTls(msg.tls));
+  if (front !== null && msg.tls !== null) {
+    front.reload(nodeTls(msg.tls));
+    return done(null);
+  }
+  if (security.mode !== 'uws-tls' || listenSocket === null) return done(null);
+  // uWS cannot swap an SSLApp's default context, so a new SSLApp (uSockets re-reads the files)
+  // listens beside the old one (SO_REUSEPORT), then the old one stops listening: its
+  // connections live on in it. A connection in the old socket's accept queue at that instant
+  // is reset (Linux does not move it); clients reconnect.
+  let next: uWS.TemplatedApp;
+  try {
+    next = routes(createApp(security.uwsTls));
+  } catch (err) {
+    return done(`cannot load the certificate files: ${(err as Error).message}`);
+  }
+  next.listen(init.host, init.port, (token) => {
+    if (!token || listenSocket === null) return done(token ? 'stopping' : `cannot listen on ${init.host}:${init.port} with the new certificate`);
+    uWS.us_listen_socket_close(listenSocket);
+    listenSocket = token;
+    retiredApps.push(app);
+    app = next;
+    done(null);
+  });
+}
 const housekeeping = setInterval(() => {
   const touched = core.takeTouched();
   if (touched.length > 0) toMain({ kind: 'touch', sessionIds: touched });
@@ -261,10 +356,15 @@ port.on('message', (msg: ToWorker) => {
       w?.answer(msg.stats);
       break;
     }
+    case 'reloadSecurity':
+      reloadSecurity(msg);
+      break;
     case 'stop':
       // Listen socket first: uWS aborts the process if a thread exits with it open.
       if (listenSocket) uWS.us_listen_socket_close(listenSocket);
       listenSocket = null;
+      front?.close();
+      front = null;
       clearInterval(housekeeping);
       core.closeAll();
       jute?.close();
@@ -289,6 +389,7 @@ if (init.zkPort !== null) {
       host: init.host,
       port: init.zkPort,
       dataBytesMax: init.dataBytesMax,
+      tls: security.jute === null ? null : { secure: nodeTls(security.jute.secure), clientAuth: security.jute.clientAuth },
       admit: admitAddress,
       release: releaseAddress,
       fourLetter: {
@@ -307,12 +408,32 @@ if (init.zkPort !== null) {
   }
 }
 
-app.listen(init.host, init.port, (token) => {
+// Front mode: this App listens on its private Unix socket; worker 0 runs the TLS front on host:port.
+const onListen = async (token: uWS.us_listen_socket | false): Promise<void> => {
   if (!token) {
-    toMain({ kind: 'listenFailed', workerId: init.workerId, reason: `cannot listen on ${init.host}:${init.port}` });
+    toMain({ kind: 'listenFailed', workerId: init.workerId, reason: `cannot listen on ${security.unixPath ?? `${init.host}:${init.port}`}` });
     return;
   }
   listenSocket = token;
+  if (security.front !== null) {
+    const f = security.front;
+    try {
+      front = await startTlsFront({
+        host: init.host,
+        port: init.port,
+        secure: nodeTls(f.secure),
+        clientAuth: f.clientAuth,
+        targets: f.targets,
+        secret: security.frontSecret!,
+        logger,
+      });
+    } catch (err) {
+      toMain({ kind: 'listenFailed', workerId: init.workerId, reason: `cannot listen on ${init.host}:${init.port} (TLS): ${(err as Error).message}` });
+      return;
+    }
+  }
   if (!uws.native) logger.error('uWebSockets.js JS fallback in use: expect much lower throughput');
   toMain({ kind: 'ready', workerId: init.workerId, native: uws.native, zkPort: jute?.port ?? null });
-});
+};
+if (security.unixPath !== null) app.listen_unix((token) => void onListen(token), security.unixPath);
+else app.listen(init.host, init.port, (token) => void onListen(token));
