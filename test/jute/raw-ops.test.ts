@@ -51,6 +51,36 @@ describe('raw jute requests', () => {
     assert.equal(plain.r.remaining, 0, 'CreateResponse has no stat');
   });
 
+  test('a multi answers container and TTL creates with Create2Response, create and create2 with CreateResponse (as ZooKeeper 3.8)', async () => {
+    await create(JuteOp.create, '/mc');
+    const r = await c.call(JuteOp.multi, (w) => {
+      acl(w.int(JuteOp.create).bool(false).int(-1).ustring('/mc/a').buffer(Buffer.from('x'))).int(0);
+      acl(w.int(JuteOp.create2).bool(false).int(-1).ustring('/mc/b').buffer(Buffer.from('x'))).int(0);
+      acl(w.int(JuteOp.createContainer).bool(false).int(-1).ustring('/mc/c').buffer(Buffer.from('x'))).int(4);
+      acl(w.int(JuteOp.createTTL).bool(false).int(-1).ustring('/mc/d').buffer(Buffer.from('xy'))).int(5).long(100_000n);
+      w.int(JuteOp.setData).bool(false).int(-1).ustring('/mc/a').buffer(Buffer.from('y')).int(0);
+      w.int(-1).bool(true).int(-1);
+    });
+    assert.equal(r.err, 0);
+    const a = r.r;
+    const head = () => [a.int('type'), a.bool('done'), a.int('err')];
+    assert.deepEqual(head(), [JuteOp.create, false, 0]);
+    assert.equal(a.ustring('path'), '/mc/a');
+    assert.deepEqual(head(), [JuteOp.create, false, 0], 'create2 in a multi: a plain CreateResponse, as ZooKeeper 3.8.0 answers');
+    assert.equal(a.ustring('path'), '/mc/b');
+    for (const path of ['/mc/c', '/mc/d']) {
+      assert.deepEqual(head(), [JuteOp.create2, false, 0], path);
+      assert.equal(a.ustring('path'), path);
+      const st = readStat(a);
+      assert.equal(st.czxid, r.zxid, `${path}: the stat of the node this multi created`);
+      assert.equal(st.version, 0);
+    }
+    assert.deepEqual(head(), [JuteOp.setData, false, 0]);
+    assert.equal(readStat(a).version, 1);
+    assert.deepEqual(head(), [-1, true, -1]);
+    assert.equal(a.remaining, 0);
+  });
+
   test('getChildren without stat, getAllChildrenNumber, getEphemerals, sync', async () => {
     await create(JuteOp.create, '/gc');
     await create(JuteOp.create, '/gc/a');

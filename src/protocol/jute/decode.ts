@@ -20,7 +20,15 @@ export type JuteLocal = { kind: 'whoAmI' } | { kind: 'emptyMultiRead' } | { kind
 
 export type JuteDecoded =
   | { kind: 'connect'; req: ConnectRequest }
-  | { kind: 'request'; req: Request; juteOp: number; local?: JuteLocal; syncPath?: string }
+  | {
+      kind: 'request';
+      req: Request;
+      juteOp: number;
+      local?: JuteLocal;
+      syncPath?: string;
+      /** multi: per op, whether its result is a Create2Response (a createContainer or createTTL op). */
+      multiStats?: boolean[];
+    }
   /** multiRead: its getData / getChildren ops as separate reads (xids for the caller to set). */
   | { kind: 'multiRead'; xid: number; reqs: Request[] }
   | { kind: 'malformed'; reason: string };
@@ -70,6 +78,11 @@ export function decodeJuteRequest(frame: Uint8Array, limits: DecodeLimits): Jute
     if (type === JuteOp.sasl) return local(u, type, { kind: 'fail', code: 'AUTHFAILED', why: 'SASL is not supported by this server: use digest auth (addauth digest user:password)' });
     if (type === JuteOp.whoAmI) return local(u, type, { kind: 'whoAmI' });
     if (type === JuteOp.multiRead) return { kind: 'multiRead', xid: u, reqs: multiReadOps(r).map((w) => decodeClientMessage(w, limits) as Request) };
+    if (type === JuteOp.multi) {
+      const multiStats: boolean[] = [];
+      const req = decodeClientMessage([Opcode.multi, u, multiOps(r, multiStats)], limits) as Request;
+      return { kind: 'request', req, juteOp: type, multiStats };
+    }
     const wire = requestWire(r, u, type);
     const req = decodeClientMessage(wire, limits) as Request;
     return type === JuteOp.sync ? { kind: 'request', req, juteOp: type, syncPath: (req as { path: string }).path } : { kind: 'request', req, juteOp: type };
@@ -147,8 +160,6 @@ function requestWire(r: JuteReader, xid: number, type: number): unknown[] {
       return [Opcode.ping, xid];
     case JuteOp.closeSession:
       return [Opcode.close, xid];
-    case JuteOp.multi:
-      return [Opcode.multi, xid, multiOps(r)];
     case JuteOp.checkWatches:
     case JuteOp.removeWatches:
       return [type, xid, r.ustring('RemoveWatchesRequest.path'), watchBitsOf(r.int('RemoveWatchesRequest.type'))];
@@ -207,8 +218,13 @@ function multiReadOps(r: JuteReader): unknown[][] {
   }
 }
 
-/** MultiOperationRecord: (MultiHeader {type, done, err}, op record)* ending with done = true. */
-function multiOps(r: JuteReader): unknown[] {
+/**
+ * MultiOperationRecord: (MultiHeader {type, done, err}, op record)* ending with done = true.
+ * `stats` gets, per op, whether ZooKeeper 3.8 answers it with a Create2Response: it does for
+ * createContainer and createTTL ops, and answers create and create2 ops with a plain
+ * CreateResponse (seen on a real 3.8.0; FinalRequestProcessor maps the sub-txn types).
+ */
+function multiOps(r: JuteReader, stats: boolean[]): unknown[] {
   const ops: unknown[] = [];
   for (;;) {
     const type = r.int('MultiHeader.type');
@@ -222,15 +238,19 @@ function multiOps(r: JuteReader): unknown[] {
       case JuteOp.createContainer:
       case JuteOp.createTTL:
         ops.push([Opcode.create, ...createFields(r, type)]);
+        stats.push(type === JuteOp.createContainer || type === JuteOp.createTTL);
         break;
       case JuteOp.delete:
         ops.push([Opcode.delete, r.ustring('DeleteRequest.path'), r.int('DeleteRequest.version')]);
+        stats.push(false);
         break;
       case JuteOp.setData:
         ops.push([Opcode.setData, r.ustring('SetDataRequest.path'), r.buffer('SetDataRequest.data'), r.int('SetDataRequest.version')]);
+        stats.push(false);
         break;
       case JuteOp.check:
         ops.push([Opcode.check, r.ustring('CheckVersionRequest.path'), r.int('CheckVersionRequest.version')]);
+        stats.push(false);
         break;
       default:
         throw new JuteError(`opcode ${type} is not allowed in a multi`);

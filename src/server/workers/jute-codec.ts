@@ -41,7 +41,12 @@ interface MultiReadGroup {
   left: number;
   w: JuteWriter;
 }
-type Pending = { kind: 'local'; local: JuteLocal } | { kind: 'sync'; path: string } | { kind: 'addWatch' } | { kind: 'multiRead'; group: MultiReadGroup };
+type Pending =
+  | { kind: 'local'; local: JuteLocal }
+  | { kind: 'sync'; path: string }
+  | { kind: 'addWatch' }
+  | { kind: 'multiRead'; group: MultiReadGroup }
+  | { kind: 'multi'; stats: readonly boolean[] };
 
 /** Synthetic xids of multiRead ops: int32 values below -2^30, which clients do not use. */
 const syntheticXidBase = 0x8000_0000;
@@ -104,6 +109,7 @@ export function juteCodec(o: JuteCodecOptions): ConnCodec {
       if (d.local) remember(d.req.xid, { kind: 'local', local: d.local });
       else if (d.syncPath !== undefined) remember(d.req.xid, { kind: 'sync', path: d.syncPath });
       else if (d.juteOp === JuteOp.addWatch) remember(d.req.xid, { kind: 'addWatch' });
+      else if (d.multiStats?.includes(true)) remember(d.req.xid, { kind: 'multi', stats: d.multiStats });
       return { kind: 'request', req: d.req };
     },
     connected(c) {
@@ -179,7 +185,7 @@ export function juteCodec(o: JuteCodecOptions): ConnCodec {
         case 'setACL':
           return writeStat(header(xid, zxid), v.stat).frame();
         case 'multi':
-          return writeMulti(header(xid, zxid), v.results).frame();
+          return writeMulti(header(xid, zxid), v.results, p?.kind === 'multi' ? p.stats : undefined).frame();
         case 'getEphemerals':
           return writeStrings(header(xid, zxid), v.paths).frame();
         case 'sync':
