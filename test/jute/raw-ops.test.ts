@@ -199,11 +199,15 @@ describe('raw jute requests', () => {
     const auth = await c.call(JuteOp.auth, (w) => w.int(0).ustring('digest').buffer(Buffer.from('bob:pw')), -4);
     assert.equal(auth.xid, -4);
     assert.equal(auth.err, 0);
+    // A digest credential without a colon is accepted, as ZooKeeper's digest provider does.
+    const bare = await c.call(JuteOp.auth, (w) => w.int(0).ustring('digest').buffer(Buffer.from('nocolon')), -4);
+    assert.deepEqual([bare.xid, bare.err], [-4, 0]);
     const who = await c.call(JuteOp.whoAmI);
     const infos = who.r.vector('clientInfo', 8, 10, (e) => [e.ustring('scheme'), e.ustring('user')]);
     assert.deepEqual(infos, [
       ['ip', '127.0.0.1'],
       ['digest', 'bob'],
+      ['digest', 'nocolon'],
     ]);
     const sasl = await c.call(JuteOp.sasl, (w) => w.buffer(Buffer.from('token')));
     assert.equal(sasl.err, -115, 'AUTHFAILED');

@@ -16,10 +16,39 @@ import { JuteOp, JuteWatcherType, juteUnimplemented } from './codes.js';
  * through the engine as a ping, so its answer keeps its place in the session's order; the codec
  * turns that ping's answer into this one.
  */
-export type JuteLocal = { kind: 'whoAmI' } | { kind: 'emptyMultiRead' } | { kind: 'fail'; code: 'UNIMPLEMENTED' | 'AUTHFAILED'; why: string };
+export type JuteLocal =
+  | { kind: 'whoAmI' }
+  | { kind: 'emptyMultiRead' }
+  /** Answered with `code`; `close`: the connection closes after the answer (an unknown opcode). */
+  | { kind: 'fail'; code: JuteRefusal; why: string; close?: boolean };
+
+/** The error codes this server answers a well-framed but refused request with. */
+export type JuteRefusal = 'UNIMPLEMENTED' | 'AUTHFAILED' | 'BADARGUMENTS' | 'NONODE' | 'MARSHALLINGERROR';
+
+/**
+ * A value ZooKeeper refuses with an error answer (an addWatch mode or a watcher type it does not
+ * know: MARSHALLINGERROR, as a real 3.8.0 answers; an unknown opcode: UNIMPLEMENTED, then the close).
+ */
+class JuteValueError extends Error {
+  constructor(
+    readonly code: JuteRefusal,
+    readonly reason: string,
+    readonly close = false,
+  ) {
+    super(reason);
+  }
+}
+
+/**
+ * Requests whose invalid path a real ZooKeeper 3.8.0 answers NONODE (it looks the path up and finds
+ * nothing); a write with an invalid value is BADARGUMENTS there (create with a bad path, flags or
+ * TTL), and so are the others here.
+ */
+const readOps: ReadonlySet<number> = new Set([JuteOp.exists, JuteOp.getData, JuteOp.getACL, JuteOp.getChildren, JuteOp.getChildren2, JuteOp.getAllChildrenNumber, JuteOp.multiRead]);
 
 export type JuteDecoded =
-  | { kind: 'connect'; req: ConnectRequest }
+  /** `oldClient`: no readOnly byte (a client before 3.4); its answer has none either. */
+  | { kind: 'connect'; req: ConnectRequest; oldClient: boolean }
   | {
       kind: 'request';
       req: Request;
@@ -44,7 +73,8 @@ export function decodeJuteConnect(frame: Uint8Array): JuteDecoded {
     const timeOut = r.int('ConnectRequest.timeOut');
     const sessionId = r.long('ConnectRequest.sessionId');
     let password = r.buffer('ConnectRequest.passwd');
-    const readOnly = r.remaining > 0 ? r.bool('ConnectRequest.readOnly') : false;
+    const oldClient = r.remaining === 0;
+    const readOnly = oldClient ? false : r.bool('ConnectRequest.readOnly');
     // ZooKeeper takes any password length; one that is not 16 bytes cannot match a session's, so
     // it is replaced by one that does not either (a new session ignores it): the attach answers
     // "expired", as ZooKeeper does for a wrong password.
@@ -53,6 +83,7 @@ export function decodeJuteConnect(frame: Uint8Array): JuteDecoded {
     if (lastZxidSeen < 0n || sessionId < 0n) throw new JuteError('ConnectRequest: negative zxid or session id');
     return {
       kind: 'connect',
+      oldClient,
       req: {
         opcode: Opcode.connect,
         protocolVersion,
@@ -74,6 +105,19 @@ export function decodeJuteRequest(frame: Uint8Array, limits: DecodeLimits): Jute
     const xid = r.int('RequestHeader.xid');
     const type = r.int('RequestHeader.type');
     const u = xid >>> 0; // the native protocol's xid is a u32; answers write it back as an int32
+    try {
+      return decodeBody(r, u, type, limits);
+    } catch (err) {
+      // The record was read whole; a value in it is refused: answer, the connection stays.
+      if (err instanceof JuteValueError) return local(u, type, { kind: 'fail', code: err.code, why: err.reason, close: err.close });
+      if (err instanceof ProtocolError && err.xid !== undefined) return local(u, type, { kind: 'fail', code: readOps.has(type) ? 'NONODE' : 'BADARGUMENTS', why: err.reason });
+      throw err;
+    }
+  });
+}
+
+function decodeBody(r: JuteReader, u: number, type: number, limits: DecodeLimits): JuteDecoded {
+  {
     if (juteUnimplemented.has(type)) return local(u, type, { kind: 'fail', code: 'UNIMPLEMENTED', why: `opcode ${type} is not supported by this server` });
     if (type === JuteOp.sasl) return local(u, type, { kind: 'fail', code: 'AUTHFAILED', why: 'SASL is not supported by this server: use digest auth (addauth digest user:password)' });
     if (type === JuteOp.whoAmI) return local(u, type, { kind: 'whoAmI' });
@@ -86,7 +130,7 @@ export function decodeJuteRequest(frame: Uint8Array, limits: DecodeLimits): Jute
     const wire = requestWire(r, u, type);
     const req = decodeClientMessage(wire, limits) as Request;
     return type === JuteOp.sync ? { kind: 'request', req, juteOp: type, syncPath: (req as { path: string }).path } : { kind: 'request', req, juteOp: type };
-  });
+  }
 }
 
 function local(xid: number, juteOp: number, l: JuteLocal): JuteDecoded {
@@ -179,10 +223,15 @@ function requestWire(r: JuteReader, xid: number, type: number): unknown[] {
       return [Opcode.getEphemerals, xid, r.ustring('GetEphemeralsRequest.prefixPath')];
     case JuteOp.getAllChildrenNumber:
       return [Opcode.getAllChildrenNumber, xid, r.ustring('GetAllChildrenNumberRequest.path')];
-    case JuteOp.addWatch:
-      return [Opcode.addWatch, xid, r.ustring('AddWatchRequest.path'), r.int('AddWatchRequest.mode')];
+    case JuteOp.addWatch: {
+      const path = r.ustring('AddWatchRequest.path');
+      const mode = r.int('AddWatchRequest.mode');
+      if (mode !== 0 && mode !== 1) throw new JuteValueError('MARSHALLINGERROR', `addWatch mode ${mode}`);
+      return [Opcode.addWatch, xid, path, mode];
+    }
     default:
-      throw new JuteError(`unknown opcode ${type}`);
+      // ZooKeeper answers UNIMPLEMENTED, then closes the connection (UnimplementedRequestProcessor).
+      throw new JuteValueError('UNIMPLEMENTED', `unknown opcode ${type}`, true);
   }
 }
 
@@ -199,7 +248,7 @@ function watchBitsOf(t: number): number {
     case JuteWatcherType.persistentRecursive:
       return WatchBits.persistentRecursive;
     default:
-      throw new JuteError(`watcher type ${t}`);
+      throw new JuteValueError('MARSHALLINGERROR', `watcher type ${t}`);
   }
 }
 

@@ -25,13 +25,18 @@ export function replyHeader(xid: number, zxid: bigint, err: ErrorCode | 'OK' = '
   return new JuteWriter(sizeHint).int(xid).long(zxid).int(errorCodeToWire(err));
 }
 
-export function connectResponse(protocolVersion: number, timeOut: number, sessionId: bigint, passwd: Uint8Array, readOnly: boolean): Buffer {
-  return new JuteWriter(48).int(protocolVersion).int(timeOut).long(sessionId).buffer(passwd).bool(readOnly).frame();
+/**
+ * ConnectResponse; `readOnly` null leaves the byte out, as ZooKeeper answers a client whose
+ * ConnectRequest had none (ZooKeeperServer.finishSessionInit: `if (!cnxn.isOldClient)`).
+ */
+export function connectResponse(protocolVersion: number, timeOut: number, sessionId: bigint, passwd: Uint8Array, readOnly: boolean | null): Buffer {
+  const w = new JuteWriter(48).int(protocolVersion).int(timeOut).long(sessionId).buffer(passwd);
+  return (readOnly === null ? w : w.bool(readOnly)).frame();
 }
 
 /** ZooKeeper's answer to a reconnect whose session is gone or whose password is wrong. */
-export function expiredConnectResponse(protocolVersion: number): Buffer {
-  return connectResponse(protocolVersion, 0, 0n, new Uint8Array(16), false);
+export function expiredConnectResponse(protocolVersion: number, oldClient: boolean): Buffer {
+  return connectResponse(protocolVersion, 0, 0n, new Uint8Array(16), oldClient ? null : false);
 }
 
 export function watcherEvent(zxid: bigint, type: keyof typeof juteEventType, path: string): Buffer {

@@ -114,7 +114,9 @@ export class Reads {
   private addAuth(conn: Conn, req: Extract<Request, { opcode: typeof Opcode.addAuth }>): Uint8Array {
     const c = conn.codec;
     const credential = Buffer.from(req.credential).toString('utf8');
-    if (req.scheme !== 'digest' || !/^[^:]+:.*$/s.test(credential)) {
+    // Any digest credential is accepted, as ZooKeeper's DigestAuthenticationProvider: 'nocolon'
+    // authenticates as 'nocolon:' + its hash (an id no 'user:password' credential yields).
+    if (req.scheme !== 'digest') {
       return c.error(req.xid, this.ctx.processedZxid(), 'AUTHFAILED', `auth scheme ${req.scheme} is not supported with addAuth (use digest user:password)`);
     }
     const id = digestAuthId(credential);
