@@ -168,10 +168,11 @@ function createFields(r: JuteReader, type: number): unknown[] {
   let ttl = 0;
   if (type === JuteOp.createTTL) {
     const t = r.long('CreateTTLRequest.ttl');
-    if (t < 0n || t > BigInt(protocolLimits.ttlMsMax)) throw new JuteError(`CreateTTLRequest.ttl ${t} out of range`);
+    if (t < 0n || t > BigInt(protocolLimits.ttlMsMax)) throw new JuteValueError('BADARGUMENTS', `CreateTTLRequest.ttl ${t} out of range`);
     ttl = Number(t);
   }
-  if (type === JuteOp.createContainer && flags !== 4) throw new JuteError(`createContainer with flags ${flags}`);
+  // The flags decide the mode, for createContainer too: ZooKeeper 3.8.0 answers a createContainer
+  // with flags 0 by creating a plain persistent node (seen: ephemeralOwner 0); its clients send 4.
   return [path, data, acl, flags, ttl];
 }
 
@@ -263,7 +264,7 @@ function multiReadOps(r: JuteReader): unknown[][] {
     if (ops.length >= protocolLimits.multiOpsMax) throw new JuteError(`multiRead: more than ${protocolLimits.multiOpsMax} ops`);
     if (type === JuteOp.getChildren) ops.push([Opcode.getChildren, 0, r.ustring('GetChildrenRequest.path'), r.bool('GetChildrenRequest.watch'), false]);
     else if (type === JuteOp.getData) ops.push([Opcode.getData, 0, r.ustring('GetDataRequest.path'), r.bool('GetDataRequest.watch')]);
-    else throw new JuteError(`opcode ${type} is not allowed in a multiRead`);
+    else throw new JuteValueError('MARSHALLINGERROR', `opcode ${type} is not allowed in a multiRead`);
   }
 }
 
@@ -302,7 +303,7 @@ function multiOps(r: JuteReader, stats: boolean[]): unknown[] {
         stats.push(false);
         break;
       default:
-        throw new JuteError(`opcode ${type} is not allowed in a multi`);
+        throw new JuteValueError('MARSHALLINGERROR', `opcode ${type} is not allowed in a multi`);
     }
   }
 }
