@@ -116,6 +116,7 @@ export const constants = {
   // ZooKeeper's default jute.maxbuffer (0xfffff): a request frame longer than this closes the
   // connection, as NIOServerCnxn.readLength (3.8.0) does; extrasize applies inside records only.
   juteMaxBufferBytes: 1_048_575,
+  dumpEntriesMax: 10_000, // sessions, and ephemeral paths, listed by the `dump` four-letter word
   zkPortOffset: 1000, // the jute port defaults to the client port + this (2181 -> 3181)
   juteHandshakeBytesMax: 1024, // a ConnectRequest is ~50 bytes; a bigger first frame is garbage
 } as const;
