@@ -117,20 +117,18 @@ export function decodeJuteRequest(frame: Uint8Array, limits: DecodeLimits): Jute
 }
 
 function decodeBody(r: JuteReader, u: number, type: number, limits: DecodeLimits): JuteDecoded {
-  {
-    if (juteUnimplemented.has(type)) return local(u, type, { kind: 'fail', code: 'UNIMPLEMENTED', why: `opcode ${type} is not supported by this server` });
-    if (type === JuteOp.sasl) return local(u, type, { kind: 'fail', code: 'AUTHFAILED', why: 'SASL is not supported by this server: use digest auth (addauth digest user:password)' });
-    if (type === JuteOp.whoAmI) return local(u, type, { kind: 'whoAmI' });
-    if (type === JuteOp.multiRead) return { kind: 'multiRead', xid: u, reqs: multiReadOps(r).map((w) => decodeClientMessage(w, limits) as Request) };
-    if (type === JuteOp.multi) {
-      const multiStats: boolean[] = [];
-      const req = decodeClientMessage([Opcode.multi, u, multiOps(r, multiStats)], limits) as Request;
-      return { kind: 'request', req, juteOp: type, multiStats };
-    }
-    const wire = requestWire(r, u, type);
-    const req = decodeClientMessage(wire, limits) as Request;
-    return type === JuteOp.sync ? { kind: 'request', req, juteOp: type, syncPath: (req as { path: string }).path } : { kind: 'request', req, juteOp: type };
+  if (juteUnimplemented.has(type)) return local(u, type, { kind: 'fail', code: 'UNIMPLEMENTED', why: `opcode ${type} is not supported by this server` });
+  if (type === JuteOp.sasl) return local(u, type, { kind: 'fail', code: 'AUTHFAILED', why: 'SASL is not supported by this server: use digest auth (addauth digest user:password)' });
+  if (type === JuteOp.whoAmI) return local(u, type, { kind: 'whoAmI' });
+  if (type === JuteOp.multiRead) return { kind: 'multiRead', xid: u, reqs: multiReadOps(r).map((w) => decodeClientMessage(w, limits) as Request) };
+  if (type === JuteOp.multi) {
+    const multiStats: boolean[] = [];
+    const req = decodeClientMessage([Opcode.multi, u, multiOps(r, multiStats)], limits) as Request;
+    return { kind: 'request', req, juteOp: type, multiStats };
   }
+  const wire = requestWire(r, u, type);
+  const req = decodeClientMessage(wire, limits) as Request;
+  return type === JuteOp.sync ? { kind: 'request', req, juteOp: type, syncPath: (req as { path: string }).path } : { kind: 'request', req, juteOp: type };
 }
 
 function local(xid: number, juteOp: number, l: JuteLocal): JuteDecoded {
