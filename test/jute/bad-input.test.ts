@@ -144,16 +144,17 @@ describe('bad input on the jute port', () => {
     await closedWithLog(c, /frame length 1048576 outside \[0, 1048575\] \(jute.maxbuffer\)/);
   });
 
-  test('a ConnectRequest without the readOnly byte (a client before 3.4) gets a ConnectResponse without it', async () => {
+  test('a ConnectRequest without the readOnly byte (a client before 3.4) gets a ConnectResponse without it; readOnly asked is answered false', async () => {
     for (const [withByte, len] of [
       [false, 36],
       [true, 37],
     ] as const) {
       const c = await RawJute.open(s.zkPort);
       const w = new JuteWriter().int(0).long(0n).int(10_000).long(0n).buffer(new Uint8Array(16));
-      c.write((withByte ? w.bool(false) : w).frame());
+      c.write((withByte ? w.bool(true) : w).frame());
       const f = await c.next();
       assert.equal(f?.length, len, `readOnly byte sent: ${withByte}`);
+      if (withByte) assert.equal(f![36], 0, 'a client asking readOnly gets a read-write session (no read-only mode), as ZooKeeper standalone answers');
       c.close();
     }
     await stillServing();
