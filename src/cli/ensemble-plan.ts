@@ -11,7 +11,8 @@ export const ensembleUsage = `usage: zookooper ensemble [--size 3] [--observers 
                           [--workers 1] [--tick-ms N] [-- more zookooper server flags]
   Starts --size voters and --observers observers as separate \`zookooper server\` processes on
   127.0.0.1, ids 1..N, client ports base..base+N-1, peer ports client+${constants.ensemblePeerPortOffset}, election ports
-  client+${constants.ensembleElectionPortOffset} (2181 -> 2888/3888, as ZooKeeper's usual ports), data in <data-dir>/s1..sN
+  client+${constants.ensembleElectionPortOffset} (2181 -> 2888/3888, as ZooKeeper's usual ports), ZooKeeper-protocol (jute) ports
+  client+${constants.zkPortOffset} (2181 -> 3181, for zkCli.sh, Curator, kazoo), data in <data-dir>/s1..sN
   (each with its myid, its log in zookooper.log). --base-port 0 picks every port free.
   Prints who leads, refreshed when it changes; Ctrl-C stops every server.`;
 
@@ -71,6 +72,8 @@ export interface PlannedServer {
   id: number;
   observer: boolean;
   clientPort: number;
+  /** The jute (ZooKeeper wire protocol) port, passed as --zk-port. */
+  zkPort: number;
   peerPort: number;
   electionPort: number;
   dataDir: string;
@@ -79,9 +82,12 @@ export interface PlannedServer {
 
 export const ensembleHost = '127.0.0.1';
 
+/** Client, peer, election and jute port. */
+export const ensemblePortsPerServer = 4;
+
 /**
- * Ids 1..N, voters first. `freePorts` supplies three ports per server when --base-port is 0
- * (client, peer, election, in that order).
+ * Ids 1..N, voters first. `freePorts` supplies four ports per server when --base-port is 0
+ * (client, peer, election, jute, in that order).
  */
 export function planEnsemble(args: EnsembleArgs, freePorts: number[] = []): PlannedServer[] {
   const n = args.size + args.observers;
@@ -91,11 +97,16 @@ export function planEnsemble(args: EnsembleArgs, freePorts: number[] = []): Plan
     const dataDir = join(args.dataDir, `s${id}`);
     const ports =
       args.basePort === 0
-        ? [freePorts[3 * i], freePorts[3 * i + 1], freePorts[3 * i + 2]]
-        : [args.basePort + i, args.basePort + i + constants.ensemblePeerPortOffset, args.basePort + i + constants.ensembleElectionPortOffset];
-    if (ports.some((p) => p === undefined)) throw new Error(`planEnsemble: ${3 * n} free ports needed, got ${freePorts.length}`);
-    const [clientPort, peerPort, electionPort] = ports as [number, number, number];
-    out.push({ id, observer: i >= args.size, clientPort, peerPort, electionPort, dataDir, logFile: join(dataDir, 'zookooper.log') });
+        ? [freePorts[4 * i], freePorts[4 * i + 1], freePorts[4 * i + 2], freePorts[4 * i + 3]]
+        : [
+            args.basePort + i,
+            args.basePort + i + constants.ensemblePeerPortOffset,
+            args.basePort + i + constants.ensembleElectionPortOffset,
+            args.basePort + i + constants.zkPortOffset,
+          ];
+    if (ports.some((p) => p === undefined)) throw new Error(`planEnsemble: ${ensemblePortsPerServer * n} free ports needed, got ${freePorts.length}`);
+    const [clientPort, peerPort, electionPort, zkPort] = ports as [number, number, number, number];
+    out.push({ id, observer: i >= args.size, clientPort, zkPort, peerPort, electionPort, dataDir, logFile: join(dataDir, 'zookooper.log') });
   }
   return out;
 }
@@ -112,6 +123,7 @@ export function serverArgv(args: EnsembleArgs, plan: PlannedServer[], s: Planned
     '--servers', serversSpec(plan),
     '--host', ensembleHost,
     '--port', String(s.clientPort),
+    '--zk-port', String(s.zkPort),
     '--data-dir', s.dataDir,
     '--workers', String(args.workers),
     ...(args.tickMs !== null ? ['--tick-ms', String(args.tickMs)] : []),
@@ -123,10 +135,16 @@ export function connectString(plan: PlannedServer[]): string {
   return plan.map((s) => `${ensembleHost}:${s.clientPort}`).join(',');
 }
 
+/** The connect string for ZooKeeper's own clients (zkCli.sh -server, Curator, kazoo). */
+export function zkConnectString(plan: PlannedServer[]): string {
+  return plan.map((s) => `${ensembleHost}:${s.zkPort}`).join(',');
+}
+
 /** What the table knows of one server: its last /stat, or why it has none. */
 export interface ServerView {
   id: number;
   clientPort: number;
+  zkPort: number;
   pid: number | null;
   /** 'starting' before the first answer; a role from /stat; 'not answering'; 'exited (...)'. */
   role: string;
@@ -141,8 +159,8 @@ function pad(cells: string[], widths: number[]): string {
 /** The leader table. Stable text for a stable ensemble, so it is reprinted only on a change. */
 export function formatTable(views: ServerView[]): string {
   const leaders = views.filter((v) => v.role === 'leader').map((v) => `server ${v.id} (client port ${v.clientPort})`);
-  const head = ['server', 'client port', 'role', 'epoch', 'zxid', 'pid'];
-  const rows = views.map((v) => [String(v.id), String(v.clientPort), v.role, v.epoch === null ? '-' : String(v.epoch), v.zxid ?? '-', v.pid === null ? '-' : String(v.pid)]);
+  const head = ['server', 'client port', 'jute port', 'role', 'epoch', 'zxid', 'pid'];
+  const rows = views.map((v) => [String(v.id), String(v.clientPort), String(v.zkPort), v.role, v.epoch === null ? '-' : String(v.epoch), v.zxid ?? '-', v.pid === null ? '-' : String(v.pid)]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const leaderLine = leaders.length === 0 ? 'leader: none' : `leader: ${leaders.join(', ')}`;
   return [leaderLine, pad(head, widths), ...rows.map((r) => pad(r, widths))].join('\n') + '\n';

@@ -12,6 +12,7 @@ import {
   EnsembleUsageError,
   connectString,
   ensembleHost,
+  ensemblePortsPerServer,
   ensembleUsage,
   formatTable,
   parseEnsembleArgs,
@@ -20,6 +21,7 @@ import {
   type EnsembleArgs,
   type PlannedServer,
   type ServerView,
+  zkConnectString,
 } from './ensemble-plan.js';
 import { fetchStat } from './srvr.js';
 
@@ -73,7 +75,7 @@ function prepareDataDir(s: PlannedServer): void {
 }
 
 function startMember(args: EnsembleArgs, plan: PlannedServer[], s: PlannedServer, onChange: () => void): Member {
-  const view: ServerView = { id: s.id, clientPort: s.clientPort, pid: null, role: 'starting', epoch: null, zxid: null };
+  const view: ServerView = { id: s.id, clientPort: s.clientPort, zkPort: s.zkPort, pid: null, role: 'starting', epoch: null, zxid: null };
   const log = openSync(s.logFile, 'a');
   let child: ChildProcess;
   try {
@@ -119,10 +121,11 @@ function listing(args: EnsembleArgs, members: Member[]): string {
   const lines = [`zookooper ensemble: ${args.size} voter(s), ${args.observers} observer(s) on ${ensembleHost}, data in ${args.dataDir}`];
   for (const { plan: s, view } of members) {
     lines.push(
-      `  server ${s.id}  ${s.observer ? 'observer' : 'voter   '}  client ${s.clientPort}  peer ${s.peerPort}  election ${s.electionPort}  pid ${view.pid ?? '-'}  log ${s.logFile}`,
+      `  server ${s.id}  ${s.observer ? 'observer' : 'voter   '}  client ${s.clientPort}  jute ${s.zkPort}  peer ${s.peerPort}  election ${s.electionPort}  pid ${view.pid ?? '-'}  log ${s.logFile}`,
     );
   }
-  lines.push(`connect string: ${connectString(members.map((m) => m.plan))}`, 'Ctrl-C stops every server.');
+  const plan = members.map((m) => m.plan);
+  lines.push(`connect string: ${connectString(plan)}`, `ZooKeeper clients (jute): ${zkConnectString(plan)}`, 'Ctrl-C stops every server.');
   return lines.join('\n') + '\n';
 }
 
@@ -161,7 +164,7 @@ export async function runEnsemble(argv: string[], io: EnsembleIo): Promise<numbe
     }
     args = parseEnsembleArgs(argv);
     const n = args.size + args.observers;
-    plan = planEnsemble(args, args.basePort === 0 ? await freePorts(3 * n) : []);
+    plan = planEnsemble(args, args.basePort === 0 ? await freePorts(ensemblePortsPerServer * n) : []);
     for (const s of plan) prepareDataDir(s);
   } catch (err) {
     if (!(err instanceof EnsembleUsageError)) throw err;

@@ -145,6 +145,10 @@ export class ZookooperClient extends Session {
     }
   }
 
+  /**
+   * The node's ACL and stat. As ZooKeeper: NOAUTH unless the caller holds READ or ADMIN on the
+   * node; without ADMIN each digest id comes masked as 'user:x' (the password hash is not shown).
+   */
   getACL(path: string): Promise<{ acl: ACL[]; stat: Stat }> {
     try {
       checkPath(path);

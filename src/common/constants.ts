@@ -122,7 +122,10 @@ export const constants = {
   recoveredHistoryBytesMax: 64 * 1_048_576, // the same window bounded in txn bytes
 
   // ZooKeeper's own wire protocol (issue 7: src/protocol/jute, src/server/workers/jute-*.ts).
-  juteFrameMarginBytes: 1024, // jute.maxbuffer = dataBytesMax + this (ZooKeeper's jute.maxbuffer.extrasize)
+  // ZooKeeper's default jute.maxbuffer (0xfffff): a request frame longer than this closes the
+  // connection, as NIOServerCnxn.readLength (3.8.0) does; extrasize applies inside records only.
+  juteMaxBufferBytes: 1_048_575,
+  dumpEntriesMax: 10_000, // sessions, and ephemeral paths, listed by the `dump` four-letter word
   zkPortOffset: 1000, // the jute port defaults to the client port + this (2181 -> 3181)
   juteHandshakeBytesMax: 1024, // a ConnectRequest is ~50 bytes; a bigger first frame is garbage
 

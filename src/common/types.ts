@@ -83,5 +83,13 @@ export type OpResult =
   | { op: 'check' }
   | { op: 'error'; code: ErrorCode | 'OK' };
 
+/**
+ * A multi op's result as the server keeps it: a create also carries the new node's stat. The jute
+ * listener answers container and TTL creates with it (Create2Response, as ZooKeeper 3.8); the
+ * native protocol's OpResult has no stat and does not send it. Not public (src/index.ts does not
+ * export it).
+ */
+export type ServerOpResult = Exclude<OpResult, { op: 'create' }> | { op: 'create'; path: string; stat: Stat };
+
 export type WatchMode = 'persistent' | 'persistent_recursive';
 export type WatcherType = 'data' | 'children' | 'any';

@@ -18,7 +18,8 @@ import { SessionAttach } from './sessions/attach.js';
 import { SessionManager } from './sessions/manager.js';
 import { openStorage, type Storage } from './storage-adapter.js';
 import { monotonicNowMs, startTimers } from './timers.js';
-import type { ServerStats, ToMain } from './workers/messages.js';
+import { constants } from '../common/constants.js';
+import type { ServerStats, SessionDump, ToMain } from './workers/messages.js';
 import { WorkerPool } from './workers/pool.js';
 import { msgpackrNative, uwsStatus } from './workers/uws.js';
 
@@ -116,6 +117,34 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     },
   });
 
+  // The `dump` four-letter word's tables (ZooKeeper's SessionTracker and ephemerals dumps), bounded.
+  const sessionDump = (): SessionDump => {
+    const max = constants.dumpEntriesMax;
+    const out: SessionDump = { sessions: [], ephemerals: [], sessionCount: sessions.size, ephemeralSessionCount: 0, truncated: false };
+    for (const s of sessions.all()) {
+      if (out.sessions.length >= max) {
+        out.truncated = true;
+        break;
+      }
+      out.sessions.push({ sessionId: s.sessionId, timeoutMs: s.timeoutMs });
+    }
+    const owners = storage.pipeline.sessionsWithEphemerals();
+    out.ephemeralSessionCount = owners.length;
+    let paths = 0;
+    for (const sessionId of owners) {
+      if (paths >= max) {
+        out.truncated = true;
+        break;
+      }
+      const all = storage.pipeline.ephemeralsOf(sessionId);
+      const listed = all.slice(0, max - paths);
+      if (listed.length < all.length) out.truncated = true;
+      paths += listed.length;
+      out.ephemerals.push({ sessionId, paths: listed });
+    }
+    return out;
+  };
+
   const stats = (): ServerStats => {
     const mem = storage.tree.memoryUsage(); // the current tree: a TRUNC or SNAP replaces it
     const f = writes.figures();
@@ -160,7 +189,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
         attach.detach(workerId, msg.sessionId, msg.connId);
         break;
       case 'stats':
-        pool.post(workerId, { kind: 'stats', reqId: msg.reqId, stats: stats() });
+        pool.post(workerId, { kind: 'stats', reqId: msg.reqId, stats: msg.dump === true ? { ...stats(), dump: sessionDump() } : stats() });
         break;
       case 'securityReloaded':
         if (msg.error === null) logger.info({ workerId }, 'security settings reloaded');

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect as tcpConnect } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import { formatTable, parseEnsembleArgs, planEnsemble, serverArgv, serversSpec } from '../../src/cli/ensemble-plan.js';
@@ -14,16 +15,16 @@ import { parseServerArgs } from '../../src/common/config.js';
 import { binPath, eventually, tempDir } from '../helpers/server.js';
 
 describe('ensemble plan', () => {
-  test('base 2181: client ports 2181.., ZooKeeper\'s customary 2888/3888 peer and election ports, observers last', () => {
+  test('base 2181: client ports 2181.., jute ports 3181.., ZooKeeper\'s customary 2888/3888 peer and election ports, observers last', () => {
     const args = parseEnsembleArgs(['--size', '3', '--observers', '1', '--data-dir', '/d']);
     const plan = planEnsemble(args);
     assert.deepEqual(
-      plan.map((s) => [s.id, s.observer, s.clientPort, s.peerPort, s.electionPort, s.dataDir]),
+      plan.map((s) => [s.id, s.observer, s.clientPort, s.zkPort, s.peerPort, s.electionPort, s.dataDir]),
       [
-        [1, false, 2181, 2888, 3888, '/d/s1'],
-        [2, false, 2182, 2889, 3889, '/d/s2'],
-        [3, false, 2183, 2890, 3890, '/d/s3'],
-        [4, true, 2184, 2891, 3891, '/d/s4'],
+        [1, false, 2181, 3181, 2888, 3888, '/d/s1'],
+        [2, false, 2182, 3182, 2889, 3889, '/d/s2'],
+        [3, false, 2183, 3183, 2890, 3890, '/d/s3'],
+        [4, true, 2184, 3184, 2891, 3891, '/d/s4'],
       ],
     );
     assert.equal(serversSpec(plan), '1=127.0.0.1:2888:3888;2181,2=127.0.0.1:2889:3889;2182,3=127.0.0.1:2890:3890;2183,4=127.0.0.1:2891:3891:observer;2184');
@@ -33,13 +34,14 @@ describe('ensemble plan', () => {
     const dir = tempDir();
     try {
       const args = parseEnsembleArgs(['--size', '2', '--observers', '1', '--base-port', '0', '--data-dir', dir, '--tick-ms', '100', '--', '--log-level', 'warn']);
-      const plan = planEnsemble(args, [5001, 5002, 5003, 5004, 5005, 5006, 5007, 5008, 5009]);
+      const plan = planEnsemble(args, Array.from({ length: 12 }, (_, i) => 5001 + i));
       for (const s of plan) {
         const argv = serverArgv(args, plan, s);
         assert.equal(argv[0], 'server');
         const c = parseServerArgs(argv.slice(1));
         assert.equal(c.serverId, s.id);
         assert.equal(c.port, s.clientPort);
+        assert.equal(c.zkPort, s.zkPort, 'the jute port is asked for explicitly');
         assert.equal(c.observer, s.observer);
         assert.equal(c.servers.length, 3);
         assert.equal(c.tickMs, 100);
@@ -68,13 +70,15 @@ describe('ensemble plan', () => {
 
   test('the table names the leader, else says none', () => {
     const t = formatTable([
-      { id: 1, clientPort: 2181, pid: 10, role: 'follower', epoch: 2, zxid: '0x200000001' },
-      { id: 2, clientPort: 2182, pid: 11, role: 'leader', epoch: 2, zxid: '0x200000001' },
-      { id: 3, clientPort: 2183, pid: null, role: 'exited (signal SIGKILL)', epoch: null, zxid: null },
+      { id: 1, clientPort: 2181, zkPort: 3181, pid: 10, role: 'follower', epoch: 2, zxid: '0x200000001' },
+      { id: 2, clientPort: 2182, zkPort: 3182, pid: 11, role: 'leader', epoch: 2, zxid: '0x200000001' },
+      { id: 3, clientPort: 2183, zkPort: 3183, pid: null, role: 'exited (signal SIGKILL)', epoch: null, zxid: null },
     ]);
     assert.match(t, /^leader: server 2 \(client port 2182\)\n/);
-    assert.match(t, /^3 +2183 +exited \(signal SIGKILL\) +- +- +-$/m);
-    assert.match(formatTable([{ id: 1, clientPort: 1, pid: 1, role: 'looking', epoch: null, zxid: null }]), /^leader: none$/m);
+    assert.match(t, /^server +client port +jute port +role +epoch +zxid +pid$/m);
+    assert.match(t, /^2 +2182 +3182 +leader +2 +0x200000001 +11$/m);
+    assert.match(t, /^3 +2183 +3183 +exited \(signal SIGKILL\) +- +- +-$/m);
+    assert.match(formatTable([{ id: 1, clientPort: 1, zkPort: 2, pid: 1, role: 'looking', epoch: null, zxid: null }]), /^leader: none$/m);
   });
 });
 
@@ -82,9 +86,21 @@ interface Listed {
   id: number;
   role: string;
   clientPort: number;
+  zkPort: number;
   peerPort: number;
   electionPort: number;
   pid: number;
+}
+
+/** A four-letter word on a jute port: the text the server writes before it closes. */
+function fourLetter(port: number, word: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const s = tcpConnect({ host: '127.0.0.1', port }, () => s.write(word));
+    s.on('data', (b: Buffer) => (text += b.toString()));
+    s.once('error', reject);
+    s.once('close', () => resolve(text));
+  });
 }
 
 function alive(pid: number): boolean {
@@ -109,9 +125,9 @@ function lastTableRows(out: string): { leaderLine: string; rows: Map<number, Row
   const leaderLine = before.slice(before.lastIndexOf('\n') + 1);
   const rows = new Map<number, Row>();
   for (const line of out.slice(at + 1).split('\n').slice(1)) {
-    const m = /^(\d+)\s+(\d+)\s+(.+?)\s+(\S+)\s+(\S+)\s+(\S+)$/.exec(line);
+    const m = /^(\d+)\s+(\d+)\s+(\d+)\s+(.+?)\s+(\S+)\s+(\S+)\s+(\S+)$/.exec(line);
     if (!m) break;
-    rows.set(Number(m[1]), { role: m[3]!, epoch: m[4]! });
+    rows.set(Number(m[1]), { role: m[4]!, epoch: m[5]! });
   }
   return { leaderLine, rows };
 }
@@ -148,17 +164,18 @@ test('zookooper ensemble --size 3 --base-port 0: three server processes, one lea
   let listed: Listed[] = [];
   try {
     await eventually(() => /^Ctrl-C stops every server\.$/m.test(out), 30_000, 'the listing');
-    listed = [...out.matchAll(/^ {2}server (\d+) {2}(voter|observer)\s+client (\d+) {2}peer (\d+) {2}election (\d+) {2}pid (\d+) {2}log .+$/gm)].map((m) => ({
+    listed = [...out.matchAll(/^ {2}server (\d+) {2}(voter|observer)\s+client (\d+) {2}jute (\d+) {2}peer (\d+) {2}election (\d+) {2}pid (\d+) {2}log .+$/gm)].map((m) => ({
       id: Number(m[1]),
       role: m[2]!,
       clientPort: Number(m[3]),
-      peerPort: Number(m[4]),
-      electionPort: Number(m[5]),
-      pid: Number(m[6]),
+      zkPort: Number(m[4]),
+      peerPort: Number(m[5]),
+      electionPort: Number(m[6]),
+      pid: Number(m[7]),
     }));
     assert.deepEqual(listed.map((l) => [l.id, l.role]), [[1, 'voter'], [2, 'voter'], [3, 'voter']], out);
-    const ports = listed.flatMap((l) => [l.clientPort, l.peerPort, l.electionPort]);
-    assert.equal(new Set(ports).size, 9, 'nine distinct ports');
+    const ports = listed.flatMap((l) => [l.clientPort, l.zkPort, l.peerPort, l.electionPort]);
+    assert.equal(new Set(ports).size, 12, 'twelve distinct ports');
     assert.ok(ports.every((p) => p > 0));
     for (const l of listed) {
       assert.ok(alive(l.pid), `server ${l.id} pid ${l.pid} runs`);
@@ -170,6 +187,7 @@ test('zookooper ensemble --size 3 --base-port 0: three server processes, one lea
       assert.equal(readFileSync(join(dataDir, `s${l.id}`, 'myid'), 'utf8').trim(), String(l.id));
     }
     assert.match(out, new RegExp(`^connect string: ${listed.map((l) => `127\\.0\\.0\\.1:${l.clientPort}`).join(',')}$`, 'm'));
+    assert.match(out, new RegExp(`^ZooKeeper clients \\(jute\\): ${listed.map((l) => `127\\.0\\.0\\.1:${l.zkPort}`).join(',')}$`, 'm'));
 
     // The table settles on one leader and two followers in one epoch, each row the role its
     // server's /stat reports, and the "leader:" line names that server.
@@ -179,6 +197,8 @@ test('zookooper ensemble --size 3 --base-port 0: three server processes, one lea
     for (const l of listed) {
       const st = await fetchStat({ host: '127.0.0.1', port: l.clientPort });
       assert.equal(st.serverState, l.id === first.leader ? 'leader' : 'follower', `server ${l.id}'s /stat`);
+      // Its jute port, the listed one, answers ZooKeeper's srvr with the same role.
+      assert.match(await fourLetter(l.zkPort, 'srvr'), new RegExp(`^Mode: ${l.id === first.leader ? 'leader' : 'follower'}$`, 'm'), `server ${l.id}'s jute port`);
       assert.equal(String(st.epoch), first.epoch, `server ${l.id}'s epoch`);
     }
 

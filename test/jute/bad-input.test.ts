@@ -94,16 +94,70 @@ describe('bad input on the jute port', () => {
     await closedWithLog(c, /unknown opcode 1094795585/);
   });
 
-  test('an unknown opcode', async () => {
-    const c = await opened();
-    c.write(new JuteWriter().int(3).int(9999).frame());
-    await closedWithLog(c, /unknown opcode 9999/);
+  test('an unknown opcode is answered UNIMPLEMENTED, then the connection is closed (as ZooKeeper 3.8)', async () => {
+    for (const opcode of [9999, JuteOp.notification]) {
+      const c = await opened();
+      c.write(new JuteWriter().int(3).int(opcode).frame());
+      const f = await c.next();
+      assert.ok(f, `opcode ${opcode}: an answer before the close`);
+      assert.deepEqual([f.readInt32BE(0), f.readInt32BE(12)], [3, -6], 'xid 3, UNIMPLEMENTED');
+      await closedWithLog(c, new RegExp(`unknown opcode ${opcode}`));
+    }
   });
 
-  test('a bad path is refused (the same rules as the native protocol)', async () => {
+  test('an invalid path is answered, not closed: NONODE for a read, BADARGUMENTS for a write (as ZooKeeper 3.8)', async () => {
     const c = await opened();
-    c.write(new JuteWriter().int(3).int(JuteOp.getData).ustring('no-slash').bool(false).frame());
-    await closedWithLog(c, /getData.path/);
+    const read = await c.call(JuteOp.getData, (w) => w.ustring('no-slash').bool(false));
+    assert.equal(read.err, -101, 'NONODE');
+    const ex = await c.call(JuteOp.exists, (w) => w.ustring('/a/').bool(false));
+    assert.equal(ex.err, -101, 'NONODE');
+    const create = await c.call(JuteOp.create, (w) => w.ustring('no-slash').buffer(Buffer.alloc(0)).int(1).int(31).ustring('world').ustring('anyone').int(0));
+    assert.equal(create.err, -8, 'BADARGUMENTS');
+    const flags = await c.call(JuteOp.create, (w) => w.ustring('/flags').buffer(Buffer.alloc(0)).int(1).int(31).ustring('world').ustring('anyone').int(99));
+    assert.equal(flags.err, -8, 'create flags 99: BADARGUMENTS');
+    const ttl = await c.call(JuteOp.createTTL, (w) => w.ustring('/ttl0').buffer(Buffer.alloc(0)).int(1).int(31).ustring('world').ustring('anyone').int(5).long(0n));
+    assert.equal(ttl.err, -8, 'TTL 0: BADARGUMENTS');
+    const mode = await c.call(JuteOp.addWatch, (w) => w.ustring('/witness').int(7));
+    assert.equal(mode.err, -5, 'addWatch mode 7: MARSHALLINGERROR');
+    const type = await c.call(JuteOp.checkWatches, (w) => w.ustring('/witness').int(9));
+    assert.equal(type.err, -5, 'watcher type 9: MARSHALLINGERROR');
+    assert.equal((await c.call(JuteOp.exists, (w) => w.ustring('/witness').bool(false))).err, 0, 'the connection still serves');
+    assert.equal(c.closed, false);
+    c.close();
+    await s.waitForLine(/getData.path/);
+    await stillServing();
+  });
+
+  test('a request frame over jute.maxbuffer (1048575 bytes) closes the connection; one of exactly that length is served', async () => {
+    const c = await opened();
+    const head = new JuteWriter().int(5).int(JuteOp.setData).ustring('/witness');
+    const fixed = head.body().length + 4 + 4; // + data length + version
+    const fits = new JuteWriter(1_048_600).int(5).int(JuteOp.setData).ustring('/witness').buffer(Buffer.alloc(1_048_575 - fixed)).int(-1).frame();
+    assert.equal(fits.length - 4, 1_048_575);
+    c.write(fits);
+    const f = await c.next();
+    assert.ok(f);
+    assert.deepEqual([f.readInt32BE(0), f.readInt32BE(12)], [5, 0], 'served');
+    const over = Buffer.alloc(12);
+    over.writeInt32BE(1_048_576, 0);
+    c.write(over);
+    await closedWithLog(c, /frame length 1048576 outside \[0, 1048575\] \(jute.maxbuffer\)/);
+  });
+
+  test('a ConnectRequest without the readOnly byte (a client before 3.4) gets a ConnectResponse without it; readOnly asked is answered false', async () => {
+    for (const [withByte, len] of [
+      [false, 36],
+      [true, 37],
+    ] as const) {
+      const c = await RawJute.open(s.zkPort);
+      const w = new JuteWriter().int(0).long(0n).int(10_000).long(0n).buffer(new Uint8Array(16));
+      c.write((withByte ? w.bool(true) : w).frame());
+      const f = await c.next();
+      assert.equal(f?.length, len, `readOnly byte sent: ${withByte}`);
+      if (withByte) assert.equal(f![36], 0, 'a client asking readOnly gets a read-write session (no read-only mode), as ZooKeeper standalone answers');
+      c.close();
+    }
+    await stillServing();
   });
 
   test('a connect with a huge timeout gets the server maximum and works', async () => {

@@ -63,3 +63,35 @@ describe('four-letter words', () => {
     assert.equal((await c.getData('/fw')).data.toString(), 'x');
   });
 });
+
+describe('dump', () => {
+  test('dump lists every session with its timeout and each session\'s ephemerals, native ones included', async () => {
+    const s = await startJuteServer({ workers: 2, args: ['--4lw-whitelist', 'dump'] });
+    const { connect } = await import('../../src/index.js');
+    const j = await nzkConnect(s.zkConnect);
+    const n = await connect(s.connectString, { sessionTimeoutMs: 10_000 });
+    try {
+      await j.create('/dj1', null, 1);
+      await j.create('/dj2', null, 1);
+      await n.create('/dn', '', { mode: 'ephemeral' });
+      const jid = '0x' + BigInt('0x' + j.raw.getSessionId().toString('hex')).toString(16);
+      const nid = '0x' + n.sessionId.toString(16);
+      const out = await word(s.zkPort, 'dump');
+      assert.match(out, /^SessionTracker dump:\nGlobal Sessions\(2\):\n/);
+      assert.match(out, new RegExp(`\\n${jid}\\t\\d+ms\\n`));
+      assert.match(out, new RegExp(`\\n${nid}\\t4000ms\\n`), 'its negotiated timeout (the maximum, 20 ticks of 200 ms)');
+      assert.match(out, /\nephemeral nodes dump:\nSessions with Ephemerals \(2\):\n/);
+      assert.match(out, new RegExp(`\\n${jid}:\\n\\t/dj1\\n\\t/dj2\\n`));
+      assert.match(out, new RegExp(`\\n${nid}:\\n\\t/dn\\n`));
+      // The jute worker's connections: the jute one, and the native one when it landed on that worker.
+      const conns = /\nConnections dump:\n((?:\tip: \/\S+ sessionId: 0x[0-9a-f]+\n)+)$/.exec(out);
+      assert.ok(conns, out);
+      assert.ok(conns[1]!.includes(`\tip: /127.0.0.1 sessionId: ${jid}\n`), out);
+    } finally {
+      await j.close();
+      await n.close();
+      await s.stop();
+      s.cleanup();
+    }
+  });
+});

@@ -51,6 +51,36 @@ describe('raw jute requests', () => {
     assert.equal(plain.r.remaining, 0, 'CreateResponse has no stat');
   });
 
+  test('a multi answers container and TTL creates with Create2Response, create and create2 with CreateResponse (as ZooKeeper 3.8)', async () => {
+    await create(JuteOp.create, '/mc');
+    const r = await c.call(JuteOp.multi, (w) => {
+      acl(w.int(JuteOp.create).bool(false).int(-1).ustring('/mc/a').buffer(Buffer.from('x'))).int(0);
+      acl(w.int(JuteOp.create2).bool(false).int(-1).ustring('/mc/b').buffer(Buffer.from('x'))).int(0);
+      acl(w.int(JuteOp.createContainer).bool(false).int(-1).ustring('/mc/c').buffer(Buffer.from('x'))).int(4);
+      acl(w.int(JuteOp.createTTL).bool(false).int(-1).ustring('/mc/d').buffer(Buffer.from('xy'))).int(5).long(100_000n);
+      w.int(JuteOp.setData).bool(false).int(-1).ustring('/mc/a').buffer(Buffer.from('y')).int(0);
+      w.int(-1).bool(true).int(-1);
+    });
+    assert.equal(r.err, 0);
+    const a = r.r;
+    const head = () => [a.int('type'), a.bool('done'), a.int('err')];
+    assert.deepEqual(head(), [JuteOp.create, false, 0]);
+    assert.equal(a.ustring('path'), '/mc/a');
+    assert.deepEqual(head(), [JuteOp.create, false, 0], 'create2 in a multi: a plain CreateResponse, as ZooKeeper 3.8.0 answers');
+    assert.equal(a.ustring('path'), '/mc/b');
+    for (const path of ['/mc/c', '/mc/d']) {
+      assert.deepEqual(head(), [JuteOp.create2, false, 0], path);
+      assert.equal(a.ustring('path'), path);
+      const st = readStat(a);
+      assert.equal(st.czxid, r.zxid, `${path}: the stat of the node this multi created`);
+      assert.equal(st.version, 0);
+    }
+    assert.deepEqual(head(), [JuteOp.setData, false, 0]);
+    assert.equal(readStat(a).version, 1);
+    assert.deepEqual(head(), [-1, true, -1]);
+    assert.equal(a.remaining, 0);
+  });
+
   test('getChildren without stat, getAllChildrenNumber, getEphemerals, sync', async () => {
     await create(JuteOp.create, '/gc');
     await create(JuteOp.create, '/gc/a');
@@ -122,6 +152,96 @@ describe('raw jute requests', () => {
     assert.deepEqual([c.events[1]!.type, c.events[1]!.path], [1, '/sw-later']);
   });
 
+  test('ConnectRequest timeout negotiation: into [2, 20] ticks, a zero or negative ask gets the minimum (as ZooKeeper 3.8)', async () => {
+    // The test server ticks every 200 ms: 400..4000 ms (ZooKeeper 3.8.0 with tickTime 2000
+    // answered 1, 0, -5 and 3999 with 4000, 10000 with 10000, 1e9 with 40000).
+    for (const [ask, got] of [
+      [1, 400],
+      [0, 400],
+      [-5, 400],
+      [399, 400],
+      [1_000, 1_000],
+      [4_000, 4_000],
+      [4_001, 4_000],
+    ] as const) {
+      const r = await RawJute.open(s.zkPort);
+      const h = await r.handshake({ timeout: ask });
+      r.close();
+      assert.equal(h?.timeOut, got, `asked ${ask}`);
+    }
+  });
+
+  test('closeSession is answered with its xid, then the connection closes and the session\'s ephemerals go', async () => {
+    const r = await RawJute.open(s.zkPort);
+    assert.ok(await r.handshake());
+    const e = await r.call(JuteOp.create, (w) => acl(w.ustring('/bye').buffer(Buffer.alloc(0))).int(1));
+    assert.equal(e.err, 0);
+    const bye = await r.call(JuteOp.closeSession, () => {}, 41);
+    assert.deepEqual([bye.xid, bye.err, bye.r.remaining], [41, 0, 0]);
+    await r.closedP;
+    const ex = await c.call(JuteOp.exists, (w) => w.ustring('/bye').bool(false));
+    assert.equal(ex.err, NONODE, 'the ephemeral went with its session, before the close was answered');
+  });
+
+  test('setWatches (101, the 3.4 form): data, exist and child lists, the missed changes fire at once', async () => {
+    await create(JuteOp.create, '/sw1');
+    const rel = (await c.call(JuteOp.exists, (w) => w.ustring('/sw1').bool(false))).zxid;
+    await c.call(JuteOp.setData, (w) => w.ustring('/sw1').buffer(Buffer.from('n')).int(-1));
+    await create(JuteOp.create, '/sw1/k');
+    c.events.length = 0;
+    const strings = (w: JuteWriter, l: string[]) => {
+      w.int(l.length);
+      for (const p of l) w.ustring(p);
+    };
+    const r = await c.call(
+      JuteOp.setWatches,
+      (w) => {
+        w.long(rel);
+        strings(w, ['/sw1', '/sw1-gone']);
+        strings(w, ['/sw1/k', '/sw1/later']);
+        strings(w, ['/sw1', '/sw1-gone2']);
+      },
+      -8,
+    );
+    assert.deepEqual([r.xid, r.err, r.r.remaining], [-8, 0, 0]);
+    // The same events, in the same order, as ZooKeeper 3.8.0 sent for this request.
+    assert.deepEqual(
+      c.events.map((e) => [e.type, e.state, e.path]),
+      [
+        [3, 3, '/sw1'],
+        [2, 3, '/sw1-gone'],
+        [1, 3, '/sw1/k'],
+        [4, 3, '/sw1'],
+        [2, 3, '/sw1-gone2'],
+      ],
+    );
+    await create(JuteOp.create, '/sw1/later');
+    await eventually(() => c.events.length === 6, 10_000, 'the re-armed exist watch fires');
+    assert.deepEqual([c.events[5]!.type, c.events[5]!.path], [1, '/sw1/later']);
+  });
+
+  test('addWatch persistent (mode 0): the node\'s own changes and its children list, not deeper, and it stays', async () => {
+    await create(JuteOp.create, '/pw');
+    c.events.length = 0;
+    assert.equal((await c.call(JuteOp.addWatch, (w) => w.ustring('/pw').int(0))).err, 0);
+    await c.call(JuteOp.setData, (w) => w.ustring('/pw').buffer(Buffer.from('1')).int(-1));
+    await create(JuteOp.create, '/pw/a');
+    await create(JuteOp.create, '/pw/a/deep');
+    await c.call(JuteOp.setData, (w) => w.ustring('/pw').buffer(Buffer.from('2')).int(-1));
+    await eventually(() => c.events.length >= 3, 10_000, 'three events');
+    await c.call(JuteOp.ping, () => {}, -2);
+    assert.deepEqual(
+      c.events.map((e) => [e.type, e.path]),
+      [
+        [3, '/pw'],
+        [4, '/pw'],
+        [3, '/pw'],
+      ],
+      'dataChanged, childrenChanged, dataChanged again: the watch stays; /pw/a/deep fires nothing',
+    );
+    assert.equal((await c.call(JuteOp.checkWatches, (w) => w.ustring('/pw').int(4))).err, 0, 'a persistent watch is there');
+  });
+
   test('multiRead: getData and getChildren results and per-op errors in one MultiResponse', async () => {
     await create(JuteOp.create, '/mr');
     await create(JuteOp.create, '/mr/k');
@@ -169,11 +289,15 @@ describe('raw jute requests', () => {
     const auth = await c.call(JuteOp.auth, (w) => w.int(0).ustring('digest').buffer(Buffer.from('bob:pw')), -4);
     assert.equal(auth.xid, -4);
     assert.equal(auth.err, 0);
+    // A digest credential without a colon is accepted, as ZooKeeper's digest provider does.
+    const bare = await c.call(JuteOp.auth, (w) => w.int(0).ustring('digest').buffer(Buffer.from('nocolon')), -4);
+    assert.deepEqual([bare.xid, bare.err], [-4, 0]);
     const who = await c.call(JuteOp.whoAmI);
     const infos = who.r.vector('clientInfo', 8, 10, (e) => [e.ustring('scheme'), e.ustring('user')]);
     assert.deepEqual(infos, [
       ['ip', '127.0.0.1'],
       ['digest', 'bob'],
+      ['digest', 'nocolon'],
     ]);
     const sasl = await c.call(JuteOp.sasl, (w) => w.buffer(Buffer.from('token')));
     assert.equal(sasl.err, -115, 'AUTHFAILED');

@@ -4,7 +4,7 @@
 // real shared-memory tree) and demand identical results, stats, events and trees.
 // Facts it encodes were checked against ZooKeeper 3.8.0 (src/server/pipeline/ZK-FACTS.md).
 import type { ErrorCode } from '../../src/common/errors.js';
-import type { ACL, OpResult, Stat } from '../../src/common/types.js';
+import type { ACL, OpResult, ServerOpResult, Stat } from '../../src/common/types.js';
 import type { AuthId, ChangeEvent, WriteOp, WriteRequest, WriteResult } from '../../src/server/pipeline/api.js';
 
 export interface MNode {
@@ -176,10 +176,10 @@ export class Model {
         this.remove(op.path, zxid, events);
         result = { ok: true, value: { type: 'deleteContainer' } };
       } else if (op.type === 'multi') {
-        const results: OpResult[] = [];
+        const results: ServerOpResult[] = [];
         for (let i = 0; i < op.ops.length; i++) {
           try {
-            results.push(this.one(op.ops[i]!, req, zxid, now, events, true) as OpResult);
+            results.push(this.one(op.ops[i]!, req, zxid, now, events, true) as ServerOpResult);
           } catch (e) {
             if (!(e instanceof Fail)) throw e;
             this.restore(backup);
@@ -231,7 +231,7 @@ export class Model {
         parent.stat.pzxid = zxid;
         events.push({ type: 'created', path }, { type: 'childrenChanged', path: parentPath });
         const stat = clientView(this.nodes.get(path)!.stat);
-        return inMulti ? { op: 'create', path } : { type: 'create', path, stat };
+        return inMulti ? { op: 'create', path, stat } : { type: 'create', path, stat };
       }
       case 'delete': {
         if (!validPath(op.path, false)) throw new Fail('BADARGUMENTS', op.path);

@@ -160,7 +160,3 @@ export class JuteWriter {
   }
 }
 
-/** jute.maxbuffer as a ZooKeeper server applies it: the data limit plus a margin for the record. */
-export function juteFrameBytesMax(dataBytesMax: number): number {
-  return dataBytesMax + constants.juteFrameMarginBytes;
-}

@@ -16,11 +16,48 @@ import { JuteOp, JuteWatcherType, juteUnimplemented } from './codes.js';
  * through the engine as a ping, so its answer keeps its place in the session's order; the codec
  * turns that ping's answer into this one.
  */
-export type JuteLocal = { kind: 'whoAmI' } | { kind: 'emptyMultiRead' } | { kind: 'fail'; code: 'UNIMPLEMENTED' | 'AUTHFAILED'; why: string };
+export type JuteLocal =
+  | { kind: 'whoAmI' }
+  | { kind: 'emptyMultiRead' }
+  /** Answered with `code`; `close`: the connection closes after the answer (an unknown opcode). */
+  | { kind: 'fail'; code: JuteRefusal; why: string; close?: boolean };
+
+/** The error codes this server answers a well-framed but refused request with. */
+export type JuteRefusal = 'UNIMPLEMENTED' | 'AUTHFAILED' | 'BADARGUMENTS' | 'NONODE' | 'MARSHALLINGERROR';
+
+/**
+ * A value ZooKeeper refuses with an error answer (an addWatch mode or a watcher type it does not
+ * know: MARSHALLINGERROR, as a real 3.8.0 answers; an unknown opcode: UNIMPLEMENTED, then the close).
+ */
+class JuteValueError extends Error {
+  constructor(
+    readonly code: JuteRefusal,
+    readonly reason: string,
+    readonly close = false,
+  ) {
+    super(reason);
+  }
+}
+
+/**
+ * Requests whose invalid path a real ZooKeeper 3.8.0 answers NONODE (it looks the path up and finds
+ * nothing); a write with an invalid value is BADARGUMENTS there (create with a bad path, flags or
+ * TTL), and so are the others here.
+ */
+const readOps: ReadonlySet<number> = new Set([JuteOp.exists, JuteOp.getData, JuteOp.getACL, JuteOp.getChildren, JuteOp.getChildren2, JuteOp.getAllChildrenNumber, JuteOp.multiRead]);
 
 export type JuteDecoded =
-  | { kind: 'connect'; req: ConnectRequest }
-  | { kind: 'request'; req: Request; juteOp: number; local?: JuteLocal; syncPath?: string }
+  /** `oldClient`: no readOnly byte (a client before 3.4); its answer has none either. */
+  | { kind: 'connect'; req: ConnectRequest; oldClient: boolean }
+  | {
+      kind: 'request';
+      req: Request;
+      juteOp: number;
+      local?: JuteLocal;
+      syncPath?: string;
+      /** multi: per op, whether its result is a Create2Response (a createContainer or createTTL op). */
+      multiStats?: boolean[];
+    }
   /** multiRead: its getData / getChildren ops as separate reads (xids for the caller to set). */
   | { kind: 'multiRead'; xid: number; reqs: Request[] }
   | { kind: 'malformed'; reason: string };
@@ -36,7 +73,8 @@ export function decodeJuteConnect(frame: Uint8Array): JuteDecoded {
     const timeOut = r.int('ConnectRequest.timeOut');
     const sessionId = r.long('ConnectRequest.sessionId');
     let password = r.buffer('ConnectRequest.passwd');
-    const readOnly = r.remaining > 0 ? r.bool('ConnectRequest.readOnly') : false;
+    const oldClient = r.remaining === 0;
+    const readOnly = oldClient ? false : r.bool('ConnectRequest.readOnly');
     // ZooKeeper takes any password length; one that is not 16 bytes cannot match a session's, so
     // it is replaced by one that does not either (a new session ignores it): the attach answers
     // "expired", as ZooKeeper does for a wrong password.
@@ -45,6 +83,7 @@ export function decodeJuteConnect(frame: Uint8Array): JuteDecoded {
     if (lastZxidSeen < 0n || sessionId < 0n) throw new JuteError('ConnectRequest: negative zxid or session id');
     return {
       kind: 'connect',
+      oldClient,
       req: {
         opcode: Opcode.connect,
         protocolVersion,
@@ -66,14 +105,30 @@ export function decodeJuteRequest(frame: Uint8Array, limits: DecodeLimits): Jute
     const xid = r.int('RequestHeader.xid');
     const type = r.int('RequestHeader.type');
     const u = xid >>> 0; // the native protocol's xid is a u32; answers write it back as an int32
-    if (juteUnimplemented.has(type)) return local(u, type, { kind: 'fail', code: 'UNIMPLEMENTED', why: `opcode ${type} is not supported by this server` });
-    if (type === JuteOp.sasl) return local(u, type, { kind: 'fail', code: 'AUTHFAILED', why: 'SASL is not supported by this server: use digest auth (addauth digest user:password)' });
-    if (type === JuteOp.whoAmI) return local(u, type, { kind: 'whoAmI' });
-    if (type === JuteOp.multiRead) return { kind: 'multiRead', xid: u, reqs: multiReadOps(r).map((w) => decodeClientMessage(w, limits) as Request) };
-    const wire = requestWire(r, u, type);
-    const req = decodeClientMessage(wire, limits) as Request;
-    return type === JuteOp.sync ? { kind: 'request', req, juteOp: type, syncPath: (req as { path: string }).path } : { kind: 'request', req, juteOp: type };
+    try {
+      return decodeBody(r, u, type, limits);
+    } catch (err) {
+      // The record was read whole; a value in it is refused: answer, the connection stays.
+      if (err instanceof JuteValueError) return local(u, type, { kind: 'fail', code: err.code, why: err.reason, close: err.close });
+      if (err instanceof ProtocolError && err.xid !== undefined) return local(u, type, { kind: 'fail', code: readOps.has(type) ? 'NONODE' : 'BADARGUMENTS', why: err.reason });
+      throw err;
+    }
   });
+}
+
+function decodeBody(r: JuteReader, u: number, type: number, limits: DecodeLimits): JuteDecoded {
+  if (juteUnimplemented.has(type)) return local(u, type, { kind: 'fail', code: 'UNIMPLEMENTED', why: `opcode ${type} is not supported by this server` });
+  if (type === JuteOp.sasl) return local(u, type, { kind: 'fail', code: 'AUTHFAILED', why: 'SASL is not supported by this server: use digest auth (addauth digest user:password)' });
+  if (type === JuteOp.whoAmI) return local(u, type, { kind: 'whoAmI' });
+  if (type === JuteOp.multiRead) return { kind: 'multiRead', xid: u, reqs: multiReadOps(r).map((w) => decodeClientMessage(w, limits) as Request) };
+  if (type === JuteOp.multi) {
+    const multiStats: boolean[] = [];
+    const req = decodeClientMessage([Opcode.multi, u, multiOps(r, multiStats)], limits) as Request;
+    return { kind: 'request', req, juteOp: type, multiStats };
+  }
+  const wire = requestWire(r, u, type);
+  const req = decodeClientMessage(wire, limits) as Request;
+  return type === JuteOp.sync ? { kind: 'request', req, juteOp: type, syncPath: (req as { path: string }).path } : { kind: 'request', req, juteOp: type };
 }
 
 function local(xid: number, juteOp: number, l: JuteLocal): JuteDecoded {
@@ -111,10 +166,11 @@ function createFields(r: JuteReader, type: number): unknown[] {
   let ttl = 0;
   if (type === JuteOp.createTTL) {
     const t = r.long('CreateTTLRequest.ttl');
-    if (t < 0n || t > BigInt(protocolLimits.ttlMsMax)) throw new JuteError(`CreateTTLRequest.ttl ${t} out of range`);
+    if (t < 0n || t > BigInt(protocolLimits.ttlMsMax)) throw new JuteValueError('BADARGUMENTS', `CreateTTLRequest.ttl ${t} out of range`);
     ttl = Number(t);
   }
-  if (type === JuteOp.createContainer && flags !== 4) throw new JuteError(`createContainer with flags ${flags}`);
+  // The flags decide the mode, for createContainer too: ZooKeeper 3.8.0 answers a createContainer
+  // with flags 0 by creating a plain persistent node (seen: ephemeralOwner 0); its clients send 4.
   return [path, data, acl, flags, ttl];
 }
 
@@ -147,8 +203,6 @@ function requestWire(r: JuteReader, xid: number, type: number): unknown[] {
       return [Opcode.ping, xid];
     case JuteOp.closeSession:
       return [Opcode.close, xid];
-    case JuteOp.multi:
-      return [Opcode.multi, xid, multiOps(r)];
     case JuteOp.checkWatches:
     case JuteOp.removeWatches:
       return [type, xid, r.ustring('RemoveWatchesRequest.path'), watchBitsOf(r.int('RemoveWatchesRequest.type'))];
@@ -168,10 +222,15 @@ function requestWire(r: JuteReader, xid: number, type: number): unknown[] {
       return [Opcode.getEphemerals, xid, r.ustring('GetEphemeralsRequest.prefixPath')];
     case JuteOp.getAllChildrenNumber:
       return [Opcode.getAllChildrenNumber, xid, r.ustring('GetAllChildrenNumberRequest.path')];
-    case JuteOp.addWatch:
-      return [Opcode.addWatch, xid, r.ustring('AddWatchRequest.path'), r.int('AddWatchRequest.mode')];
+    case JuteOp.addWatch: {
+      const path = r.ustring('AddWatchRequest.path');
+      const mode = r.int('AddWatchRequest.mode');
+      if (mode !== 0 && mode !== 1) throw new JuteValueError('MARSHALLINGERROR', `addWatch mode ${mode}`);
+      return [Opcode.addWatch, xid, path, mode];
+    }
     default:
-      throw new JuteError(`unknown opcode ${type}`);
+      // ZooKeeper answers UNIMPLEMENTED, then closes the connection (UnimplementedRequestProcessor).
+      throw new JuteValueError('UNIMPLEMENTED', `unknown opcode ${type}`, true);
   }
 }
 
@@ -188,7 +247,7 @@ function watchBitsOf(t: number): number {
     case JuteWatcherType.persistentRecursive:
       return WatchBits.persistentRecursive;
     default:
-      throw new JuteError(`watcher type ${t}`);
+      throw new JuteValueError('MARSHALLINGERROR', `watcher type ${t}`);
   }
 }
 
@@ -203,12 +262,17 @@ function multiReadOps(r: JuteReader): unknown[][] {
     if (ops.length >= protocolLimits.multiOpsMax) throw new JuteError(`multiRead: more than ${protocolLimits.multiOpsMax} ops`);
     if (type === JuteOp.getChildren) ops.push([Opcode.getChildren, 0, r.ustring('GetChildrenRequest.path'), r.bool('GetChildrenRequest.watch'), false]);
     else if (type === JuteOp.getData) ops.push([Opcode.getData, 0, r.ustring('GetDataRequest.path'), r.bool('GetDataRequest.watch')]);
-    else throw new JuteError(`opcode ${type} is not allowed in a multiRead`);
+    else throw new JuteValueError('MARSHALLINGERROR', `opcode ${type} is not allowed in a multiRead`);
   }
 }
 
-/** MultiOperationRecord: (MultiHeader {type, done, err}, op record)* ending with done = true. */
-function multiOps(r: JuteReader): unknown[] {
+/**
+ * MultiOperationRecord: (MultiHeader {type, done, err}, op record)* ending with done = true.
+ * `stats` gets, per op, whether ZooKeeper 3.8 answers it with a Create2Response: it does for
+ * createContainer and createTTL ops, and answers create and create2 ops with a plain
+ * CreateResponse (seen on a real 3.8.0; FinalRequestProcessor maps the sub-txn types).
+ */
+function multiOps(r: JuteReader, stats: boolean[]): unknown[] {
   const ops: unknown[] = [];
   for (;;) {
     const type = r.int('MultiHeader.type');
@@ -222,18 +286,22 @@ function multiOps(r: JuteReader): unknown[] {
       case JuteOp.createContainer:
       case JuteOp.createTTL:
         ops.push([Opcode.create, ...createFields(r, type)]);
+        stats.push(type === JuteOp.createContainer || type === JuteOp.createTTL);
         break;
       case JuteOp.delete:
         ops.push([Opcode.delete, r.ustring('DeleteRequest.path'), r.int('DeleteRequest.version')]);
+        stats.push(false);
         break;
       case JuteOp.setData:
         ops.push([Opcode.setData, r.ustring('SetDataRequest.path'), r.buffer('SetDataRequest.data'), r.int('SetDataRequest.version')]);
+        stats.push(false);
         break;
       case JuteOp.check:
         ops.push([Opcode.check, r.ustring('CheckVersionRequest.path'), r.int('CheckVersionRequest.version')]);
+        stats.push(false);
         break;
       default:
-        throw new JuteError(`opcode ${type} is not allowed in a multi`);
+        throw new JuteValueError('MARSHALLINGERROR', `opcode ${type} is not allowed in a multi`);
     }
   }
 }

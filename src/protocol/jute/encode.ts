@@ -1,7 +1,7 @@
 // Server -> client jute records, each returned as a whole frame (length prefix included).
 import { errorCodeToWire } from '../codes.js';
 import type { ErrorCode } from '../../common/errors.js';
-import type { ACL, OpResult, Stat } from '../../common/types.js';
+import type { ACL, ServerOpResult, Stat } from '../../common/types.js';
 import { JuteWriter } from './buffer.js';
 import { JuteOp, JuteXid, juteEventType, KeeperState } from './codes.js';
 
@@ -25,13 +25,18 @@ export function replyHeader(xid: number, zxid: bigint, err: ErrorCode | 'OK' = '
   return new JuteWriter(sizeHint).int(xid).long(zxid).int(errorCodeToWire(err));
 }
 
-export function connectResponse(protocolVersion: number, timeOut: number, sessionId: bigint, passwd: Uint8Array, readOnly: boolean): Buffer {
-  return new JuteWriter(48).int(protocolVersion).int(timeOut).long(sessionId).buffer(passwd).bool(readOnly).frame();
+/**
+ * ConnectResponse; `readOnly` null leaves the byte out, as ZooKeeper answers a client whose
+ * ConnectRequest had none (ZooKeeperServer.finishSessionInit: `if (!cnxn.isOldClient)`).
+ */
+export function connectResponse(protocolVersion: number, timeOut: number, sessionId: bigint, passwd: Uint8Array, readOnly: boolean | null): Buffer {
+  const w = new JuteWriter(48).int(protocolVersion).int(timeOut).long(sessionId).buffer(passwd);
+  return (readOnly === null ? w : w.bool(readOnly)).frame();
 }
 
 /** ZooKeeper's answer to a reconnect whose session is gone or whose password is wrong. */
-export function expiredConnectResponse(protocolVersion: number): Buffer {
-  return connectResponse(protocolVersion, 0, 0n, new Uint8Array(16), false);
+export function expiredConnectResponse(protocolVersion: number, oldClient: boolean): Buffer {
+  return connectResponse(protocolVersion, 0, 0n, new Uint8Array(16), oldClient ? null : false);
 }
 
 export function watcherEvent(zxid: bigint, type: keyof typeof juteEventType, path: string): Buffer {
@@ -54,14 +59,18 @@ export function writeStrings(w: JuteWriter, list: readonly string[]): JuteWriter
   return w;
 }
 
-/** MultiResponse: (MultiHeader {type, done, err}, result)* then {-1, true, -1}. */
-export function writeMulti(w: JuteWriter, results: readonly OpResult[]): JuteWriter {
-  for (const r of results) {
+/**
+ * MultiResponse: (MultiHeader {type, done, err}, result)* then {-1, true, -1}. A create whose
+ * `withStat[i]` is set (a createContainer / createTTL op) answers Create2Response {path, stat}, the
+ * others CreateResponse {path}, as ZooKeeper 3.8.
+ */
+export function writeMulti(w: JuteWriter, results: readonly ServerOpResult[], withStat?: readonly boolean[]): JuteWriter {
+  for (let i = 0; i < results.length; i++) {
+    const r = results[i]!;
     switch (r.op) {
       case 'create':
-        // CreateResult without a stat (ZooKeeper sends a stat for create2-style ops inside a multi;
-        // the engine's multi result has none: clients get the path and a null stat).
-        w.int(JuteOp.create).bool(false).int(0).ustring(r.path);
+        if (withStat?.[i] === true) writeStat(w.int(JuteOp.create2).bool(false).int(0).ustring(r.path), r.stat);
+        else w.int(JuteOp.create).bool(false).int(0).ustring(r.path);
         break;
       case 'delete':
         w.int(JuteOp.delete).bool(false).int(0);

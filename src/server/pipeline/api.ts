@@ -3,7 +3,7 @@
 // machine: requests in, log records out, durability acks in, committed entries out. No I/O,
 // timers or async inside; time comes from the injected clock.
 import type { ErrorCode } from '../../common/errors.js';
-import type { ACL, CreateMode, OpResult, Stat } from '../../common/types.js';
+import type { ACL, CreateMode, OpResult, ServerOpResult, Stat } from '../../common/types.js';
 import type { Origin } from '../quorum/api.js';
 
 export type { Origin };
@@ -49,7 +49,7 @@ export type WriteValue =
   | { type: 'delete' }
   | { type: 'setData'; stat: Stat }
   | { type: 'setACL'; stat: Stat }
-  | { type: 'multi'; results: OpResult[] }
+  | { type: 'multi'; results: ServerOpResult[] }
   | { type: 'sync' }
   | { type: 'getEphemerals'; paths: string[] }
   | { type: 'createSession' }

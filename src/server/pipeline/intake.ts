@@ -3,7 +3,7 @@
 // state that lives only until those txns are applied or dropped at an election: the pending
 // changes, the sessions whose closeSession is prepared, the tree memory reserved for them.
 import { assert } from '../../common/assert.js';
-import type { OpResult } from '../../common/types.js';
+import type { OpResult, ServerOpResult } from '../../common/types.js';
 import type { TreeWriter } from '../tree/api.js';
 import type { Origin, PipelineClock, WriteOp, WriteRequest, WriteResult, WriteValue } from './api.js';
 import type { NodeIndexes } from './apply.js';
@@ -170,8 +170,8 @@ export class Intake {
    * A multi: every op sees the ones before it; on the first failure nothing is kept and every op
    * reports as ZooKeeper does: OK before the failing op, its code, RUNTIMEINCONSISTENCY after.
    */
-  private prepMulti(ops: WriteOp[], ctx: PrepContext): { ok: true; results: OpResult[] } | Extract<WriteResult, { ok: false }> {
-    const results: OpResult[] = [];
+  private prepMulti(ops: WriteOp[], ctx: PrepContext): { ok: true; results: ServerOpResult[] } | Extract<WriteResult, { ok: false }> {
+    const results: ServerOpResult[] = [];
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]!;
       let outcome: OpOutcome | undefined;

@@ -2,15 +2,15 @@
 // decided; every other server shapes it from what applying the txn left in its tree
 // (apply.ts outcomes). Both go through this file, so they cannot drift in shape.
 import { assert, unreachable } from '../../common/assert.js';
-import type { OpResult } from '../../common/types.js';
+import type { ServerOpResult } from '../../common/types.js';
 import type { WriteValue } from './api.js';
 import type { OpOutcome } from './prep.js';
 import type { Txn } from './txn.js';
 
-export function toOpResult(o: OpOutcome): OpResult {
+export function toOpResult(o: OpOutcome): ServerOpResult {
   switch (o.type) {
     case 'create':
-      return { op: 'create', path: o.path };
+      return { op: 'create', path: o.path, stat: o.stat };
     case 'delete':
       return { op: 'delete' };
     case 'setData':

@@ -4,7 +4,7 @@
 import { constants } from '../../common/constants.js';
 import { isErrorCode } from '../../common/errors.js';
 import { pathProblem } from '../../common/paths.js';
-import { createModes, type ACL, type CreateMode, type OpResult, type Stat } from '../../common/types.js';
+import { createModes, type ACL, type CreateMode, type ServerOpResult, type Stat } from '../../common/types.js';
 import type { AuthId, WriteOp, WriteRequest, WriteResult, WriteValue } from '../pipeline/api.js';
 import { PeerMessageError } from './peer-error.js';
 
@@ -127,10 +127,10 @@ function stat(v: unknown, what: string): Stat {
   };
 }
 
-function opResult(v: unknown, what: string): OpResult {
+function opResult(v: unknown, what: string): ServerOpResult {
   const o = obj(v, what);
   switch (o['op']) {
-    case 'create': return { op: 'create', path: path(o['path'], `${what}.path`) };
+    case 'create': return { op: 'create', path: path(o['path'], `${what}.path`), stat: stat(o['stat'], `${what}.stat`) };
     case 'delete': return { op: 'delete' };
     case 'check': return { op: 'check' };
     case 'setData': return { op: 'setData', stat: stat(o['stat'], `${what}.stat`) };

@@ -6,6 +6,7 @@
 import { hostname, platform, release, arch, userInfo } from 'node:os';
 import { formatSrvr, type StatFields } from '../../cli/srvr.js';
 import { mntrPage, statPage, type WorkerFigures } from '../http/pages.js';
+import { constants } from '../../common/constants.js';
 import type { Conn } from './conn.js';
 import type { ServerStats } from './messages.js';
 
@@ -22,7 +23,8 @@ export function fourLetterWordOf(code: number): FourLetterWord | undefined {
 export interface FourLetterContext {
   whitelist: readonly string[];
   conf: readonly [string, string | number][];
-  stats(): Promise<ServerStats>;
+  /** The main thread's figures; `dump`: with the session table and ephemerals. */
+  stats(dump?: boolean): Promise<ServerStats>;
   figures(): WorkerFigures;
   conns(): Iterable<Conn>;
 }
@@ -76,11 +78,29 @@ export async function fourLetterAnswer(word: FourLetterWord, ctx: FourLetterCont
       ].join('\n') + '\n';
     case 'conf':
       return ctx.conf.map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
-    case 'dump': {
-      const st = await ctx.stats();
-      return `SessionTracker dump:\nGlobal Sessions(${st.sessions}):\nephemeral nodes dump:\n(per-session ephemerals: getEphemerals on a session, or /cons over HTTP)\n`;
-    }
+    case 'dump':
+      return dumpText(await ctx.stats(true), ctx.conns());
   }
+}
+
+/**
+ * ZooKeeper's dump: the session table, the ephemerals of each session (DataTree.dumpEphemerals'
+ * lines), the connections. ZooKeeper groups sessions by expiry time ("Session Sets"); zookooper's
+ * expiry is in ticks on the main thread, so each session is listed with its timeout instead.
+ * Connections are this worker's (every jute connection).
+ */
+function dumpText(st: ServerStats, conns: Iterable<Conn>): string {
+  const d = st.dump;
+  if (d === undefined) return 'SessionTracker dump:\nnot available\n';
+  const hex = (id: bigint): string => '0x' + id.toString(16);
+  const lines = ['SessionTracker dump:', `Global Sessions(${d.sessionCount}):`];
+  for (const s of d.sessions) lines.push(`${hex(s.sessionId)}\t${s.timeoutMs}ms`);
+  lines.push('ephemeral nodes dump:', `Sessions with Ephemerals (${d.ephemeralSessionCount}):`);
+  for (const e of d.ephemerals) lines.push(`${hex(e.sessionId)}:`, ...e.paths.map((p) => `\t${p}`));
+  if (d.truncated) lines.push(`(cut at ${constants.dumpEntriesMax} sessions / paths)`);
+  lines.push('Connections dump:');
+  for (const c of conns) lines.push(`\tip: /${c.remote} sessionId: ${hex(c.sessionId)}`);
+  return lines.join('\n') + '\n';
 }
 
 function srvr(stats: ServerStats, figures: WorkerFigures): string {

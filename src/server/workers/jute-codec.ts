@@ -29,8 +29,11 @@ export interface JuteCodecOptions {
   authIds(): readonly AuthId[];
   /** Why the server closes this connection (ZooKeeper's clients get no reason on the wire). */
   closingReason(code: ErrorCode, reason: string): void;
-  /** An auth packet (xid -4) failed: ZooKeeper closes the connection after the answer. */
-  authFailed(): void;
+  /**
+   * Close the connection once this answer is out, as ZooKeeper does after a failed auth packet
+   * (xid -4) and after an unknown opcode's UNIMPLEMENTED.
+   */
+  closeAfterAnswer(code: ErrorCode, reason: string): void;
 }
 
 // addWatch: ZooKeeper's success answer has an ErrorResponse {err: 0} body (its clients read it).
@@ -41,7 +44,12 @@ interface MultiReadGroup {
   left: number;
   w: JuteWriter;
 }
-type Pending = { kind: 'local'; local: JuteLocal } | { kind: 'sync'; path: string } | { kind: 'addWatch' } | { kind: 'multiRead'; group: MultiReadGroup };
+type Pending =
+  | { kind: 'local'; local: JuteLocal }
+  | { kind: 'sync'; path: string }
+  | { kind: 'addWatch' }
+  | { kind: 'multiRead'; group: MultiReadGroup }
+  | { kind: 'multi'; stats: readonly boolean[] };
 
 /** Synthetic xids of multiRead ops: int32 values below -2^30, which clients do not use. */
 const syntheticXidBase = 0x8000_0000;
@@ -52,6 +60,7 @@ const empty = new Uint8Array(0);
 export function juteCodec(o: JuteCodecOptions): ConnCodec {
   let connected = false;
   let sawConnect = false;
+  let oldClient = false;
   const pending = new Map<number, Pending[]>();
   const remember = (xid: number, p: Pending): void => {
     const list = pending.get(xid);
@@ -82,6 +91,7 @@ export function juteCodec(o: JuteCodecOptions): ConnCodec {
         sawConnect = true;
         const d = decodeJuteConnect(frame);
         if (d.kind !== 'connect') return d.kind === 'malformed' ? d : { kind: 'malformed', reason: 'bad ConnectRequest' };
+        oldClient = d.oldClient;
         // ZooKeeper does not check the version; the engine does: every jute client speaks 0.
         return { kind: 'connect', req: { ...d.req, protocolVersion: juteProtocolVersion } };
       }
@@ -104,23 +114,24 @@ export function juteCodec(o: JuteCodecOptions): ConnCodec {
       if (d.local) remember(d.req.xid, { kind: 'local', local: d.local });
       else if (d.syncPath !== undefined) remember(d.req.xid, { kind: 'sync', path: d.syncPath });
       else if (d.juteOp === JuteOp.addWatch) remember(d.req.xid, { kind: 'addWatch' });
+      else if (d.multiStats?.includes(true)) remember(d.req.xid, { kind: 'multi', stats: d.multiStats });
       return { kind: 'request', req: d.req };
     },
     connected(c) {
       connected = true;
-      return connectResponse(juteProtocolVersion, c.sessionTimeoutMs, c.sessionId, c.password, false);
+      return connectResponse(juteProtocolVersion, c.sessionTimeoutMs, c.sessionId, c.password, oldClient ? null : false);
     },
     closing(code, reason) {
       o.closingReason(code, reason);
       // A reconnect to a session that is gone, or with a wrong password: ZooKeeper answers a
       // ConnectResponse with timeout 0, which its clients read as "session expired".
-      if (!connected && sawConnect && code === 'SESSIONEXPIRED') return expiredConnectResponse(juteProtocolVersion);
+      if (!connected && sawConnect && code === 'SESSIONEXPIRED') return expiredConnectResponse(juteProtocolVersion, oldClient);
       return empty;
     },
     error(xid, zxid, code, _message, opCodes) {
       const p = take(xid);
       if (p?.kind === 'multiRead') return part(p.group, zxid, (w) => w.int(JuteOp.error).bool(false).int(errorCodeToWire(code)).int(errorCodeToWire(code)));
-      if ((xid | 0) === JuteXid.auth && code === 'AUTHFAILED') o.authFailed();
+      if ((xid | 0) === JuteXid.auth && code === 'AUTHFAILED') o.closeAfterAnswer('AUTHFAILED', 'auth failed: the connection is closed, as ZooKeeper does');
       if (opCodes !== undefined) return writeMultiFailure(header(xid, zxid), opCodes).frame();
       return error(xid, zxid, code);
     },
@@ -129,7 +140,8 @@ export function juteCodec(o: JuteCodecOptions): ConnCodec {
       if (p?.kind === 'local') {
         if (p.local.kind === 'emptyMultiRead') return header(xid, zxid).int(-1).bool(true).int(-1).frame();
         if (p.local.kind === 'fail') {
-          o.closingReason(p.local.code, p.local.why); // logged, the connection stays
+          if (p.local.close === true) o.closeAfterAnswer(p.local.code, p.local.why);
+          else o.closingReason(p.local.code, p.local.why); // logged, the connection stays
           return error(xid, zxid, p.local.code);
         }
         const w = header(xid, zxid);
@@ -179,7 +191,7 @@ export function juteCodec(o: JuteCodecOptions): ConnCodec {
         case 'setACL':
           return writeStat(header(xid, zxid), v.stat).frame();
         case 'multi':
-          return writeMulti(header(xid, zxid), v.results).frame();
+          return writeMulti(header(xid, zxid), v.results, p?.kind === 'multi' ? p.stats : undefined).frame();
         case 'getEphemerals':
           return writeStrings(header(xid, zxid), v.paths).frame();
         case 'sync':

@@ -8,7 +8,6 @@ import { createServer as createTlsServer, type SecureContextOptions, type TLSSoc
 import type { ClientAuth } from '../../common/security-config.js';
 import type { Logger } from 'pino';
 import { constants } from '../../common/constants.js';
-import { juteFrameBytesMax } from '../../protocol/jute/buffer.js';
 import type { Conn, WorkerCore } from './core.js';
 import { fourLetterAnswer, fourLetterWordOf, type FourLetterContext } from './jute-4lw.js';
 import { juteCodec } from './jute-codec.js';
@@ -40,7 +39,8 @@ const heldFramesMax = 64;
 
 export function listenJute(o: JuteListenerOptions): Promise<JuteListener> {
   const sockets = new Set<NetSocket>();
-  const frameMax = juteFrameBytesMax(o.dataBytesMax);
+  // jute.maxbuffer applies to the frame length, as ZooKeeper's server applies it.
+  const frameMax = constants.juteMaxBufferBytes;
   const accept = (socket: NetSocket, x509: string | null): void => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
@@ -92,8 +92,8 @@ function serve(o: JuteListenerOptions, socket: NetSocket, frameMax: number, x509
     limits: { dataBytesMax: o.dataBytesMax, frameBytesMax: frameMax },
     authIds: () => conn?.authIds ?? [],
     closingReason: (code, reason) => log.info({ code, sessionId: conn ? '0x' + conn.sessionId.toString(16) : undefined }, `jute connection: ${reason}`),
-    // After the AUTHFAILED answer has been written (this turn): the session lives on.
-    authFailed: () => setImmediate(() => conn && o.core.kill(conn, 'AUTHFAILED', 'auth failed: the connection is closed, as ZooKeeper does')),
+    // After the answer has been written (this turn): the session lives on.
+    closeAfterAnswer: (code, reason) => setImmediate(() => conn && o.core.kill(conn, code, reason)),
   });
   conn = o.core.open(
     {

@@ -90,7 +90,8 @@ export type ToMain =
   | { kind: 'touch'; sessionIds: bigint[] }
   | AttachRequest
   | { kind: 'detach'; sessionId: bigint; connId: number } // connection gone, session lives on
-  | { kind: 'stats'; reqId: number }
+  /** `dump`: also the session table and the ephemerals (the `dump` four-letter word). */
+  | { kind: 'stats'; reqId: number; dump?: boolean }
   | { kind: 'stopped'; workerId: number };
 
 export type AttachAnswer =
@@ -123,6 +124,18 @@ export interface ServerStats {
   zabPhase?: 'election' | 'discovery' | 'synchronization' | 'broadcast';
   /** On the leader: every connected learner, its role, whether it is synced, its lag in txns. */
   learners?: { id: number; observer: boolean; synced: boolean; lagTxns: number }[];
+  /** Only when asked (`dump`): at most constants.dumpEntriesMax sessions and as many paths. */
+  dump?: SessionDump;
+}
+
+export interface SessionDump {
+  sessions: { sessionId: bigint; timeoutMs: number }[];
+  ephemerals: { sessionId: bigint; paths: string[] }[];
+  /** Sessions, and sessions with ephemerals, in all (the lists may stop short of them). */
+  sessionCount: number;
+  ephemeralSessionCount: number;
+  /** Some entries were left out (the bound). */
+  truncated: boolean;
 }
 
 export type ServerRole = 'standalone' | 'leader' | 'follower' | 'observer' | 'looking';

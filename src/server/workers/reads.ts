@@ -3,7 +3,7 @@
 // every watch event up to Z), so an event always precedes data that shows it; a watch is set
 // after that catch-up, so it cannot miss a later change.
 import { constants } from '../../common/constants.js';
-import { Perms } from '../../common/types.js';
+import { Perms, type ACL } from '../../common/types.js';
 import { Opcode, WatchBits, type Request } from '../../protocol/index.js';
 import { checkAcl, digestAuthId } from '../pipeline/acl.js';
 import { clientStat } from '../pipeline/owner.js';
@@ -77,7 +77,12 @@ export class Reads {
         const r = tree.getData(req.path, false);
         this.ctx.catchUp(r.zxid);
         if (r.value === null) return c.error(req.xid, r.zxid, 'NONODE');
-        return c.acl(req.xid, r.zxid, tree.acl(r.value.aclIndex), clientStat(r.value.stat));
+        const acl = tree.acl(r.value.aclIndex);
+        // As ZooKeeper's FinalRequestProcessor: READ or ADMIN may read the ACL; without ADMIN the
+        // digest ids come masked, so a reader never sees the password hashes.
+        if (!checkAcl(acl, readPerm | Perms.ADMIN, conn.authIds)) return c.error(req.xid, r.zxid, 'NOAUTH');
+        const shown = checkAcl(acl, Perms.ADMIN, conn.authIds) ? acl : maskDigestIds(acl);
+        return c.acl(req.xid, r.zxid, shown, clientStat(r.value.stat));
       }
       case Opcode.ping:
         return c.ok(req.xid, this.ctx.processedZxid());
@@ -109,7 +114,9 @@ export class Reads {
   private addAuth(conn: Conn, req: Extract<Request, { opcode: typeof Opcode.addAuth }>): Uint8Array {
     const c = conn.codec;
     const credential = Buffer.from(req.credential).toString('utf8');
-    if (req.scheme !== 'digest' || !/^[^:]+:.*$/s.test(credential)) {
+    // Any digest credential is accepted, as ZooKeeper's DigestAuthenticationProvider: 'nocolon'
+    // authenticates as 'nocolon:' + its hash (an id no 'user:password' credential yields).
+    if (req.scheme !== 'digest') {
       return c.error(req.xid, this.ctx.processedZxid(), 'AUTHFAILED', `auth scheme ${req.scheme} is not supported with addAuth (use digest user:password)`);
     }
     const id = digestAuthId(credential);
@@ -157,6 +164,20 @@ export class Reads {
     for (const f of fire) sendFrame(conn, conn.codec.watchEvent(seen, f.type, f.path));
     return conn.codec.ok(req.xid, seen);
   }
+}
+
+/**
+ * An ACL as a caller without ADMIN sees it: each digest id 'user:base64hash' becomes 'user:x'
+ * (ZooKeeper replaces ':.*' by ':x'; we cut at the first colon, which is the same for every id a
+ * digest credential produces and leaks nothing of an odd id with line breaks). Other schemes'
+ * ids (world, ip) are shown as they are, as ZooKeeper does.
+ */
+export function maskDigestIds(acl: readonly ACL[]): ACL[] {
+  return acl.map((a) => {
+    if (a.scheme !== 'digest') return a;
+    const colon = a.id.indexOf(':');
+    return colon < 0 ? a : { perms: a.perms, scheme: a.scheme, id: a.id.slice(0, colon) + ':x' };
+  });
 }
 
 function setsWatch(req: Request): boolean {

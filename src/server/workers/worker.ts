@@ -142,11 +142,11 @@ function withStats(res: uWS.HttpResponse, render: (s: ServerStats) => { status?:
 }
 
 /** The main thread's figures, for a four-letter word (the same request as the HTTP pages'). */
-function askStats(): Promise<ServerStats> {
+function askStats(dump = false): Promise<ServerStats> {
   return new Promise((resolve, reject) => {
     const reqId = ++statsSeq;
     statsWaits.set(reqId, { answer: resolve, abandon: () => reject(new Error('server stopping')) });
-    toMain({ kind: 'stats', reqId });
+    toMain(dump ? { kind: 'stats', reqId, dump } : { kind: 'stats', reqId });
   });
 }
 
