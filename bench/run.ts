@@ -30,7 +30,7 @@ import { runMicro, type MicroRow } from './micro/index.js';
 import { ensembleDefaults, ensembleFlag, ensembleParts, runEnsembleBench, type EnsembleOptions, type EnsembleResults } from './ensemble/index.js';
 import { ensembleTables, updateEnsembleReadme } from './ensemble/report.js';
 import { juteDefaults, juteHeader, juteRatioHeader, juteRatioRows, juteRows, juteTopologies, runJuteBench, type JuteOptions, type JuteResults, type JuteTopology } from './jute/index.js';
-import { writeReport } from './report/write.js';
+import { readmeChartsMarkdown, updateReadmeCharts, writeReport } from './report/write.js';
 
 const sections = ['micro', 'load', 'watch', 'memory', 'recipes', 'ensemble', 'jute'] as const;
 type Section = (typeof sections)[number];
@@ -531,6 +531,7 @@ async function main(): Promise<void> {
     }
     if (o.updateReadme) {
       updateReadme(r, path.relative(repoRoot, file));
+      if (o.report) updateReadmeCharts(path.join(repoRoot, 'bench', 'README.md'), readmeChartsMarkdown(path.relative(path.join(repoRoot, 'bench'), file), r));
       log('bench/README.md summary updated');
     }
   }
@@ -542,6 +543,7 @@ async function main(): Promise<void> {
 function updateReadme(r: Results, file: string): void {
   const readme = path.join(repoRoot, 'bench', 'README.md');
   if (r.ensemble) updateEnsembleReadme(readme, r.ensemble, { command: r.command, date: r.date, machine: r.machine, versions: r.versions, file });
+  if (r.jute?.load.length) replaceBlock(readme, 'jute', juteReadme(r, file));
   // A run of the ensemble section alone keeps the standalone summary of an earlier run.
   if (!(r.load.length || r.watch.length || r.memory.length || r.micro.length)) return;
   const start = '<!-- summary:start -->';
@@ -568,6 +570,30 @@ function updateReadme(r: Results, file: string): void {
   if (micro.length) parts.push(`Micro (tinybench):\n\n${F.markdownTable(F.microHeader, F.microRows(r.micro))}`);
   if (r.skipped.length) parts.push(`Not run: ${r.skipped.map((s) => `${s.section}/${s.system} (${s.why})`).join('; ')}.`);
   writeFileSync(readme, `${text.slice(0, a + start.length)}\n${parts.join('\n\n')}\n${text.slice(b)}`);
+}
+
+/** The jute section's tables for bench/README.md (between <!-- jute:start --> and <!-- jute:end -->). */
+function juteReadme(r: Results, file: string): string {
+  const m = r.machine;
+  const j = r.jute!;
+  return [
+    `Jute figures: \`${r.command}\` on ${r.date.slice(0, 16).replace('T', ' ')} UTC — ${m.cpuModel}, ${m.cores} cores, node ${m.nodeVersion}` +
+      `${r.versions.zookeeper ? `, ZooKeeper ${r.versions.zookeeper} (${r.versions.java ?? 'java'})` : ''}; load average at start ${m.loadAverage.map((x) => x.toFixed(1)).join(' / ')} ` +
+      `(a machine shared with other work: throughput and latency are noisy, server µs/op less so). Driver: bench/zk-driver/ZkDriver.java for both, ` +
+      `${j.options.load.sessions} sessions x ${j.options.load.outstanding} outstanding, ${j.options.load.durationMs / 1000} s per shape; zookooper --workers ${j.options.workers}. Full data: \`${file}\`.`,
+    F.markdownTable(juteHeader, juteRows(j.load)),
+    j.ratios.length ? `zookooper / ZooKeeper (same driver):\n\n${F.markdownTable(juteRatioHeader, juteRatioRows(j.ratios))}` : 'No ZooKeeper rows in this run (no --vs-zookeeper).',
+  ].join('\n\n');
+}
+
+function replaceBlock(readme: string, name: string, body: string): void {
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  const text = readFileSync(readme, 'utf8');
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`bench/README.md has no ${start} ... ${end} section`);
+  writeFileSync(readme, `${text.slice(0, a + start.length)}\n${body}\n${text.slice(b)}`);
 }
 
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
