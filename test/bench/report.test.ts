@@ -77,3 +77,16 @@ test('jute ratios pair zookooper and ZooKeeper by topology and shape', () => {
   assert.equal(rs[0]!.p99Ratio, 0.5);
   assert.ok(Math.abs(rs[0]!.cpuPerOpRatio - 1 / 3) < 1e-9);
 });
+
+test('the latency curve kept in the JSON is the histogram read at fixed percentiles, non-decreasing, min to max', async () => {
+  const { histogramFromSparse, latencyCurve, curvePercentiles } = await import('../../bench/lib/histogram.js');
+  // ZkDriver's sparse form: 900 requests of 1 ms, 90 of 10 ms, 10 of 100 ms.
+  const curve = latencyCurve(histogramFromSparse('1000:900,10000:90,100000:10'));
+  assert.deepEqual(curve.map(([p]) => p), [...curvePercentiles]);
+  const at = (p: number): number => curve.find(([q]) => q === p)![1];
+  assert.ok(Math.abs(at(50) - 1) < 0.01, `p50 ${at(50)}`);
+  assert.ok(Math.abs(at(95) - 10) < 0.05, `p95 ${at(95)}`);
+  assert.ok(Math.abs(at(99.5) - 100) < 0.5, `p99.5 ${at(99.5)}`);
+  assert.ok(Math.abs(at(0) - 1) < 0.01 && Math.abs(at(100) - 100) < 0.5);
+  for (let i = 1; i < curve.length; i++) assert.ok(curve[i]![1] >= curve[i - 1]![1]);
+});
