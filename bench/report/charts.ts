@@ -78,6 +78,12 @@ export function watchChart(id: string, what: string, figs: WatchFig[]): Chart[] 
   const names = [...new Set(ok.map(label))];
   const series = names.map((n) => ({ name: n, points: ok.filter((f) => label(f) === n).sort((a, b) => a.watchers - b.watchers).map((f): [number, number] => [f.watchers, f.allNotifiedP50Ms!]) }));
   const title = `${what}: time until the last watcher is notified (p50 of rounds)`;
+  const sizes = [...new Set(ok.map((f) => f.watchers))].sort((a, b) => a - b);
+  if (sizes.length < 2) {
+    // One size: a curve would be a lone dot on the frame's edge; bars read better.
+    const cats = sizes.map((w) => `${w.toLocaleString('en-US')} watchers`);
+    return [{ id, title, svg: barChartSvg({ title, unit: 'ms', categories: cats, series: names.map((n) => ({ name: n, values: sizes.map((w) => ok.find((f) => label(f) === n && f.watchers === w)?.allNotifiedP50Ms ?? null) })) }) }];
+  }
   const log = ok.some((f) => f.watchers >= 10 * Math.min(...ok.map((g) => g.watchers)));
   return [{ id, title, svg: lineChartSvg({ title, xLabel: 'watchers', yLabel: 'ms', series, xScale: log ? 'log' : 'linear', yScale: 'linear' }) }];
 }

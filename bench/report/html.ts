@@ -26,7 +26,8 @@ export function reportHtml(r: ResultsLike, charts: Chart[], facts: ReportFacts):
     `<table>${rows.map(([k, v]) => `<tr><td><b>${escapeXml(k!)}</b></td><td>${escapeXml(v!)}</td></tr>`).join('')}</table>`,
     '<p>Figures from a shared machine (see the load average in the JSON): read ratios with the CPU columns of the results, not as absolutes.</p>',
     charts.length === 0 ? '<p>No load or watch figures in this results file.</p>' : '',
-    ...charts.map((c) => `<section id="${escapeXml(c.id)}"><h2>${escapeXml(c.title)}</h2>\n${c.svg}\n</section>`),
+    // Each SVG carries its own title: no heading repeats it.
+    ...charts.map((c) => `<section id="${escapeXml(c.id)}" title="${escapeXml(c.title)}">\n${c.svg}\n</section>`),
     '</body></html>',
     '',
   ].join('\n');

@@ -67,6 +67,13 @@ test('the report of a results file embeds every chart inline and references noth
   assert.equal(count(html, /<svg /g), charts.length);
   assert.doesNotMatch(html, /(src|href)=|url\(|<script|<link|@import/i);
   assert.match(html, /npm run bench/);
+  assert.equal(count(charts[0]!.svg, /<path class="line"/g), 1, 'two watcher counts: a curve');
+});
+
+test('a watch fan-out of one size per system is drawn as bars, one per system', () => {
+  const [c] = chartsFor({ watch: [{ system: 'zookooper', watchers: 10_000, allNotifiedP50Ms: 620 }, { system: 'zookeeper', watchers: 10_000, allNotifiedP50Ms: 2_600 }] });
+  assert.equal(count(c!.svg, /<rect class="bar"/g), 2);
+  assert.ok(c!.svg.includes('10,000 watchers') && c!.svg.includes('2,600') && c!.svg.includes('620'));
 });
 
 test('jute ratios pair zookooper and ZooKeeper by topology and shape', () => {
