@@ -29,8 +29,10 @@ import { runZookooperLoad, type LoadOptions } from './load/zookooper-load.js';
 import { runMicro, type MicroRow } from './micro/index.js';
 import { ensembleDefaults, ensembleFlag, ensembleParts, runEnsembleBench, type EnsembleOptions, type EnsembleResults } from './ensemble/index.js';
 import { ensembleTables, updateEnsembleReadme } from './ensemble/report.js';
+import { juteDefaults, juteHeader, juteRatioHeader, juteRatioRows, juteRows, juteTopologies, runJuteBench, type JuteOptions, type JuteResults, type JuteTopology } from './jute/index.js';
+import { readmeChartsMarkdown, updateReadmeCharts, writeReport } from './report/write.js';
 
-const sections = ['micro', 'load', 'watch', 'memory', 'recipes', 'ensemble'] as const;
+const sections = ['micro', 'load', 'watch', 'memory', 'recipes', 'ensemble', 'jute'] as const;
 type Section = (typeof sections)[number];
 
 interface Options {
@@ -49,6 +51,8 @@ interface Options {
   serverArgs: string[];
   watchServerArgs: string[];
   ensemble: EnsembleOptions;
+  jute: JuteOptions;
+  report: boolean;
   updateReadme: boolean;
   save: boolean;
   keepTmp: boolean;
@@ -74,6 +78,10 @@ const help = `usage: npm run bench -- [flags]
   --ensemble-workers N  zookooper --workers of each ensemble server (1)
   --failover-rounds R (5; --quick 2)   --catchup-txns T (100,000; --quick 10,000)
   --snap-znodes N (1,000,000; --quick 100,000)   --ensemble-watchers W (10,000; --quick 1,000)
+  jute (issue 7; ZkDriver.java against zookooper's --zk-port and, with --vs-zookeeper, ZooKeeper 3.8):
+  --jute-parts A[,B]    ${juteTopologies.join(', ')} (default both); --sessions/--outstanding/--shapes apply
+  --jute-procs N        driver JVMs on the 3-server ensemble (3)
+  --no-report           do not write the HTML report and SVG charts beside the JSON
   --update-readme       rewrite the summary in bench/README.md from this run's figures
   --no-save             do not write bench/results/*.json
   --keep-tmp            keep the temp dir (server logs, data dirs)
@@ -107,6 +115,8 @@ function parseArgs(argv: string[]): Options {
     serverArgs: ['--max-client-cnxns', '0'],
     watchServerArgs: [],
     ensemble: ensembleDefaults(quick),
+    jute: juteDefaults(quick),
+    report: true,
     updateReadme: false,
     save: true,
     keepTmp: false,
@@ -172,6 +182,18 @@ function parseArgs(argv: string[]): Options {
       case '--server-arg':
         o.serverArgs.push(v() ?? '');
         break;
+      case '--jute-parts': {
+        const names = list(v());
+        for (const n of names) if (!(juteTopologies as readonly string[]).includes(n)) throw new Error(`--jute-parts: unknown part ${n} (${juteTopologies.join(', ')})`);
+        o.jute.topologies = names as JuteTopology[];
+        break;
+      }
+      case '--jute-procs':
+        o.jute.load.procs = num(a, v());
+        break;
+      case '--no-report':
+        o.report = false;
+        break;
       case '--update-readme':
         o.updateReadme = true;
         break;
@@ -196,6 +218,9 @@ function parseArgs(argv: string[]): Options {
   }
   o.watchWorkers = Math.max(...o.workers);
   o.ensemble.serverArgs = [...o.serverArgs];
+  o.jute.serverArgs = [...o.serverArgs];
+  o.jute.load = { ...o.jute.load, sessions: o.load.sessions, outstanding: o.load.outstanding, durationMs: o.load.durationMs, warmupMs: o.load.warmupMs };
+  if (argv.includes('--shapes')) o.jute.load.shapes = o.load.shapes.filter((x) => x !== 'eph');
   o.ensemble.load.durationMs = o.load.durationMs;
   o.ensemble.load.warmupMs = o.load.warmupMs;
   o.ensemble.standalone.durationMs = o.load.durationMs;
@@ -218,6 +243,8 @@ interface Results {
   recipes: Record<string, number>;
   /** Issue 6: the 3-server ensembles (bench/ensemble/). */
   ensemble?: EnsembleResults;
+  /** Issue 7: one Java driver against zookooper's jute port and ZooKeeper (bench/jute/). */
+  jute?: JuteResults;
   ratios: ReturnType<typeof ratios>;
   targets: TargetCheck[];
   skipped: { section: string; system: string; why: string }[];
@@ -448,6 +475,28 @@ async function main(): Promise<void> {
     }
   }
 
+  // ---------------------------------------------------------------- jute (issue 7)
+  if (has('jute')) {
+    const j = o.jute;
+    log(`\n== jute: bench/zk-driver/ZkDriver.java against zookooper --zk-port${zkCp !== null ? ' and ZooKeeper 3.8' : ''}: ${j.load.sessions} x ${j.load.outstanding}, ${j.topologies.join(' + ')} ==`);
+    if (ourMissing !== null) skip('jute', 'zookooper', ourMissing);
+    else {
+      // The driver needs javac and zookeeper.jar even for the zookooper side.
+      let cp = zkCp;
+      let why = zkMissing;
+      if (cp === null && zookeeperMissing() === null) {
+        cp = compileDriver(path.join(tmp, 'zk-driver-classes'));
+        why = null;
+      }
+      if (cp === null) skip('jute', 'zookooper', `the Java driver cannot run: ${why ?? '?'}`);
+      else {
+        if (zkMissing !== null) skip('jute', 'zookeeper', zkMissing);
+        r.jute = await runJuteBench(j, tmp, cp, log, zkMissing !== null);
+        for (const e of r.jute.errors) r.errors.push({ section: `jute/${e.part}`, system: e.system, message: e.message });
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- summary
   r.ratios = ratios(r.load);
   r.targets = targets(r.load, r.watch, r.memory);
@@ -465,6 +514,8 @@ async function main(): Promise<void> {
     log(F.table(['target', 'figure', 'status'], r.targets.map((t) => [t.target, t.figure, t.met === null ? 'not measured' : t.met ? 'met' : 'MISSED'])));
   }
   if (r.ensemble) for (const part of ensembleTables(r.ensemble, false)) log(`\n${part}`);
+  if (r.jute?.load.length) log(`\njute (one Java driver for both):\n${F.table(juteHeader, juteRows(r.jute.load))}`);
+  if (r.jute?.ratios.length) log(`\nzookooper / ZooKeeper over jute (same driver, same invocation):\n${F.table(juteRatioHeader, juteRatioRows(r.jute.ratios))}`);
   for (const e of r.errors) log(`error: ${e.section} / ${e.system}: ${e.message.split('\n')[0]}`);
 
   if (o.save) {
@@ -474,8 +525,13 @@ async function main(): Promise<void> {
     const file = path.join(dir, `${stamp}-${runName}.json`);
     writeFileSync(file, `${JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);
     log(`\nresults: ${path.relative(repoRoot, file)} (${r.durationSec.toFixed(0)} s)`);
+    if (o.report) {
+      const written = writeReport(file, r);
+      log(`report: ${written.map((f) => path.relative(repoRoot, f)).join(', ')}`);
+    }
     if (o.updateReadme) {
       updateReadme(r, path.relative(repoRoot, file));
+      if (o.report) updateReadmeCharts(path.join(repoRoot, 'bench', 'README.md'), readmeChartsMarkdown(path.relative(path.join(repoRoot, 'bench'), file), r));
       log('bench/README.md summary updated');
     }
   }
@@ -487,6 +543,7 @@ async function main(): Promise<void> {
 function updateReadme(r: Results, file: string): void {
   const readme = path.join(repoRoot, 'bench', 'README.md');
   if (r.ensemble) updateEnsembleReadme(readme, r.ensemble, { command: r.command, date: r.date, machine: r.machine, versions: r.versions, file });
+  if (r.jute?.load.length) replaceBlock(readme, 'jute', juteReadme(r, file));
   // A run of the ensemble section alone keeps the standalone summary of an earlier run.
   if (!(r.load.length || r.watch.length || r.memory.length || r.micro.length)) return;
   const start = '<!-- summary:start -->';
@@ -513,6 +570,30 @@ function updateReadme(r: Results, file: string): void {
   if (micro.length) parts.push(`Micro (tinybench):\n\n${F.markdownTable(F.microHeader, F.microRows(r.micro))}`);
   if (r.skipped.length) parts.push(`Not run: ${r.skipped.map((s) => `${s.section}/${s.system} (${s.why})`).join('; ')}.`);
   writeFileSync(readme, `${text.slice(0, a + start.length)}\n${parts.join('\n\n')}\n${text.slice(b)}`);
+}
+
+/** The jute section's tables for bench/README.md (between <!-- jute:start --> and <!-- jute:end -->). */
+function juteReadme(r: Results, file: string): string {
+  const m = r.machine;
+  const j = r.jute!;
+  return [
+    `Jute figures: \`${r.command}\` on ${r.date.slice(0, 16).replace('T', ' ')} UTC — ${m.cpuModel}, ${m.cores} cores, node ${m.nodeVersion}` +
+      `${r.versions.zookeeper ? `, ZooKeeper ${r.versions.zookeeper} (${r.versions.java ?? 'java'})` : ''}; load average at start ${m.loadAverage.map((x) => x.toFixed(1)).join(' / ')} ` +
+      `(a machine shared with other work: throughput and latency are noisy, server µs/op less so). Driver: bench/zk-driver/ZkDriver.java for both, ` +
+      `${j.options.load.sessions} sessions x ${j.options.load.outstanding} outstanding, ${j.options.load.durationMs / 1000} s per shape; zookooper --workers ${j.options.workers}. Full data: \`${file}\`.`,
+    F.markdownTable(juteHeader, juteRows(j.load)),
+    j.ratios.length ? `zookooper / ZooKeeper (same driver):\n\n${F.markdownTable(juteRatioHeader, juteRatioRows(j.ratios))}` : 'No ZooKeeper rows in this run (no --vs-zookeeper).',
+  ].join('\n\n');
+}
+
+function replaceBlock(readme: string, name: string, body: string): void {
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  const text = readFileSync(readme, 'utf8');
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`bench/README.md has no ${start} ... ${end} section`);
+  writeFileSync(readme, `${text.slice(0, a + start.length)}\n${body}\n${text.slice(b)}`);
 }
 
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {

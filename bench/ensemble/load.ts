@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { ensureNode, loadConnect } from '../lib/client.js';
 import { pidOf, type BenchEnsemble } from '../lib/ensemble.js';
-import { decodeHistogram, newHistogram, summarize, type Histogram } from '../lib/histogram.js';
+import { decodeHistogram, latencyCurve, newHistogram, summarize, type Histogram } from '../lib/histogram.js';
 import { sleep } from '../lib/net.js';
 import { CpuWindow, cpuMicros, memory } from '../lib/proc.js';
 import { fetchState } from '../lib/zookooper.js';
@@ -126,6 +126,7 @@ function figures(
     errors,
     firstError,
     latencyMs,
+    latencyCurveMs: latencyCurve(hist),
     serverCpuUsPerOp: serverCpu / windowOps,
     serverCpuCores: serverCpu / 1e6 / seconds,
     serverRssBytes: mems.reduce((s, m) => s + (m?.rssBytes ?? 0), 0),

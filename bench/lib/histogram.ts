@@ -37,3 +37,25 @@ export function summarize(h: Histogram): LatencySummaryMs {
     count: h.totalCount,
   };
 }
+
+/** Percentiles kept in the results JSON for latency-distribution charts (bench/report/). */
+export const curvePercentiles = [0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 100] as const;
+
+/**
+ * [percentile, ms] at curvePercentiles: the histogram's distribution, small enough for the JSON.
+ * Every point, p100 included, is getValueAtPercentile (a bucket's highest equivalent value): the
+ * raw maxValue can be below the p99.99 bucket's top, which would draw a curve that goes down.
+ */
+export function latencyCurve(h: Histogram): [number, number][] {
+  return curvePercentiles.map((p) => [p, Math.round(p === 0 ? h.minNonZeroValue : h.getValueAtPercentile(p)) / 1000]);
+}
+
+/** A histogram from ZkDriver's sparse "µs:count,..." pairs. */
+export function histogramFromSparse(s: string): Histogram {
+  const h = newHistogram();
+  for (const pair of s.split(',').filter(Boolean)) {
+    const [v, c] = pair.split(':').map(Number);
+    if (Number.isFinite(v) && Number.isFinite(c)) h.recordValueWithCount(v!, c!);
+  }
+  return h;
+}

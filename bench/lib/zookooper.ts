@@ -28,6 +28,8 @@ export interface ZookooperServer {
   /** Output lines seen before "serving" with their ms offset (start-up progress). */
   startupLines: { ms: number; line: string }[];
   connectString: string;
+  /** The jute (ZooKeeper protocol) port from the "serving" line, or null without one. */
+  zkPort: number | null;
 }
 
 /** Why the zookooper side cannot run yet, or null if it can. */
@@ -63,8 +65,10 @@ export async function startZookooper(opts: {
   const off = managed.onLine((line) => {
     if (startupLines.length < 1000) startupLines.push({ ms: Math.round(performance.now() - t0), line });
   });
+  let zkPort: number | null = null;
   try {
-    await managed.waitForLine((l) => l.includes('"msg":"serving"'), opts.readyTimeoutMs ?? 60_000, '"serving" log line');
+    const line = await managed.waitForLine((l) => l.includes('"msg":"serving"'), opts.readyTimeoutMs ?? 60_000, '"serving" log line');
+    zkPort = zkPortOfLine(line);
   } catch (err) {
     off();
     await managed.stop(2_000);
@@ -81,7 +85,18 @@ export async function startZookooper(opts: {
     readyMs,
     startupLines,
     connectString: `127.0.0.1:${port}`,
+    zkPort,
   };
+}
+
+/** The zkPort of a server's JSON "serving" log line (the jute listener; 0 asks for any free port). */
+export function zkPortOfLine(line: string): number | null {
+  try {
+    const v = (JSON.parse(line.slice(line.indexOf('{'))) as { zkPort?: unknown }).zkPort;
+    return typeof v === 'number' ? v : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Fetches a JSON state page (/mntr, /stat) from the server's HTTP side, or null. */

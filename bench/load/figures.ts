@@ -17,6 +17,8 @@ export interface LoadFigures {
   errors: number;
   firstError: string | null;
   latencyMs: Omit<LatencySummaryMs, 'count'>;
+  /** [percentile, ms] pairs from the HDR histogram (bench/lib/histogram.ts latencyCurve), for the report's charts. */
+  latencyCurveMs?: [number, number][];
   serverCpuUsPerOp: number;
   serverCpuCores: number; // CPU seconds per wall second in the window
   serverRssBytes: number;

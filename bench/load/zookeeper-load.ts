@@ -2,13 +2,22 @@
 // (ZooKeeper's async Java client). The driver marks its measurement window on stdout; we sample the
 // server's and the driver's CPU from /proc at those marks, exactly as for zookooper.
 import path from 'node:path';
+import { histogramFromSparse, latencyCurve } from '../lib/histogram.js';
 import { CpuWindow, memory } from '../lib/proc.js';
 import { runDriver, type ZooKeeperServer } from '../lib/zookeeper.js';
-import type { LoadFigures } from './figures.js';
+import type { LoadFigures, System } from './figures.js';
 import type { LoadOptions } from './zookooper-load.js';
 import type { Shape } from './protocol.js';
 
-export async function runShapeZooKeeper(server: ZooKeeperServer, classpath: string, shape: Shape, o: LoadOptions, tmpDir: string): Promise<LoadFigures> {
+/** `system` names the server the driver talks to: ZooKeeper, or zookooper on its jute port (bench/jute/). */
+export async function runShapeZooKeeper(
+  server: Pick<ZooKeeperServer, 'pid' | 'connectString'>,
+  classpath: string,
+  shape: Shape,
+  o: LoadOptions,
+  tmpDir: string,
+  system: System = 'zookeeper',
+): Promise<LoadFigures> {
   let cpu: CpuWindow | undefined;
   const { result, pid } = await runDriver(
     classpath,
@@ -24,7 +33,7 @@ export async function runShapeZooKeeper(server: ZooKeeperServer, classpath: stri
       nodes: o.nodes,
     },
     {
-      logFile: path.join(tmpDir, `zk-driver-${shape}.log`),
+      logFile: path.join(tmpDir, `zk-driver-${system}-${shape}.log`),
       timeoutMs: o.warmupMs + o.durationMs + 180_000,
       onEvent: (line, driverPid) => {
         if (line.event === 'measure-start') {
@@ -44,13 +53,14 @@ export async function runShapeZooKeeper(server: ZooKeeperServer, classpath: stri
     errors: number;
     firstError: string | null;
     latencyUs: { p50: number; p99: number; p999: number; max: number };
+    hist?: string;
   };
   const seconds = cpu.seconds();
   const serverCpu = cpu.usedMicros(server.pid);
   const driverCpu = cpu.usedMicros(pid);
   const mem = memory(server.pid);
   return {
-    system: 'zookeeper',
+    system,
     workers: null,
     shape,
     sessions: o.sessions,
@@ -68,6 +78,7 @@ export async function runShapeZooKeeper(server: ZooKeeperServer, classpath: stri
       max: r.latencyUs.max / 1000,
       mean: Number.NaN,
     },
+    ...(r.hist ? { latencyCurveMs: latencyCurve(histogramFromSparse(r.hist)) } : {}),
     serverCpuUsPerOp: serverCpu / Math.max(1, r.ops),
     serverCpuCores: serverCpu / 1e6 / seconds,
     serverRssBytes: mem?.rssBytes ?? 0,

@@ -2,7 +2,7 @@
 // sessions spread over forked load generator processes (bench/load/child.ts).
 import path from 'node:path';
 import { ensureNode, loadConnect } from '../lib/client.js';
-import { decodeHistogram, newHistogram, summarize } from '../lib/histogram.js';
+import { decodeHistogram, latencyCurve, newHistogram, summarize } from '../lib/histogram.js';
 import { sleep } from '../lib/net.js';
 import { CpuWindow, memory } from '../lib/proc.js';
 import { startZookooper, type ZookooperServer } from '../lib/zookooper.js';
@@ -92,6 +92,7 @@ export async function runShapeZookooper(server: ZookooperServer, shape: Shape, o
       errors,
       firstError,
       latencyMs,
+      latencyCurveMs: latencyCurve(hist),
       serverCpuUsPerOp: serverCpu / Math.max(1, ops),
       serverCpuCores: serverCpu / 1e6 / seconds,
       serverRssBytes: mem?.rssBytes ?? 0,
