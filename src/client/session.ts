@@ -34,7 +34,8 @@ function callOut<T>(fn: (arg: T) => void, arg: T): void {
   try {
     fn(arg);
   } catch (e) {
-    process.nextTick(() => {
+    // queueMicrotask rather than process.nextTick: the same in Node and in the browser bundle.
+    queueMicrotask(() => {
       throw e;
     });
   }
