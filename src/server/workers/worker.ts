@@ -5,6 +5,7 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { constants } from '../../common/constants.js';
+import { loadUi, uiAnswer } from '../http/static-ui.js';
 import { consPage, healthPage, metricsPage, mntrPage, statPage, type WorkerFigures } from '../http/pages.js';
 import { attachTree } from '../tree/index.js';
 import { msgpackCodec } from './codec.js';
@@ -131,6 +132,7 @@ function admitAddress(remote: string): boolean {
 }
 
 const json = 'application/json';
+const uiFiles = loadUi();
 const app = uWS
   .App()
   .ws<UserData>('/*', {
@@ -185,9 +187,20 @@ const app = uWS
   .get('/cons', (res) => {
     res.writeHeader('content-type', json).end(consPage(figures()), true);
   })
+  .get('/ui', (res) => sendUi(res, '/ui'))
+  .get('/ui/*', (res, req) => sendUi(res, req.getUrl()))
   .any('/*', (res) => {
     res.writeStatus('404 Not Found').end('not found: try /health, /metrics, /stat, /mntr, /cons or a WebSocket\n', true);
   });
+
+function sendUi(res: uWS.HttpResponse, url: string): void {
+  const a = uiAnswer(uiFiles, url);
+  res.cork(() => {
+    res.writeStatus(a.status);
+    for (const [k, v] of a.headers) res.writeHeader(k, v);
+    res.end(a.body, true);
+  });
+}
 
 let listenSocket: uWS.us_listen_socket | null = null;
 let jute: JuteListener | null = null;
