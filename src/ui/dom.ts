@@ -29,5 +29,6 @@ export function hex(id: bigint): string {
 
 export function errorText(err: unknown): string {
   const e = err as { code?: string; message?: string };
-  return e.code !== undefined ? `${e.code}: ${e.message ?? ''}` : String(e.message ?? err);
+  const message = String(e.message ?? err);
+  return e.code !== undefined && !message.startsWith(e.code) ? `${e.code}: ${message}` : message;
 }

@@ -36,7 +36,11 @@ export function treeView(st: ConsoleState, root: HTMLElement): void {
     let children: string[];
     let stat: Stat;
     try {
-      ({ children, stat } = await st.zk.getChildrenWithStat(path));
+      // A child watch keeps an open node's listing live; it re-reads only while still shown.
+      const watch = (): void => {
+        if (li.isConnected && li.classList.contains('open')) void open(path, li, page);
+      };
+      ({ children, stat } = await st.zk.getChildrenWithStat(path, { watch }));
     } catch (err) {
       return st.say(`${path}: ${errorText(err)}`, true);
     }
