@@ -43,7 +43,7 @@ describe('browser client bundle in chromium', () => {
       await c.create('/from-browser', 'héllo');
       const { data, stat } = await c.getData('/from-browser', { watch: (e: { type: string; path: string }) => events.push(`${e.type} ${e.path}`) });
       await c.addWatch('/from-browser', 'persistent', (e: { type: string; path: string }) => events.push(`persistent ${e.type}`));
-      return { text: data.toString('utf8'), isBuffer: data instanceof Uint8Array && typeof data.readUInt32BE === 'function', version: stat.version, state: c.state };
+      return { text: data.toString('utf8'), isBuffer: data instanceof Uint8Array && typeof (data as { readUInt32BE?: unknown }).readUInt32BE === 'function', version: stat.version, state: c.state };
     }, server.connectString);
     assert.equal(result.text, 'héllo');
     assert.equal(result.isBuffer, true, 'getData gives a Buffer in the browser too');
