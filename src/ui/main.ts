@@ -37,6 +37,10 @@ tabs.forEach((t, i) => {
     if (!typing && !ev.ctrlKey && !ev.metaKey && !ev.altKey && ev.key === String(i + 1)) show(t);
   });
 });
+// Escape leaves a text field, so the view keys work again without the mouse.
+document.addEventListener('keydown', (ev) => {
+  if (ev.key === 'Escape' && (ev.target instanceof HTMLInputElement || ev.target instanceof HTMLTextAreaElement)) ev.target.blur();
+});
 show(tabs.find((t) => `#${t}` === location.hash) ?? 'services');
 
 function setReadOnly(readOnly: boolean, who = ''): void {

@@ -6,7 +6,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
-import { connect, Perms, type ZookooperClient } from '../../src/index.js';
+import { connect, InterProcessMutex, Perms, type ZookooperClient } from '../../src/index.js';
 import { eventually, repoRoot, startServer, tempDir, type TestServer } from '../helpers/server.js';
 import { artifactsDir, launchChromium } from './chromium.js';
 
@@ -119,11 +119,40 @@ describe('console at /ui in chromium', () => {
     zk = await connect(server.connectString);
     const child = await registerInOtherProcess(server.connectString, 'web-2');
     try {
-      await page.locator('#services-table tr[data-path="/services/web/web-2"]').waitFor({ timeout: 10_000 });
+      const row = page.locator('#services-table tr[data-path="/services/web/web-2"]');
+      await row.waitFor({ timeout: 10_000 });
       await page.screenshot({ path: join(shots, 'after-restart.png') });
+      // Disable it from the console (signed in): the instance JSON is rewritten with enabled false.
+      await page.fill('#user', 'admin');
+      await page.fill('#password', 's3cret');
+      await page.click('#login button');
+      await row.locator('button', { hasText: 'disable' }).click();
+      await eventually(async () => JSON.parse((await zk.getData('/services/web/web-2')).data.toString()).enabled === false, 10_000, 'instance disabled');
+      await row.locator('td', { hasText: /^no$/ }).waitFor({ timeout: 10_000 });
     } finally {
       process.kill(child.pid!, 'SIGKILL');
     }
     await eventually(async () => (await zk.exists('/services/web/web-2')) === null, 20_000, 'instance gone after its process was killed');
+  });
+
+  it('shows who holds a lock and the server role', async () => {
+    const mutex = new InterProcessMutex(zk, '/locks/orders');
+    await mutex.acquire();
+    try {
+      await page.keyboard.press('3');
+      await page.fill('#recipe-path', '/locks/orders');
+      await page.press('#recipe-path', 'Enter');
+      const holder = page.locator('#locks-list li.holder');
+      await holder.waitFor({ timeout: 10_000 });
+      assert.match(await holder.innerText(), new RegExp(`holds: .*session 0x${zk.sessionId.toString(16)}`));
+      await page.locator('#sessions-list td', { hasText: `0x${zk.sessionId.toString(16)}` }).waitFor();
+    } finally {
+      await mutex.release();
+    }
+    await page.locator('#locks-list', { hasText: 'free' }).waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Escape'); // out of the path field, so the view keys work
+    await page.keyboard.press('4');
+    await page.locator('#server-facts', { hasText: 'standalone' }).waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(shots, 'server.png') });
   });
 });
