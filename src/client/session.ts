@@ -10,6 +10,7 @@
 //                 timeout (as Curator: by then the ensemble has expired it). Terminal
 //   closed        close() ended the session, or the first connection failed. Terminal
 import { ZookooperError, type ErrorCode } from '../common/errors.js';
+import { unrefTimer } from '../common/timers.js';
 import type { WatchedEvent, Watcher } from '../common/types.js';
 import { Opcode } from '../protocol/codes.js';
 import { decodeServerFrame } from '../protocol/decode-server.js';
@@ -34,7 +35,8 @@ function callOut<T>(fn: (arg: T) => void, arg: T): void {
   try {
     fn(arg);
   } catch (e) {
-    process.nextTick(() => {
+    // queueMicrotask rather than process.nextTick: the same in Node and in the browser bundle.
+    queueMicrotask(() => {
       throw e;
     });
   }
@@ -383,7 +385,7 @@ export abstract class Session {
     if (this.ticker !== null) clearInterval(this.ticker);
     const period = Math.max(clientDefaults.tickMsMin, Math.min(clientDefaults.tickMsMax, Math.floor(this._sessionTimeoutMs / 10)));
     this.ticker = setInterval(() => this.tick(), period);
-    this.ticker.unref(); // an idle client alone does not keep the process alive; its socket does
+    unrefTimer(this.ticker); // an idle client alone does not keep the process alive; its socket does
   }
 
   private tick(): void {

@@ -6,6 +6,7 @@ export const constants = {
   // Data model
   dataBytesMax: 1_048_576, // ZooKeeper's jute.maxbuffer-derived default: 1 MiB accepted, 1 more rejected
   pathBytesMax: 4_096,
+  uiStaticBytesMax: 8 * 1_048_576, // the console's static files (dist/ui), held in memory by every worker
   pathDepthMax: 256,
   childrenListedMax: 1_000_000, // getChildren refuses (BADARGUMENTS) above this many names
   aclEntriesMax: 64, // entries in one ACL list

@@ -2,6 +2,7 @@
 // once, later ones within the interval collapse into one write of the latest value when the
 // interval ends. Used for load publishing, where only the newest figure matters.
 import { assert } from '../../common/assert.js';
+import { unrefTimer } from '../../common/timers.js';
 
 interface Slot {
   lastWriteMs: number;
@@ -36,7 +37,7 @@ export class Coalescer {
     if (wait <= 0) return this.fire(key, slot);
     this.coalesced++; // folded into the write at the end of the interval
     slot.timer = setTimeout(() => this.fire(key, slot), wait);
-    slot.timer.unref(); // a pending load figure alone does not keep the process alive
+    unrefTimer(slot.timer); // a pending load figure alone does not keep the process alive
   }
 
   /** A write for `key` happened anyway (a full update): it counts against the interval. */

@@ -10,6 +10,7 @@ import type { SecureContextOptions } from 'node:tls';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { constants } from '../../common/constants.js';
+import { loadUi, uiAnswer } from '../http/static-ui.js';
 import { consPage, healthPage, metricsPage, mntrPage, statPage, type WorkerFigures } from '../http/pages.js';
 import { attachTree } from '../tree/index.js';
 import { msgpackCodec } from './codec.js';
@@ -208,6 +209,7 @@ function peerOf(res: uWS.HttpResponse, req: uWS.HttpRequest): { remote: string; 
 }
 
 const json = 'application/json';
+const uiFiles = loadUi();
 const routes = (app: uWS.TemplatedApp): uWS.TemplatedApp => app
   .ws<UserData>('/*', {
     compression: uWS.DISABLED,
@@ -281,9 +283,20 @@ const routes = (app: uWS.TemplatedApp): uWS.TemplatedApp => app
     for (const [k, v] of corsHeaders(req.getHeader('origin'), req.getHeader('host'), originPolicy)) res.writeHeader(k, v);
     res.end(undefined, true);
   })
+  .get('/ui', (res) => sendUi(res, '/ui'))
+  .get('/ui/*', (res, req) => sendUi(res, req.getUrl()))
   .any('/*', (res) => {
     res.writeStatus('404 Not Found').end('not found: try /health, /metrics, /stat, /mntr, /cons or a WebSocket\n', true);
   });
+
+function sendUi(res: uWS.HttpResponse, url: string): void {
+  const a = uiAnswer(uiFiles, url);
+  res.cork(() => {
+    res.writeStatus(a.status);
+    for (const [k, v] of a.headers) res.writeHeader(k, v);
+    res.end(a.body, true);
+  });
+}
 
 let listenSocket: uWS.us_listen_socket | null = null;
 let jute: JuteListener | null = null;
