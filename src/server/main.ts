@@ -67,7 +67,13 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     post: (workerId, msg) => pool.post(workerId, msg),
     // A txn-less request of this server for the session: the leader's owner check takes it as the
     // claim (sessions/server-owner.ts). Its outcome matters to nobody (no leader: it just fails).
-    ...(isEnsemble(config) ? { claim: (sessionId: bigint) => mainRequests.request(sessionId, { type: 'sync', path: '/' }, () => {}) } : {}),
+    ...(isEnsemble(config)
+      ? {
+          claim: (sessionId: bigint) => mainRequests.request(sessionId, { type: 'sync', path: '/' }, () => {}),
+          // Whatever the sync's outcome, the re-attach is decided afterwards on what is applied here.
+          catchUp: (sessionId: bigint, then: () => void) => mainRequests.request(sessionId, { type: 'sync', path: '/' }, () => then()),
+        }
+      : {}),
   });
   const hooks: PublishHooks = {
     publish: publisher({

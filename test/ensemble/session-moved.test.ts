@@ -80,4 +80,16 @@ describe('ensemble of 3: session identity across servers', () => {
       await second.raw.waitClosed();
     });
   }
+  test('a session created on the leader re-attaches on a follower at once (the follower catches up before deciding)', async () => {
+    const leaderId = await e.leader();
+    const follower = (await withRole(e, 'follower'))[0]!;
+    for (let i = 0; i < 20; i++) {
+      const first = await RawConnection.session(e.server(leaderId).clientPort);
+      const second = await RawConnection.session(e.server(follower).clientPort, first.sessionId, first.password);
+      assert.equal(second.sessionId, first.sessionId, `round ${i}: the follower attached the same session`);
+      first.raw.close();
+      second.raw.sendBytes(encodeRequest({ opcode: Opcode.close, xid: 1 }));
+      await second.raw.waitClosed();
+    }
+  });
 });

@@ -26,6 +26,10 @@ export interface SessionAttachDeps {
    *  called before a re-attach is answered, so it reaches the leader ahead of the new
    *  connection's requests. */
   claim?(sessionId: bigint): void;
+  /** Ensemble: catches this server up with the leader (a sync), then runs `then` — a session
+   *  committed on another server may not be applied here yet when its client moves here (as
+   *  ZooKeeper's learner revalidates an unknown session with the leader). */
+  catchUp?(sessionId: bigint, then: () => void): void;
 }
 
 type RefuseCode = 'SESSIONMOVED' | 'SESSIONEXPIRED';
@@ -108,10 +112,14 @@ export class SessionAttach {
     });
   }
 
-  private reattach(workerId: number, req: AttachRequest): void {
+  private reattach(workerId: number, req: AttachRequest, caughtUp = false): void {
     const { sessions } = this.d;
     const answer = (msg: ToWorker): void => this.d.post(workerId, msg);
     const info = sessions.get(req.sessionId);
+    if (info === undefined && !caughtUp && this.d.catchUp !== undefined) {
+      this.d.catchUp(req.sessionId, () => this.reattach(workerId, req, true));
+      return;
+    }
     if (!info || !sessions.passwordMatches(info, req.password) || !sessions.touch(req.sessionId)) {
       answer({ kind: 'attachFailed', reqId: req.reqId, code: 'SESSIONEXPIRED', message: 'session expired or unknown' });
       return;
