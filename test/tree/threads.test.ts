@@ -18,6 +18,8 @@ interface WorkerResult {
 }
 
 const READERS = 2;
+/** Blob sizes repeat after this many bytes of growth (bounded memory however long the run). */
+const BLOB_SIZE_CYCLE_BYTES = 4_096;
 const none = new Uint8Array(0);
 
 function setup(): TreeWriter {
@@ -40,12 +42,14 @@ function applyWindow(t: TreeWriter, c: number, big: { n: number }): void {
   t.createNode(`/t/e${c}`, { data: dataFor(c + 1), aclIndex: 0, ephemeralOwner: 1n, zxid: BigInt(c), timeMs: c });
   if (c > CHURN) t.deleteNode(`/t/e${c - CHURN}`);
   if (c % 20 === 0) {
-    // Big blobs grow the buffer several times, then are freed and their blocks reused.
+    // Big blobs grow the buffer several times, then are freed and their blocks reused. Their size
+    // cycles (it must not grow with c: blocks of ever new sizes are never reused, and a long run
+    // then exhausted the tree's 512 MiB mid-window, which left the readers spinning forever).
     if (big.n === 200) {
       for (let j = 0; j < big.n; j++) t.deleteNode(`/g/b${j}`);
       big.n = 0;
     }
-    t.createNode(`/g/b${big.n++}`, { data: Buffer.alloc(32_768 + c, 7), aclIndex: 0, ephemeralOwner: 0n, zxid: BigInt(c), timeMs: c });
+    t.createNode(`/g/b${big.n++}`, { data: Buffer.alloc(32_768 + (c % BLOB_SIZE_CYCLE_BYTES), 7), aclIndex: 0, ephemeralOwner: 0n, zxid: BigInt(c), timeMs: c });
   }
   if (c % 97 === 0) t.internAcl([{ perms: 1, scheme: 'ip', id: `10.0.${c >> 8}.${c & 0xff}` }]);
   t.endWrite(BigInt(c));
@@ -102,6 +106,10 @@ async function run(noSeqlock: boolean, deadlineMs: number, enough: (p: Progress)
     const grows = p.grows;
     Atomics.store(control, S.STOP, 1);
     return { results: await Promise.all(results), windows: c, grows, tree };
+  } catch (err) {
+    // A writer that threw may have left a window open: readers would wait on it forever.
+    await Promise.all(workers.map((w) => w.terminate()));
+    throw err;
   } finally {
     Atomics.store(control, S.STOP, 1);
     await Promise.allSettled(results);
