@@ -106,6 +106,8 @@ export const constants = {
   zabHistoryTxnsMax: 10_000, // committed txns kept in memory for DIFF; a learner further behind gets a SNAP
   zabHistoryBytesMax: 64 * 1_048_576, // the same window bounded in txn bytes
   zabProposalsInFlightMax: 5_000, // proposed and not yet committed (the pipeline holds back beyond it)
+  zabProposalsPerMessageMax: 1_000, // proposals one PROPOSALS peer message carries (one frame, one decode, one append on the follower)
+  zabProposalsMessageBytesMax: 1_048_576, // txn bytes one PROPOSALS message gathers; a larger txn travels alone
   zabLogBatchTxnsMax: 2_000, // proposals one ensemble group commit (one write + fdatasync) covers; the rest wait for the next
   zabSnapChunkBytes: 1_048_576, // a SNAP image travels in chunks of at most this many bytes
   zabSnapImageBytesMax: 4 * 1024 * 1_048_576, // a learner refuses a larger image (the tree's ceiling)
@@ -161,6 +163,7 @@ assert((constants.handoffRingBytes & (constants.handoffRingBytes - 1)) === 0, 't
 assert(constants.handoffInlineFrameBytesMax <= constants.handoffRingBytes / 2 - 8, 'an inline frame fits the ring after a wrap (ring.ts)');
 assert(constants.handoffCommitFramesUntakenMax >= 1, 'a worker may be a frame behind');
 assert(constants.zabLogBatchTxnsMax >= constants.writeBatchMax, 'one proposed batch fits one group commit');
+assert(constants.peerFrameBytesMax >= constants.zabProposalsMessageBytesMax + constants.logRecordPayloadBytesMax + 64 * 1024, 'a PROPOSALS message (its gathered bytes plus one txn of any size) fits a peer frame');
 assert(constants.zabHeartbeatTicks * 2 <= constants.zabSyncLimitTicks, 'a learner hears at least two pings within syncLimit');
 assert(constants.zabSnapChunkBytes < constants.frameBytesMax, 'a SNAP chunk fits a peer frame');
 assert(constants.zabSyncLimitTicks <= constants.zabInitLimitTicks, 'sync limit within init limit');

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Packr } from 'msgpackr';
+import { constants } from '../../src/common/constants.js';
 import { PeerMessageError, validatePeerMessage, type PeerMessage } from '../../src/server/quorum/messages.js';
 
 const packr = new Packr({ useRecords: false, int64AsType: 'bigint', mapsAsObjects: true });
@@ -22,6 +23,7 @@ const samples: PeerMessage[] = [
   { t: 'upToDate', committed: z },
   { t: 'proposal', zxid: z, txn: new Uint8Array([9, 9]), origin },
   { t: 'proposal', zxid: z, txn: new Uint8Array([9]), origin: null },
+  { t: 'proposals', zxid: z, txns: [new Uint8Array([9]), new Uint8Array([8, 8])], origins: [origin, null] },
   { t: 'commit', zxid: z },
   { t: 'inform', zxid: z, txn: new Uint8Array([1]), origin },
   { t: 'ack', zxid: z },
@@ -59,6 +61,11 @@ test('malformed peer messages are refused with PeerMessageError', () => {
     { t: 'snap', zxid: 1, offset: 0, totalBytes: 4, chunk: new Uint8Array(3), last: true },
     { t: 'proposal', zxid: 1, txn: 'text', origin: null },
     { t: 'proposal', zxid: 1, txn: new Uint8Array(1), origin: { serverId: 1, sessionId: 1, tag: 'x' } },
+    { t: 'proposals', zxid: z, txns: [], origins: [] },
+    { t: 'proposals', zxid: z, txns: [new Uint8Array(1)], origins: [] },
+    { t: 'proposals', zxid: z, txns: [new Uint8Array(1), 'text'], origins: [null, null] },
+    { t: 'proposals', zxid: (3n << 32n) | 0xffff_ffffn, txns: [new Uint8Array(1), new Uint8Array(1)], origins: [null, null] },
+    { t: 'proposals', zxid: z, txns: new Array(constants.zabProposalsPerMessageMax + 1).fill(new Uint8Array(1)), origins: new Array(constants.zabProposalsPerMessageMax + 1).fill(null) },
     { t: 'pong', sessionIds: [1, 'x'] },
     { t: 'request', origin, request: { sessionId: 1n, tag: 1, authIds: [], op: { type: 'create', path: 'no-slash', data: new Uint8Array(), mode: 'persistent', acl: [], ttlMs: -1 } } },
     { t: 'request', origin, request: { sessionId: 1n, tag: 1, authIds: [], op: { type: 'multi', ops: [{ type: 'multi', ops: [] }] } } },

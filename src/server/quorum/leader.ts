@@ -182,8 +182,9 @@ export class LeaderRole implements Role {
     }
     assert(this.inFlight() + proposals.length <= constants.zabProposalsInFlightMax, 'too many proposals in flight');
     this.core.appendLocal(proposals, null, null);
-    for (const p of proposals) {
-      const msg: PeerMessage = { t: 'proposal', zxid: p.zxid, txn: p.txn, origin: p.origin };
+    // One PROPOSALS message per run of the batch (bounded in count and bytes), encoded once for
+    // every follower: a follower decodes, logs and ACKs the run as one.
+    for (const msg of proposalMessages(proposals)) {
       for (const h of this.handles.values()) {
         if (!h.observer && (h.stage === 'synced' || h.stage === 'active')) this.core.send(h.id, msg);
       }
@@ -282,4 +283,24 @@ export class LeaderRole implements Role {
   }
 
   linkUp(_peer: number): void {}
+}
+
+/** Consecutive proposals cut into PROPOSALS messages of at most zabProposalsPerMessageMax txns and
+ *  zabProposalsMessageBytesMax txn bytes (a larger txn goes alone). */
+export function proposalMessages(proposals: readonly Proposal[]): PeerMessage[] {
+  const out: PeerMessage[] = [];
+  let msg: Extract<PeerMessage, { t: 'proposals' }> | null = null;
+  let bytes = 0;
+  for (const p of proposals) {
+    const full = msg !== null && (msg.txns.length >= constants.zabProposalsPerMessageMax || bytes + p.txn.byteLength > constants.zabProposalsMessageBytesMax);
+    if (msg === null || full) {
+      msg = { t: 'proposals', zxid: p.zxid, txns: [], origins: [] };
+      out.push(msg);
+      bytes = 0;
+    }
+    msg.txns.push(p.txn);
+    msg.origins.push(p.origin);
+    bytes += p.txn.byteLength;
+  }
+  return out;
 }

@@ -12,7 +12,7 @@
 // phase (ZOOKEEPER-4394, 4925).
 import { assert } from '../../common/assert.js';
 import { constants } from '../../common/constants.js';
-import type { ForwardedRequest } from './api.js';
+import type { ForwardedRequest, Proposal } from './api.js';
 import type { Core, Role } from './core.js';
 import { decidedNotification } from './election.js';
 import { counterOf, epochOf, makeZxid, type PeerMessage } from './messages.js';
@@ -116,6 +116,7 @@ export class LearnerRole implements Role {
       case 'trunc': return this.onSyncStart(m.zxid, 'trunc');
       case 'snap': return this.onSnap(m);
       case 'proposal': return this.onProposal(m.zxid, m.txn, m.origin);
+      case 'proposals': return this.onProposals(m);
       case 'inform': return this.onInform(m);
       case 'commit': return this.onCommit(m.zxid);
       case 'newLeader': return this.onNewLeader(m.epoch, m.zxid);
@@ -188,6 +189,18 @@ export class LearnerRole implements Role {
     const acking = !this.core.isObserver && (this.stage === 'acked' || this.stage === 'serving');
     this.core.appendLocal([{ zxid, txn, origin }], null, null);
     if (acking && this.core.opts.unsafe?.ackBeforeFsync) this.core.send(this.leader, { t: 'ack', zxid });
+  }
+
+  /** A run of consecutive proposals: the same checks as one PROPOSAL, logged as one append. */
+  private onProposals(m: Extract<PeerMessage, { t: 'proposals' }>): void {
+    if (this.core.isObserver && this.stage === 'serving') return this.protocolError('PROPOSALS to an observer');
+    if (!this.synced || this.stage === 'info' || this.stage === 'epoch') return this.protocolError('PROPOSALS before sync');
+    if (!follows(m.zxid, this.core.lastAppended)) return this.protocolError(`PROPOSALS from ${m.zxid} do not follow ${this.core.lastAppended}`);
+    if (this.epoch >= 0 && epochOf(m.zxid) > this.epoch) return this.protocolError(`PROPOSALS of a later epoch`);
+    const proposals: Proposal[] = m.txns.map((txn, i) => ({ zxid: m.zxid + BigInt(i), txn, origin: m.origins[i] ?? null }));
+    const acking = !this.core.isObserver && (this.stage === 'acked' || this.stage === 'serving');
+    this.core.appendLocal(proposals, null, null);
+    if (acking && this.core.opts.unsafe?.ackBeforeFsync) this.core.send(this.leader, { t: 'ack', zxid: proposals[proposals.length - 1]!.zxid });
   }
 
   private onInform(m: Extract<PeerMessage, { t: 'inform' }>): void {

@@ -37,6 +37,9 @@ export type PeerMessage =
   | { t: 'upToDate'; committed: bigint }
   // ---- broadcast ----
   | { t: 'proposal'; zxid: bigint; txn: Uint8Array; origin: Origin | null }
+  /** Consecutive proposals zxid, zxid+1, ... in one message: the broadcast's unit (one frame,
+   *  one decode and one log append on the follower for a whole proposed batch). */
+  | { t: 'proposals'; zxid: bigint; txns: Uint8Array[]; origins: (Origin | null)[] }
   | { t: 'commit'; zxid: bigint }
   /** Leader -> observer: a committed txn (proposal and commit in one). */
   | { t: 'inform'; zxid: bigint; txn: Uint8Array; origin: Origin | null }
@@ -162,6 +165,21 @@ const validators: Record<PeerMessageType, Validator> = {
   newLeader: (o) => ({ t: 'newLeader', epoch: epoch(o['epoch'], 'newLeader.epoch'), zxid: u64(o['zxid'], 'newLeader.zxid') }),
   upToDate: (o) => ({ t: 'upToDate', committed: u64(o['committed'], 'upToDate.committed') }),
   proposal: (o) => ({ t: 'proposal', zxid: u64(o['zxid'], 'proposal.zxid'), txn: bytes(o['txn'], 'proposal.txn', txnBytesMax), origin: originOrNull(o['origin'], 'proposal.origin') }),
+  proposals: (o) => {
+    const zxid = u64(o['zxid'], 'proposals.zxid');
+    const txns = o['txns'];
+    const origins = o['origins'];
+    if (!Array.isArray(txns) || !Array.isArray(origins)) fail('proposals', 'expected arrays of txns and origins');
+    if (txns.length === 0 || txns.length > constants.zabProposalsPerMessageMax) fail('proposals.txns', `${txns.length} txns, not in [1, ${constants.zabProposalsPerMessageMax}]`);
+    if (origins.length !== txns.length) fail('proposals.origins', `${origins.length} origins for ${txns.length} txns`);
+    if (counterOf(zxid) === 0 || counterOf(zxid) + txns.length - 1 > 0xffff_ffff) fail('proposals.zxid', 'the run leaves its epoch');
+    return {
+      t: 'proposals',
+      zxid,
+      txns: txns.map((v, i) => bytes(v, `proposals.txns[${i}]`, txnBytesMax)),
+      origins: origins.map((v, i) => originOrNull(v, `proposals.origins[${i}]`)),
+    };
+  },
   commit: (o) => ({ t: 'commit', zxid: u64(o['zxid'], 'commit.zxid') }),
   inform: (o) => ({ t: 'inform', zxid: u64(o['zxid'], 'inform.zxid'), txn: bytes(o['txn'], 'inform.txn', txnBytesMax), origin: originOrNull(o['origin'], 'inform.origin') }),
   ack: (o) => ({ t: 'ack', zxid: u64(o['zxid'], 'ack.zxid') }),
