@@ -118,22 +118,22 @@ export class EffectRunner {
         switch (job.kind) {
           case 'append': {
             // Group commit: the appends queued behind this one share its write + fdatasync; the
-            // core hears of each append effect, in order, as it expects.
+            // core hears of the whole group as one logSynced(last zxid) (it completes every
+            // queued append through it): one ACK and one commit per fsync instead of one per
+            // append (a learner's DIFF is one append per txn).
             // The write + fdatasync runs off this thread (the log's syncInline is off in an
             // ensemble): meanwhile proposals, ACKs and commits keep flowing, and what is
             // appended queues here to form the next batch, at most zabLogBatchTxnsMax of it.
-            const ends = [job.proposals[job.proposals.length - 1]!.zxid];
             const proposals = [...job.proposals];
             for (let head = this.diskQueue[0]; head?.kind === 'append' && proposals.length + head.proposals.length <= constants.zabLogBatchTxnsMax; head = this.diskQueue[0]) {
               const next = this.diskQueue.shift() as Extract<DiskJob, { kind: 'append' }>;
-              proposals.push(...next.proposals);
-              ends.push(next.proposals[next.proposals.length - 1]!.zxid);
+              for (const p of next.proposals) proposals.push(p);
             }
             const t0 = performance.now();
             await this.target.disk.append(proposals);
             this.syncMs += performance.now() - t0;
             this.appendsSynced++;
-            for (const zxid of ends) this.core.logSynced(zxid);
+            this.core.logSynced(proposals[proposals.length - 1]!.zxid);
             break;
           }
           case 'truncate':
