@@ -85,6 +85,9 @@ export async function startEnsembleNode(d: EnsembleDeps): Promise<EnsembleNode> 
         const { zxid, image, meta } = storage.snapshotContent();
         return { zxid, image: joinSnapImage(image, meta) };
       },
+      snapshotImageBytes() {
+        return storage.tree.memoryUsage().usedBytes;
+      },
     },
   );
 
