@@ -103,12 +103,13 @@ export const constants = {
 
   // Quorum: the Zab core (src/server/quorum/). Time inside the core is ticks of quorumTickMs.
   quorumTickMs: 50,
-  zabHistoryTxnsMax: 10_000, // committed txns kept in memory for DIFF; a learner further behind gets a SNAP
+  zabHistoryTxnsMax: 250_000, // committed txns kept in memory for DIFF; a learner further behind gets a SNAP
   zabHistoryBytesMax: 64 * 1_048_576, // the same window bounded in txn bytes
   zabProposalsInFlightMax: 5_000, // proposed and not yet committed (the pipeline holds back beyond it)
   zabProposalsPerMessageMax: 1_000, // proposals one PROPOSALS peer message carries (one frame, one decode, one append on the follower)
   zabProposalsMessageBytesMax: 1_048_576, // txn bytes one PROPOSALS message gathers; a larger txn travels alone
   zabLogBatchTxnsMax: 2_000, // proposals one ensemble group commit (one write + fdatasync) covers; the rest wait for the next
+  zabSnapDiffFactor: 0.33, // a DIFF heavier than this fraction of the SNAP image's bytes is sent as a SNAP instead
   zabSnapChunkBytes: 1_048_576, // a SNAP image travels in chunks of at most this many bytes
   zabSnapImageBytesMax: 4 * 1024 * 1_048_576, // a learner refuses a larger image (the tree's ceiling)
   zabSessionsPerPongMax: 10_000, // session ids carried by one pong (the rest wait for the next)

@@ -82,6 +82,9 @@ describe('ensemble of 3 voters + 1 observer', () => {
     const stat = await jsonPage(e.server(leaderId), 'stat');
     const learners = (stat.learners as { id: number; observer: boolean; synced: boolean }[]).map((l) => [l.id, l.observer, l.synced]).sort();
     assert.deepEqual(learners, [...followerIds.map((f) => [f, false, true]), [observerId, true, true]].sort());
+    for (const l of stat.learners as { queuedBytes?: unknown }[]) {
+      assert.ok(typeof l.queuedBytes === 'number' && Number.isInteger(l.queuedBytes) && l.queuedBytes >= 0, `learner queuedBytes: ${JSON.stringify(l)}`);
+    }
 
     // The operator's view: `zookooper cli -s <all> srvr`.
     const r = await srvr(e.connectString());

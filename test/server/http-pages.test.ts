@@ -44,9 +44,9 @@ const leader = stats({
   inQuorum: true,
   zabPhase: 'broadcast',
   learners: [
-    { id: 2, observer: false, synced: true, lagTxns: 0 },
-    { id: 3, observer: false, synced: false, lagTxns: 120 },
-    { id: 4, observer: true, synced: true, lagTxns: 5 },
+    { id: 2, observer: false, synced: true, lagTxns: 0, queuedBytes: 0 },
+    { id: 3, observer: false, synced: false, lagTxns: 120, queuedBytes: 0 },
+    { id: 4, observer: true, synced: true, lagTxns: 5, queuedBytes: 0 },
   ],
 });
 

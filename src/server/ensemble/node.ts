@@ -85,6 +85,9 @@ export async function startEnsembleNode(d: EnsembleDeps): Promise<EnsembleNode> 
         const { zxid, image, meta } = storage.snapshotContent();
         return { zxid, image: joinSnapImage(image, meta) };
       },
+      snapshotImageBytes() {
+        return storage.tree.memoryUsage().usedBytes;
+      },
     },
   );
 
@@ -274,6 +277,8 @@ export async function startEnsembleNode(d: EnsembleDeps): Promise<EnsembleNode> 
   }, constants.quorumTickMs);
   pump(); // the initial 'looking' role and the first votes
 
+  /** Bytes written to the learner's link and not yet taken by its socket (a slow learner's backlog). */
+  const queuedBytes = (id: number): number => transport?.stats().peers.find((p) => p.peer === id)?.queuedBytes ?? 0;
   const lagTxns = (acked: bigint): number => {
     const last = core.lastLoggedZxid();
     if (acked >= last) return 0;
@@ -309,7 +314,7 @@ export async function startEnsembleNode(d: EnsembleDeps): Promise<EnsembleNode> 
         epoch: core.epoch(),
         leaderId: core.leaderId(),
         inQuorum: state === 'leading' ? core.hasQuorum() : state !== 'looking',
-        learners: core.learners().map((l) => ({ id: l.id, observer: l.observer, synced: l.synced, lagTxns: lagTxns(l.ackedZxid) })),
+        learners: core.learners().map((l) => ({ id: l.id, observer: l.observer, synced: l.synced, lagTxns: lagTxns(l.ackedZxid), queuedBytes: queuedBytes(l.id) })),
       };
     },
     async stop() {

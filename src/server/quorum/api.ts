@@ -85,6 +85,11 @@ export interface ZabHost {
    * for a SNAP to a learner. The real host copies the shared tree; the simulator its model.
    */
   snapshotImage(): { zxid: bigint; image: Uint8Array };
+  /**
+   * The bytes snapshotImage() would return now, without copying anything: a DIFF heavier than
+   * constants.zabSnapDiffFactor of it goes as a SNAP. Without it every DIFF the window allows is sent.
+   */
+  snapshotImageBytes?(): number;
 }
 
 /** What the server knows about itself at start (after recovering its data dir). */

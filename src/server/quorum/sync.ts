@@ -13,13 +13,33 @@ import { epochOf, type PeerMessage } from './messages.js';
 
 export function chooseSync(core: Core, peerLast: bigint, peerBase: bigint, committed: bigint): PeerMessage[] {
   if (peerLast === core.lastAppended || (peerLast < core.lastAppended && core.historyHas(peerLast))) {
-    return [{ t: 'diff', zxid: peerLast }, ...entries(core.historyAfter(peerLast), peerLast, committed)];
+    const diff = core.historyAfter(peerLast);
+    if (!outweighsImage(core, diff)) return [{ t: 'diff', zxid: peerLast }, ...entries(diff, peerLast, committed)];
+    return snap(core, committed);
   }
   const prev = core.historyBefore(peerLast);
   if (prev !== null && prev >= peerBase && epochOf(prev) === epochOf(peerLast) && prev > 0n) {
-    return [{ t: 'trunc', zxid: prev }, ...entries(core.historyAfter(prev), prev, committed)];
+    const diff = core.historyAfter(prev);
+    if (!outweighsImage(core, diff)) return [{ t: 'trunc', zxid: prev }, ...entries(diff, prev, committed)];
   }
   return snap(core, committed);
+}
+
+/**
+ * Whether sending these txns costs more than the image: a learner applies a txn slower than it
+ * copies its bytes of image, so past a fraction of the image's size a SNAP is the faster catch-up
+ * (ZooKeeper's snapSizeLimitFactor, 0.33 by default).
+ */
+function outweighsImage(core: Core, diff: Proposal[]): boolean {
+  const imageBytes = core.host.snapshotImageBytes?.();
+  if (imageBytes === undefined) return false;
+  const limit = constants.zabSnapDiffFactor * imageBytes;
+  let bytes = 0;
+  for (const p of diff) {
+    bytes += p.txn.byteLength;
+    if (bytes > limit) return true;
+  }
+  return false;
 }
 
 /** Proposals after `from`, then one COMMIT through what of them is committed. */

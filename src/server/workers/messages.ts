@@ -123,7 +123,8 @@ export interface ServerStats {
   /** Zab phase, for zk_peer_state ("following - broadcast"). */
   zabPhase?: 'election' | 'discovery' | 'synchronization' | 'broadcast';
   /** On the leader: every connected learner, its role, whether it is synced, its lag in txns. */
-  learners?: { id: number; observer: boolean; synced: boolean; lagTxns: number }[];
+  /** queuedBytes: what the leader's link to it holds unsent (bounded by peerLinkQueuedBytesMax). */
+  learners?: { id: number; observer: boolean; synced: boolean; lagTxns: number; queuedBytes: number }[];
   /** Only when asked (`dump`): at most constants.dumpEntriesMax sessions and as many paths. */
   dump?: SessionDump;
 }
