@@ -4,7 +4,7 @@
 // When a client is missing the test fails with the command that installs it; it never skips.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerProcess } from '../cluster/harness.js';
 import { eventually, repoRoot, tempDir } from '../helpers/server.js';
@@ -22,6 +22,7 @@ export const externalDefaults = {
 // ------------------------------------------------------------------ processes, stopped by PID
 
 const live = new Set<ChildProcess>();
+const dirs: string[] = []; // temp dirs of this test process (scripts, classes), removed at exit
 process.once('exit', () => {
   for (const c of live) {
     try {
@@ -30,7 +31,15 @@ process.once('exit', () => {
       // already gone
     }
   }
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
+
+/** A temp dir removed when this test process exits. */
+export function scratchDir(prefix: string): string {
+  const d = tempDir(prefix);
+  dirs.push(d);
+  return d;
+}
 
 export interface ClientRun {
   pid: number;
@@ -106,7 +115,7 @@ let scriptDir: string | null = null;
 
 /** Writes a Python script to this process's temp dir and runs it with /usr/bin/python3. */
 export function runKazoo(name: string, source: string, args: string[]): ClientRun {
-  scriptDir ??= tempDir('zk-kazoo-');
+  scriptDir ??= scratchDir('zk-kazoo-');
   const file = join(scriptDir, `${name}.py`);
   writeFileSync(file, source);
   return runClient(externalDefaults.pythonPath, ['-u', file, ...args], `kazoo script ${name}`);
@@ -124,7 +133,7 @@ export function curatorClasspath(): string {
   const jars = curatorJars.map((j) => join(externalDefaults.javaLibDir, `${j}.jar`));
   const missing = jars.filter((j) => !existsSync(j));
   assert.deepEqual(missing, [], `Curator's jars are missing (${missing.join(', ')}): install them with  ${installCommand}  (as root)`);
-  const out = join(tempDir('zk-curator-'), 'classes');
+  const out = join(scratchDir('zk-curator-'), 'classes');
   mkdirSync(out);
   const cp = jars.join(':');
   const r = spawnSync('javac', ['-d', out, '-cp', cp, javaSource], { encoding: 'utf8' });
