@@ -4,11 +4,13 @@
 // javac once per test process). Standalone and a 3-server ensemble. Fails (does not skip) when the
 // jars are missing, naming the install command.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { connect } from '../../src/index.js';
 import { Ensemble } from '../cluster/harness.js';
-import { curatorClasspath, runCurator, zkPortOf } from './external.js';
+import { curatorClasspath, runCurator, zkPortOf, removeScratchDirs } from './external.js';
 import { startJuteServer } from './helpers.js';
+
+after(removeScratchDirs);
 
 interface CuratorResult {
   mutex: { overlaps: number; holds: number; a: number; b: number; reentrantNodes: number; heldAfterOneRelease: boolean; nodesLeft: number };

@@ -31,8 +31,15 @@ process.once('exit', () => {
       // already gone
     }
   }
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  removeScratchDirs();
 });
+
+/** Removes this process's temp dirs; the test files also call it from an after() hook. */
+export function removeScratchDirs(): void {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  scriptDir = null;
+  compiled = null;
+}
 
 /** A temp dir removed when this test process exits. */
 export function scratchDir(prefix: string): string {

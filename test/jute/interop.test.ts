@@ -4,13 +4,15 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { connect, InterProcessMutex, ZookooperError, type ZookooperClient } from '../../src/index.js';
 import { eventually, repoRoot } from '../helpers/server.js';
-import { curatorClasspath, requireKazoo, runClient, runCurator, runKazoo, scratchDir } from './external.js';
+import { curatorClasspath, requireKazoo, runClient, runCurator, runKazoo, scratchDir, removeScratchDirs } from './external.js';
 import { startJuteServer } from './helpers.js';
 import { childrenWatchScript } from './kazoo-scripts.js';
+
+after(removeScratchDirs);
 
 const rounds = 40;
 

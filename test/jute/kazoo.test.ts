@@ -3,13 +3,15 @@
 // session that outlives kill -9 of the server it is connected to. Fails (does not skip) when
 // kazoo is not installed, naming the install command.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { connect } from '../../src/index.js';
 import { Ensemble } from '../cluster/harness.js';
 import { eventually } from '../helpers/server.js';
-import { requireKazoo, runKazoo, zkPortOf } from './external.js';
+import { requireKazoo, runKazoo, zkPortOf, removeScratchDirs } from './external.js';
 import { startJuteServer } from './helpers.js';
 import { failoverScript, recipesScript } from './kazoo-scripts.js';
+
+after(removeScratchDirs);
 
 interface RecipesResult {
   lock: { errors: string[]; overlaps: number; a: number; b: number; whileHeld: unknown; nonBlocking: boolean; contenders: string[]; queuedGotIt: boolean; nodesLeft: string[] };
