@@ -2,7 +2,11 @@
 // server, read from its HTTP /stat page (no session is opened, so it also answers for a server
 // that is looking for a leader and refuses clients). One block per server, in ZooKeeper's text;
 // the ensemble lines (epoch, leader, learners and their lag) follow ZooKeeper's own.
+import type { IncomingMessage } from 'node:http';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { parseConnectString, type HostPort } from '../client/connect-string.js';
+import type { TlsOptions } from '../client/options.js';
 import { constants } from '../common/constants.js';
 import type { CliIo } from './zkcli.js';
 
@@ -49,31 +53,51 @@ export function formatSrvr(st: StatFields): string {
   return lines.join('\n') + '\n';
 }
 
-function url(hp: HostPort, path: string): string {
-  const host = hp.host.includes(':') ? `[${hp.host}]` : hp.host;
-  return `http://${host}:${hp.port}${path}`;
+/** How the CLI reaches a server's HTTP pages: TLS material for https, an admin user for Basic auth. */
+export interface PageAccess {
+  tls: TlsOptions | null;
+  /** `name:password` of an --admin-users user (admin pages answer 401 without one when set). */
+  user: string | null;
+}
+const plainAccess: PageAccess = { tls: null, user: null };
+
+/** GETs one page: status and body, or throws with a short reason (refused, timeout). */
+function getPage(hp: HostPort, path: string, access: PageAccess, timeoutMs: number): Promise<{ status: number; text: string }> {
+  const headers: Record<string, string> = access.user === null ? {} : { authorization: `Basic ${Buffer.from(access.user).toString('base64')}` };
+  const options = { host: hp.host, port: hp.port, path, headers, timeout: timeoutMs };
+  return new Promise((resolve, reject) => {
+    const onAnswer = (res: IncomingMessage): void => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        text += c;
+        if (text.length > constants.statusPageBytesMax) req.destroy(new Error(`an answer over ${constants.statusPageBytesMax} bytes`));
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', (e) => reject(new Error(e.message)));
+    };
+    const req = access.tls === null ? httpGet(options, onAnswer) : httpsGet({ ...options, ...access.tls }, onAnswer);
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', (e: Error & { code?: string }) => reject(new Error(e.code !== undefined && !/no answer/.test(e.message) ? `${e.code}: ${e.message}` : e.message)));
+  });
 }
 
-/** GETs /stat of one server; throws with a short reason (refused, timeout, bad answer). */
-export async function fetchStat(hp: HostPort, timeoutMs = constants.statusRequestTimeoutMs): Promise<StatFields> {
-  let res: Response;
-  try {
-    res = await fetch(url(hp, '/stat'), { signal: AbortSignal.timeout(timeoutMs) });
-  } catch (err) {
-    const e = err as Error & { cause?: { code?: string } };
-    throw new Error(e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.message));
+/** GETs /stat of one server; throws with a short reason (refused, timeout, bad answer, 401). */
+export async function fetchStat(hp: HostPort, timeoutMs = constants.statusRequestTimeoutMs, access: PageAccess = plainAccess): Promise<StatFields> {
+  const res = await getPage(hp, '/stat', access, timeoutMs);
+  if (res.status === 401) {
+    throw new Error(access.user === null ? 'HTTP 401: the server wants an admin user (--admin-users): pass --user NAME:PASSWORD' : 'HTTP 401: the admin user or password given with --user is not accepted');
   }
-  const text = await res.text();
-  if (!res.ok) throw new Error(`HTTP ${res.status}: ${text.trim().slice(0, 200)}`);
+  if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${res.text.trim().slice(0, 200)}`);
   try {
-    return JSON.parse(text) as StatFields;
+    return JSON.parse(res.text) as StatFields;
   } catch {
-    throw new Error(`not a /stat answer: ${text.slice(0, 200)}`);
+    throw new Error(`not a /stat answer: ${res.text.slice(0, 200)}`);
   }
 }
 
 /** Prints srvr for every server of the connect string; exit status 1 if any did not answer. */
-export async function runSrvr(servers: string, io: CliIo): Promise<number> {
+export async function runSrvr(servers: string, io: CliIo, access: PageAccess = plainAccess): Promise<number> {
   let hosts: HostPort[];
   try {
     hosts = parseConnectString(servers).hosts;
@@ -81,7 +105,7 @@ export async function runSrvr(servers: string, io: CliIo): Promise<number> {
     io.stderr.write(`${(err as Error).message}\n`);
     return 2;
   }
-  const answers = await Promise.allSettled(hosts.map((hp) => fetchStat(hp)));
+  const answers = await Promise.allSettled(hosts.map((hp) => fetchStat(hp, constants.statusRequestTimeoutMs, access)));
   let failed = 0;
   answers.forEach((a, i) => {
     const hp = hosts[i]!;

@@ -2,12 +2,14 @@
 // With a COMMAND it runs that one command and exits (0 ok, 1 a ZooKeeper error or no server, 2 a
 // usage error, checked before connecting); `watch` and `register` stay up until Ctrl-C. Without
 // one it reads commands from stdin with a prompt (node:readline).
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { connect } from '../client/client.js';
+import type { TlsOptions } from '../client/options.js';
 import { ZookooperError } from '../common/errors.js';
 import { checkCommand, commandUsage, commands, helpText, runCommand, UsageError, wantsHelp, type Client, type Context } from './commands.js';
 import { formatError, splitWords } from './format.js';
-import { runSrvr } from './srvr.js';
+import { runSrvr, type PageAccess } from './srvr.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -18,18 +20,45 @@ export interface CliIo {
 const defaultServer = '127.0.0.1:2181';
 const cliSessionTimeoutMs = 10_000;
 
-const usage = `usage: zookooper cli [-s host:port[,host:port...][/chroot]] [-timeout MS] [COMMAND ARGS...]   (COMMAND --help: its usage)
+const usage = `usage: zookooper cli [-s host:port[,host:port...][/chroot]] [-timeout MS] [--user NAME:PASSWORD]
+                     [--tls-ca FILE [--tls-cert FILE --tls-key FILE]] [COMMAND ARGS...]   (COMMAND --help: its usage)
+  --user: an --admin-users user for the admin HTTP pages (srvr); --tls-*: a TLS client port (wss://, https://)
 ${helpText()}`;
 
 interface Args {
   server: string;
   timeoutMs: number;
   command: string[];
+  access: PageAccess;
+}
+
+/** A PEM file named by a flag; a clear usage error when it cannot be read. */
+function pemFile(flag: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new UsageError(`${flag} ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
+/** --tls-ca/--tls-cert/--tls-key into the client's TlsOptions (null: plain ws:// and http://). */
+function tlsOptions(files: Map<string, string>): TlsOptions | null {
+  if (files.size === 0) return null;
+  const cert = files.get('--tls-cert');
+  const key = files.get('--tls-key');
+  if ((cert === undefined) !== (key === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  const ca = files.get('--tls-ca');
+  return {
+    ...(ca !== undefined ? { ca: pemFile('--tls-ca', ca) } : {}),
+    ...(cert !== undefined && key !== undefined ? { cert: pemFile('--tls-cert', cert), key: pemFile('--tls-key', key) } : {}),
+  };
 }
 
 function parseArgs(argv: string[]): Args {
   let server = defaultServer;
   let timeoutMs = cliSessionTimeoutMs;
+  let user: string | null = null;
+  const tlsFiles = new Map<string, string>();
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i]!;
@@ -41,9 +70,17 @@ function parseArgs(argv: string[]): Args {
       const v = argv[++i];
       if (v === undefined || !/^\d+$/.test(v)) throw new UsageError(`${a} needs a number of milliseconds`);
       timeoutMs = Number(v);
+    } else if (a === '--user') {
+      const v = argv[++i];
+      if (v === undefined || !/^[^:]+:/.test(v)) throw new UsageError(`${a} needs NAME:PASSWORD (an --admin-users user)`);
+      user = v;
+    } else if (a === '--tls-ca' || a === '--tls-cert' || a === '--tls-key') {
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a PEM file`);
+      tlsFiles.set(a, v);
     } else break;
   }
-  return { server, timeoutMs, command: argv.slice(i) };
+  return { server, timeoutMs, command: argv.slice(i), access: { tls: tlsOptions(tlsFiles), user } };
 }
 
 function failure(io: CliIo, err: unknown): number {
@@ -101,7 +138,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(usage);
     return 0;
   }
-  if (first === 'srvr') return runSrvr(args.server, io); // HTTP /stat of each server, no session
+  if (first === 'srvr') return runSrvr(args.server, io, args.access); // HTTP /stat of each server, no session
   if (first !== undefined && !Object.hasOwn(commands, first)) {
     io.stderr.write(`unknown command ${JSON.stringify(first)}\n${usage}`);
     return 2;
@@ -117,7 +154,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   let zk: Client;
   try {
-    zk = await connect(args.server, { sessionTimeoutMs: args.timeoutMs });
+    zk = await connect(args.server, { sessionTimeoutMs: args.timeoutMs, ...(args.access.tls !== null ? { tls: args.access.tls } : {}) });
   } catch (e) {
     if (!(e instanceof ZookooperError)) throw e;
     io.stderr.write(connectFailure(args.server, e) + '\n');

@@ -97,6 +97,7 @@ export const constants = {
   ensemblePeerPortOffset: 707,
   ensembleElectionPortOffset: 1_707,
   ensemblePollMs: 500, // the leader table polls every server's /stat this often
+  statusPageBytesMax: 1024 * 1024, // the CLI reads no more of a /stat answer than this (it is a few hundred bytes)
   statusRequestTimeoutMs: 2_000, // one HTTP /stat request (the ensemble table, cli srvr) gives up after this
   ensembleStopGraceMs: 10_000, // SIGTERM, then SIGKILL a child still alive after this
   ensembleServersMax: 32, // voters + observers one command starts

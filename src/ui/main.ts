@@ -43,6 +43,13 @@ document.addEventListener('keydown', (ev) => {
 });
 show(tabs.find((t) => `#${t}` === location.hash) ?? 'services');
 
+/** `Basic base64(utf8(user:password))`: btoa alone takes only Latin-1. */
+function basicAuthorization(userPassword: string): string {
+  let binary = '';
+  for (const b of new TextEncoder().encode(userPassword)) binary += String.fromCharCode(b);
+  return `Basic ${btoa(binary)}`;
+}
+
 function setReadOnly(readOnly: boolean, who = ''): void {
   document.body.classList.toggle('read-only', readOnly);
   clear(modeBadge, readOnly ? 'read-only — give admin credentials to make changes' : `admin: ${who}`);
@@ -68,7 +75,7 @@ try {
     }
     if (s === 'expired') say('session expired: reload the page', true);
   });
-  const st: ConsoleState = { zk, readOnly: true, say, onReconnect: (fn) => void reconnectListeners.push(fn) };
+  const st: ConsoleState = { zk, readOnly: true, adminAuthorization: null, say, onReconnect: (fn) => void reconnectListeners.push(fn) };
 
   document.getElementById('login')!.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -77,7 +84,10 @@ try {
     if (user === '' || user.includes(':')) return say('a user name without ":" is needed', true);
     zk.addAuth('digest', `${user}:${pw.value}`).then(
       () => {
-        pw.value = ''; // the password stays only in the session's auth list (re-sent on reconnect)
+        // The password stays in the session's auth list (re-sent on reconnect) and, as the Basic
+        // header of the admin pages, in this page's memory; never in storage.
+        st.adminAuthorization = basicAuthorization(`${user}:${pw.value}`);
+        pw.value = '';
         st.readOnly = false;
         setReadOnly(false, user);
         say(`credentials of ${user} added to this session`);

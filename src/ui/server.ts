@@ -34,7 +34,15 @@ export function serverView(st: ConsoleState, root: HTMLElement, mntrUrl: string)
       const t0 = performance.now();
       await st.zk.exists('/');
       push('latencyMs', performance.now() - t0);
-      const res = await fetch(mntrUrl, { cache: 'no-store' });
+      const auth = st.adminAuthorization;
+      // credentials 'omit': a 401 then comes back to this code instead of opening the browser's
+      // own login prompt (the fetch standard prompts only for requests that include credentials).
+      const res = await fetch(mntrUrl, { cache: 'no-store', credentials: 'omit', ...(auth !== null ? { headers: { authorization: auth } } : {}) });
+      if (res.status === 401) {
+        throw new Error(auth === null
+          ? `${mntrUrl} needs an admin user (--admin-users): not signed in — give admin credentials above`
+          : `${mntrUrl}: the signed-in user is not an admin user of this server (HTTP 401)`);
+      }
       if (!res.ok) throw new Error(`${mntrUrl}: HTTP ${res.status}`);
       const m = (await res.json()) as Record<string, number | string>;
       const txns = Number(m.zk_committed_txns ?? 0);

@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -154,5 +154,45 @@ describe('console at /ui in chromium', () => {
     await page.keyboard.press('4');
     await page.locator('#server-facts', { hasText: 'standalone' }).waitFor({ timeout: 10_000 });
     await page.screenshot({ path: join(shots, 'server.png') });
+  });
+});
+
+describe('console with --admin-users: the Server view reads /mntr as the signed-in admin', () => {
+  let server: TestServer;
+  let browser: BrowserContext;
+  let userDataDir: string;
+  const dataDir = tempDir('zk-console-admin-');
+
+  before(async () => {
+    const users = join(dataDir, 'admins');
+    writeFileSync(users, `${digestId('admin', 's3cret')}\n`);
+    server = await startServer({ workers: 1, args: ['--admin-users', users] });
+    ({ browser, userDataDir } = await launchChromium());
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    server?.cleanup();
+    rmSync(dataDir, { recursive: true, force: true });
+    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  it('says it is not signed in, then shows the role once the admin signs in; another user is told it is not an admin', async () => {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${server.port}/ui/#server`);
+    await page.waitForSelector('#conn-state.connected', { timeout: 20_000 });
+    await page.locator('#server-facts', { hasText: 'not signed in' }).waitFor({ timeout: 10_000 });
+    await page.fill('#user', 'admin');
+    await page.fill('#password', 's3cret');
+    await page.click('#login button');
+    await page.locator('#server-facts', { hasText: 'standalone' }).waitFor({ timeout: 10_000 });
+    const other = await browser.newPage();
+    await other.goto(`http://127.0.0.1:${server.port}/ui/#server`);
+    await other.waitForSelector('#conn-state.connected', { timeout: 20_000 });
+    await other.fill('#user', 'intruder');
+    await other.fill('#password', 'guess');
+    await other.click('#login button');
+    await other.locator('#server-facts', { hasText: 'not an admin user' }).waitFor({ timeout: 10_000 });
   });
 });

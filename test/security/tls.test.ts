@@ -164,6 +164,52 @@ describe('TLS on the client port (uWS SSLApp)', { skip }, () => {
   });
 });
 
+describe('TLS certificate reloads release the old Apps', { skip }, () => {
+  let dir = '';
+  let server: TestServer;
+  const clients: ZookooperClient[] = [];
+  after(async () => {
+    for (const c of clients) await c.close().catch(() => {});
+    await server?.stop();
+    server?.cleanup();
+    if (dir !== '') rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('after N reloads, an old App is kept while its connections live and released when the last closes', async () => {
+    dir = tempDir('zk-tls-apps-');
+    const ca = makeCa(dir, 'ca');
+    const first = makeCert(dir, 'server1', '/CN=localhost', ca, 'server');
+    const live = { crt: `${dir}/live.crt`, key: `${dir}/live.key` };
+    copyFileSync(first.crt, live.crt);
+    copyFileSync(first.key, live.key);
+    const caPem = readFileSync(ca.crt, 'utf8');
+    // One worker: /mntr's _this_worker figures are then the whole server's.
+    server = await startServer({ workers: 1, args: ['--tls-cert', live.crt, '--tls-key', live.key] });
+    const retired = async (): Promise<number> => ((await httpsJson(server.port, '/mntr', caPem)).body as { zk_tls_retired_apps_this_worker: number }).zk_tls_retired_apps_this_worker;
+    const reloads = 3;
+    for (let i = 0; i < reloads; i++) {
+      const zk = await connect(server.connectString, { tls: { ca: caPem } });
+      clients.push(zk);
+      await zk.create(`/apps-${i}`, String(i));
+      await untilServed(server.port, caPem, rotate(dir, live, ca, `reload${i}`, server.pid));
+    }
+    assert.equal(await retired(), reloads, 'each reload retired an App that still serves a session');
+    for (const [i, zk] of clients.entries()) assert.equal((await zk.getData(`/apps-${i}`)).data.toString(), String(i));
+    for (const c of clients.splice(0)) await c.close();
+    const deadline = Date.now() + 20_000;
+    let left = await retired();
+    while (left !== 0) {
+      assert.ok(Date.now() < deadline, `${left} retired Apps still kept after their connections closed`);
+      await new Promise((r) => setTimeout(r, 50));
+      left = await retired();
+    }
+    // A reload with no connection on the current App releases it at once.
+    await untilServed(server.port, caPem, rotate(dir, live, ca, 'reload-idle', server.pid));
+    assert.equal(await retired(), 0);
+    assert.deepEqual(await server.stop(), { code: 0, signal: null });
+  });
+});
+
 describe('TLS with client certificates (x509 ids)', { skip }, () => {
   let dir = '';
   let ca: CertFiles;

@@ -14,6 +14,7 @@ const worker: WorkerFigures = {
   writesForwarded: 10,
   throttled: 0,
   malformedFrames: 0,
+  retiredApps: 0,
   connectionList: [],
 };
 

@@ -12,6 +12,8 @@ export interface WorkerFigures {
   writesForwarded: number;
   throttled: number;
   malformedFrames: number;
+  /** Apps a certificate reload replaced that still serve connections (they go when those close). */
+  retiredApps: number;
   connectionList: { remote: string; sessionId: string; queued: number; watches: number; received: number; sent: number }[];
 }
 
@@ -98,6 +100,7 @@ export function mntrPage(stats: ServerStats, worker: WorkerFigures): string {
     zk_workers: stats.workers,
     zk_throttled_requests_this_worker: worker.throttled,
     zk_malformed_frames_this_worker: worker.malformedFrames,
+    zk_tls_retired_apps_this_worker: worker.retiredApps,
     zk_last_zxid: stats.zxid,
     ...mntrEnsemble(stats),
   });

@@ -9,6 +9,7 @@
 import type { SecureContextOptions } from 'node:tls';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
+import { assert } from '../../common/assert.js';
 import { constants } from '../../common/constants.js';
 import { loadUi, uiAnswer } from '../http/static-ui.js';
 import { consPage, healthPage, metricsPage, mntrPage, statPage, type WorkerFigures } from '../http/pages.js';
@@ -161,6 +162,7 @@ function figures(): WorkerFigures {
     writesForwarded: core.figures.writes,
     throttled: core.figures.throttled,
     malformedFrames: core.figures.malformed,
+    retiredApps: retiredApps.size,
     connectionList: [...core.conns.values()].slice(0, 10_000).map((c) => ({
       remote: c.remote,
       sessionId: '0x' + c.sessionId.toString(16),
@@ -210,7 +212,25 @@ function peerOf(res: uWS.HttpResponse, req: uWS.HttpRequest): { remote: string; 
 
 const json = 'application/json';
 const uiFiles = loadUi();
-const routes = (app: uWS.TemplatedApp): uWS.TemplatedApp => app
+/**
+ * An App and the WebSocket connections it serves: a certificate reload retires the App (its
+ * listen socket closed); the last of its connections closing drops our reference to it.
+ */
+interface AppRecord {
+  app: uWS.TemplatedApp;
+  connections: number;
+  retired: boolean;
+}
+function connectionClosed(rec: AppRecord): void {
+  rec.connections -= 1;
+  assert(rec.connections >= 0, 'an App closed more connections than it opened');
+  if (rec.retired && rec.connections === 0) releaseApp(rec);
+}
+const routes = (rec: AppRecord): AppRecord => {
+  routesOf(rec.app, rec);
+  return rec;
+};
+const routesOf = (app: uWS.TemplatedApp, rec: AppRecord): uWS.TemplatedApp => app
   .ws<UserData>('/*', {
     compression: uWS.DISABLED,
     maxPayloadLength: constants.frameBytesMax,
@@ -238,6 +258,7 @@ const routes = (app: uWS.TemplatedApp): uWS.TemplatedApp => app
       );
     },
     open: (ws) => {
+      rec.connections += 1;
       const data = ws.getUserData();
       const count = perAddress.get(data.remote) ?? 0;
       // Counted in admit() for jute connections; here it also decides (the kill below).
@@ -267,6 +288,7 @@ const routes = (app: uWS.TemplatedApp): uWS.TemplatedApp => app
       data.closed = true;
       releaseAddress(data.remote);
       if (data.conn) core.closed(data.conn);
+      connectionClosed(rec);
     },
   })
   .get('/health', (res, req) => withStats(res, (s) => ({ type: json, ...healthPage(s) }), corsHeaders(req.getHeader('origin'), req.getHeader('host'), originPolicy)))
@@ -301,9 +323,15 @@ function sendUi(res: uWS.HttpResponse, url: string): void {
 let listenSocket: uWS.us_listen_socket | null = null;
 let jute: JuteListener | null = null;
 let front: TlsFront | null = null;
-// Apps replaced by a certificate reload: they stopped listening and serve their connections on.
-const retiredApps: uWS.TemplatedApp[] = [];
-let app = routes(createApp(security.uwsTls));
+// Apps replaced by a certificate reload: they stopped listening and serve their connections on;
+// each leaves this set (and can be collected) when its last connection closes.
+const retiredApps = new Set<AppRecord>();
+const newApp = (): AppRecord => routes({ app: createApp(security.uwsTls), connections: 0, retired: false });
+let app = newApp();
+function releaseApp(rec: AppRecord): void {
+  assert(rec.retired, 'only a retired App is released');
+  retiredApps.delete(rec);
+}
 
 /** node:tls options from the PEM texts. */
 function nodeTls(p: FrontSecure): SecureContextOptions {
@@ -324,17 +352,19 @@ function reloadSecurity(msg: Extract<ToWorker, { kind: 'reloadSecurity' }>): voi
   // listens beside the old one (SO_REUSEPORT), then the old one stops listening: its
   // connections live on in it. A connection in the old socket's accept queue at that instant
   // is reset (Linux does not move it); clients reconnect.
-  let next: uWS.TemplatedApp;
+  let next: AppRecord;
   try {
-    next = routes(createApp(security.uwsTls));
+    next = newApp();
   } catch (err) {
     return done(`cannot load the certificate files: ${(err as Error).message}`);
   }
-  next.listen(init.host, init.port, (token) => {
+  next.app.listen(init.host, init.port, (token) => {
     if (!token || listenSocket === null) return done(token ? 'stopping' : `cannot listen on ${init.host}:${init.port} with the new certificate`);
     uWS.us_listen_socket_close(listenSocket);
     listenSocket = token;
-    retiredApps.push(app);
+    app.retired = true;
+    if (app.connections === 0) releaseApp(app);
+    else retiredApps.add(app);
     app = next;
     done(null);
   });
@@ -448,5 +478,5 @@ const onListen = async (token: uWS.us_listen_socket | false): Promise<void> => {
   if (!uws.native) logger.error('uWebSockets.js JS fallback in use: expect much lower throughput');
   toMain({ kind: 'ready', workerId: init.workerId, native: uws.native, zkPort: jute?.port ?? null });
 };
-if (security.unixPath !== null) app.listen_unix((token) => void onListen(token), security.unixPath);
-else app.listen(init.host, init.port, (token) => void onListen(token));
+if (security.unixPath !== null) app.app.listen_unix((token) => void onListen(token), security.unixPath);
+else app.app.listen(init.host, init.port, (token) => void onListen(token));
