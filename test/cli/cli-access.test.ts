@@ -5,24 +5,11 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { runCli } from '../../src/cli/zkcli.js';
+import { cli } from '../helpers/cli.js';
 import { hasOpenssl, makeCa, makeCert, type CertFiles } from '../helpers/certs.js';
 import { startServer, tempDir, type TestServer } from '../helpers/server.js';
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const stdin = new PassThrough();
-  stdin.end();
-  let out = '';
-  let err = '';
-  stdout.on('data', (b: Buffer) => (out += b.toString()));
-  stderr.on('data', (b: Buffer) => (err += b.toString()));
-  const code = await runCli(args, { stdout, stderr, stdin });
-  return { code, out, err };
-}
 
 const digest = (userPassword: string): string => `${userPassword.split(':')[0]}:${createHash('sha1').update(userPassword).digest('base64')}`;
 

@@ -2,25 +2,12 @@
 // servers with one not answering, and the ensemble lines from a synthetic leader's /stat.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { formatSrvr } from '../../src/cli/srvr.js';
-import { runCli } from '../../src/cli/zkcli.js';
+import { cli } from '../helpers/cli.js';
 import { connect } from '../../src/index.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const stdin = new PassThrough();
-  stdin.end();
-  let out = '';
-  let err = '';
-  stdout.on('data', (b: Buffer) => (out += b.toString()));
-  stderr.on('data', (b: Buffer) => (err += b.toString()));
-  const code = await runCli(args, { stdout, stderr, stdin });
-  return { code, out, err };
-}
 
 /** A loopback port nobody listens on (bound, then released). */
 async function closedPort(): Promise<number> {

@@ -83,14 +83,7 @@ describe('ensemble of 3: session identity across servers', () => {
   test('a session created on the leader re-attaches on a follower at once (the follower catches up before deciding)', async () => {
     const leaderId = await e.leader();
     const follower = (await withRole(e, 'follower'))[0]!;
-    for (let i = 0; i < 20; i++) {
-      const first = await RawConnection.session(e.server(leaderId).clientPort);
-      const second = await RawConnection.session(e.server(follower).clientPort, first.sessionId, first.password);
-      assert.equal(second.sessionId, first.sessionId, `round ${i}: the follower attached the same session`);
-      first.raw.close();
-      second.raw.sendBytes(encodeRequest({ opcode: Opcode.close, xid: 1 }));
-      await second.raw.waitClosed();
-    }
+    await reattachRounds(e, leaderId, follower, 20);
   });
 
   test('a re-attach on a follower whose link from the leader lags still finds the session (it waits for a sync, not SESSIONEXPIRED)', async () => {
@@ -101,19 +94,24 @@ describe('ensemble of 3: session identity across servers', () => {
     assert.ok(e.mesh !== null, 'the ensemble runs through fault proxies');
     e.mesh.delay(leaderId, follower, LAGGING_LINK_DELAY_MS);
     try {
-      for (let i = 0; i < 3; i++) {
-        const first = await RawConnection.session(e.server(leaderId).clientPort);
-        const second = await RawConnection.session(e.server(follower).clientPort, first.sessionId, first.password);
-        assert.equal(second.sessionId, first.sessionId, `round ${i}: the follower attached the same session`);
-        first.raw.close();
-        second.raw.sendBytes(encodeRequest({ opcode: Opcode.close, xid: 1 }));
-        await second.raw.waitClosed();
-      }
+      await reattachRounds(e, leaderId, follower, 3);
     } finally {
       e.mesh.delay(leaderId, follower, 0);
     }
   });
 });
+
+/** Sessions made on the leader and at once re-attached on the follower, `rounds` times. */
+async function reattachRounds(e: Ensemble, leaderId: number, follower: number, rounds: number): Promise<void> {
+  for (let i = 0; i < rounds; i++) {
+    const first = await RawConnection.session(e.server(leaderId).clientPort);
+    const second = await RawConnection.session(e.server(follower).clientPort, first.sessionId, first.password);
+    assert.equal(second.sessionId, first.sessionId, `round ${i}: the follower attached the same session`);
+    first.raw.close();
+    second.raw.sendBytes(encodeRequest({ opcode: Opcode.close, xid: 1 }));
+    await second.raw.waitClosed();
+  }
+}
 
 /** Well inside the ensemble's sync limit (the link stays up) and far above a loopback round trip. */
 const LAGGING_LINK_DELAY_MS = 400;

@@ -60,7 +60,7 @@ except LockTimeout:
 nonblocking = waiter.acquire(blocking=False)
 queued = b.Lock('/kazoo/lock', 'b-queued')
 qt = threading.Thread(target=lambda: queued.acquire(timeout=DEADLINE_S)); qt.start()
-wait_until(lambda: len(held.contenders()) == 2, 'the second contender queued')
+wait_until(lambda: sorted(held.contenders()) == ['a', 'b-queued'], 'the second contender queued (and the timed-out ones gone, as seen from this server)')
 contenders = held.contenders()
 held.release()
 qt.join(DEADLINE_S)
