@@ -5,7 +5,8 @@
 const preamble = String.raw`
 import json, sys, threading, time
 from kazoo.client import KazooClient, KazooState
-from kazoo.exceptions import LockTimeout, NoNodeError
+from kazoo.exceptions import LockTimeout, NodeExistsError, NoNodeError
+from kazoo.retry import KazooRetry
 
 DEADLINE_S = 30
 
@@ -176,9 +177,17 @@ first = peer_port()
 emit({'connected': first, 'session': '%x' % session})
 sys.stdin.readline()
 wait_until(lambda: zk.state == KazooState.CONNECTED and peer_port() not in (None, first), 'a connection to another server')
-data, stat = zk.get(eph)
-zk.set(eph, b'still mine')
-zk.create(eph + '-after', b'', ephemeral=True)
+# A server reached while the ensemble still elects may drop the connection again: a request in
+# flight then fails ConnectionLoss, as with ZooKeeper, and a client retries it on the same session.
+retry = KazooRetry(max_tries=50, delay=0.1, max_delay=1, deadline=DEADLINE_S)
+data, stat = retry(zk.get, eph)
+retry(zk.set, eph, b'still mine')
+def create_after():
+    try:
+        zk.create(eph + '-after', b'', ephemeral=True)
+    except NodeExistsError:
+        pass  # an earlier try was applied, its answer lost with the connection
+retry(create_after)
 emit({'reconnectedTo': peer_port(), 'session': '%x' % zk.client_id[0], 'ephemeral': data.decode(),
       'owner': '%x' % stat.ephemeralOwner, 'states': states})
 # Stays connected (and so keeps both ephemerals) until the test closes stdin.
