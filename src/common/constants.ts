@@ -130,7 +130,11 @@ export const constants = {
   // ZooKeeper's default jute.maxbuffer (0xfffff): a request frame longer than this closes the
   // connection, as NIOServerCnxn.readLength (3.8.0) does; extrasize applies inside records only.
   juteMaxBufferBytes: 1_048_575,
-  dumpEntriesMax: 10_000, // sessions, and ephemeral paths, listed by the `dump` four-letter word
+  dumpEntriesMax: 10_000, // sessions, ephemeral paths, connections, watches listed by dump / cons / wchc / wchp and their admin pages
+  // cons, wchc, wchp, dump and the admin pages ask every session worker for its connections and
+  // watches (workers/gather.ts): a worker silent this long is reported as not answering.
+  workerReportTimeoutMs: 2_000,
+  workerReportGathersInFlightMax: 64, // such requests waiting for the workers at once; more are answered 'not answered'
   zkPortOffset: 1000, // the jute port defaults to the client port + this (2181 -> 3181)
   juteHandshakeBytesMax: 1024, // a ConnectRequest is ~50 bytes; a bigger first frame is garbage
 

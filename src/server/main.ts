@@ -20,6 +20,7 @@ import { openStorage, type Storage } from './storage-adapter.js';
 import { monotonicNowMs, startTimers } from './timers.js';
 import { constants } from '../common/constants.js';
 import type { ServerStats, SessionDump, ToMain } from './workers/messages.js';
+import { ReportGather } from './workers/gather.js';
 import { WorkerPool } from './workers/pool.js';
 import { msgpackrNative, uwsStatus } from './workers/uws.js';
 
@@ -173,6 +174,19 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     };
   };
 
+  // cons, wchc, wchp, dump, the admin pages: every worker's connections and watches (gather.ts).
+  const gather = new ReportGather({
+    workerIds: () => Array.from({ length: pool.size }, (_, i) => i),
+    ask: (workerId, gatherId, entriesMax) => pool.post(workerId, { kind: 'askReport', gatherId, entriesMax }),
+    answer: (workerId, reqId, gathered) => pool.post(workerId, { kind: 'gathered', reqId, gathered }),
+    startTimer: (fn, ms) => {
+      const t = setTimeout(fn, ms).unref(); // a gather never keeps a stopping server alive
+      return () => clearTimeout(t);
+    },
+    timeoutMs: constants.workerReportTimeoutMs,
+    inFlightMax: constants.workerReportGathersInFlightMax,
+  });
+
   const onWorkerMessage = (workerId: number, msg: Exclude<ToMain, { kind: 'ready' | 'listenFailed' | 'stopped' }>): void => {
     switch (msg.kind) {
       case 'writes':
@@ -196,6 +210,12 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
         break;
       case 'stats':
         pool.post(workerId, { kind: 'stats', reqId: msg.reqId, stats: msg.dump === true ? { ...stats(), dump: sessionDump() } : stats() });
+        break;
+      case 'gather':
+        gather.request(workerId, msg.reqId, Math.min(msg.entriesMax, constants.dumpEntriesMax));
+        break;
+      case 'report':
+        gather.report(msg.gatherId, msg.report);
         break;
       case 'securityReloaded':
         if (msg.error === null) logger.info({ workerId }, 'security settings reloaded');
@@ -223,6 +243,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   const shutdown = (): Promise<void> =>
     (shutdownPromise ??= (async () => {
       stopTimers();
+      gather.flush();
       await pool.stop();
       // Data first: a worker still holding a socket (an idle raw TCP connection uWS keeps for its
       // HTTP idle timeout) can abort the process when terminated, and by then everything

@@ -8,6 +8,7 @@ import { clear, errorText, h } from './dom.js';
 import { locksView } from './locks.js';
 import { serverView } from './server.js';
 import { servicesView } from './services.js';
+import { sessionsView } from './sessions.js';
 import type { ConsoleState } from './state.js';
 import { treeView } from './tree.js';
 
@@ -22,7 +23,7 @@ const say = (message: string, isError = false): void => {
   status.className = isError ? 'error' : '';
 };
 
-const tabs = ['services', 'tree', 'locks', 'server'] as const;
+const tabs = ['services', 'tree', 'locks', 'server', 'sessions'] as const;
 function show(tab: string): void {
   for (const t of tabs) {
     document.getElementById(`view-${t}`)!.hidden = t !== tab;
@@ -100,6 +101,7 @@ try {
   treeView(st, document.getElementById('view-tree')!);
   locksView(st, document.getElementById('view-locks')!);
   serverView(st, document.getElementById('view-server')!, `${location.protocol}//${server}/mntr`);
+  sessionsView(st, document.getElementById('view-sessions')!, `${location.protocol}//${server}`);
   say('connected');
 } catch (err) {
   say(`cannot connect to ${server}: ${errorText(err)}`, true);

@@ -2,6 +2,7 @@
 // The one periodic read in the console, and why: these figures are not znodes, so no watch can
 // announce them; the server's own /mntr page (the same figures as ZooKeeper's mntr) is read every
 // few seconds. Latency is the round trip of this console's own exists('/') at each read.
+import { adminJson } from './admin-fetch.js';
 import { clear, errorText, h } from './dom.js';
 import type { ConsoleState } from './state.js';
 
@@ -34,21 +35,12 @@ export function serverView(st: ConsoleState, root: HTMLElement, mntrUrl: string)
       const t0 = performance.now();
       await st.zk.exists('/');
       push('latencyMs', performance.now() - t0);
-      const auth = st.adminAuthorization;
-      // credentials 'omit': a 401 then comes back to this code instead of opening the browser's
-      // own login prompt (the fetch standard prompts only for requests that include credentials).
-      const res = await fetch(mntrUrl, { cache: 'no-store', credentials: 'omit', ...(auth !== null ? { headers: { authorization: auth } } : {}) });
-      if (res.status === 401) {
-        throw new Error(auth === null
-          ? `${mntrUrl} needs an admin user (--admin-users): not signed in — give admin credentials above`
-          : `${mntrUrl}: the signed-in user is not an admin user of this server (HTTP 401)`);
-      }
-      if (!res.ok) throw new Error(`${mntrUrl}: HTTP ${res.status}`);
-      const m = (await res.json()) as Record<string, number | string>;
+      const m = await adminJson<Record<string, number | string>>(st, mntrUrl);
       const txns = Number(m.zk_committed_txns ?? 0);
       push('txnsPerSec', lastTxns === null ? 0 : Math.max(0, (txns - lastTxns) / (periodMs / 1000)));
       lastTxns = txns;
-      push('connections', Number(m.zk_num_alive_connections_this_worker ?? 0));
+      // Every worker's connections (the server gathers them); this worker's from an older server.
+      push('connections', Number(m.zk_num_alive_connections ?? m.zk_num_alive_connections_this_worker ?? 0));
       push('znodes', Number(m.zk_znode_count ?? 0));
       clear(facts, ...[['role', m.zk_server_state], ['zxid', '0x' + BigInt(m.zk_last_zxid ?? 0).toString(16)], ['sessions', m.zk_sessions], ['workers', m.zk_workers]]
         .flatMap(([k, v]) => [h('dt', {}, String(k)), h('dd', { class: 'mono' }, String(v))]));
@@ -58,7 +50,7 @@ export function serverView(st: ConsoleState, root: HTMLElement, mntrUrl: string)
     clear(charts, ...(Object.keys(series) as (keyof typeof series)[]).map((k) =>
       h('figure', {}, spark(series[k]), h('figcaption', {}, `${k} ${(series[k].at(-1) ?? 0).toFixed(k === 'latencyMs' ? 1 : 0)}`))));
   };
-  clear(root, h('h2', {}, 'Server'), facts, charts, h('p', { class: 'muted' }, `connections: this worker's, from ${mntrUrl}; latency: this console's round trip`));
+  clear(root, h('h2', {}, 'Server'), facts, charts, h('p', { class: 'muted' }, `connections: every worker's, from ${mntrUrl}; latency: this console's round trip`));
   void tick();
   setInterval(() => void tick(), periodMs);
 }

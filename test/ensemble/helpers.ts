@@ -1,7 +1,6 @@
 // What the ensemble end-to-end tests share: an ensemble of real server processes (the cluster
 // harness, peer links direct or proxied), clients pinned to one server or given every server,
-// where a session is connected right now (GET /cons: one worker per server, so the list is
-// complete), and the JSON / text state pages.
+// where a session is connected right now (GET /cons: every worker of the server), and the JSON / text state pages.
 import { connect, type ConnectOptions, type WatchedEvent, type ZookooperClient } from '../../src/index.js';
 import { Ensemble, type EnsembleOptions, type ServerProcess } from '../cluster/harness.js';
 import { eventually } from '../helpers/server.js';

@@ -99,7 +99,7 @@ describe('origins and admin users', () => {
 
   test('the admin pages need an admin user; /health does not', async () => {
     assert.equal((await get(server.port, '/health')).status, 200);
-    for (const page of ['/mntr', '/stat', '/cons', '/metrics']) {
+    for (const page of ['/mntr', '/stat', '/cons', '/watches', '/sessions', '/metrics']) {
       const anon = await get(server.port, page);
       assert.equal(anon.status, 401, page);
       assert.match(String(anon.headers['www-authenticate']), /^Basic /);

@@ -15,7 +15,6 @@ const worker: WorkerFigures = {
   throttled: 0,
   malformedFrames: 0,
   retiredApps: 0,
-  connectionList: [],
 };
 
 function stats(extra: Partial<ServerStats> = {}): ServerStats {

@@ -1,7 +1,9 @@
 // The HTTP side of the client port: /health, /metrics (Prometheus text) and JSON state pages in
 // the spirit of ZooKeeper's four-letter words (stat, mntr, cons). Pure functions of the figures
-// the main thread and the answering worker hand in.
+// the main thread and the answering worker hand in; the pages of every worker's connections and
+// watches are gathered-pages.ts.
 import type { ServerRole, ServerStats } from '../workers/messages.js';
+import type { Gathered } from '../workers/reports.js';
 
 export interface WorkerFigures {
   workerId: number;
@@ -14,7 +16,6 @@ export interface WorkerFigures {
   malformedFrames: number;
   /** Apps a certificate reload replaced that still serve connections (they go when those close). */
   retiredApps: number;
-  connectionList: { remote: string; sessionId: string; queued: number; watches: number; received: number; sent: number }[];
 }
 
 /** ZooKeeper's zk_peer_state: the server state as its QuorumPeer names it, and the Zab phase. */
@@ -82,11 +83,19 @@ function mntrEnsemble(stats: ServerStats): Record<string, unknown> {
   return out;
 }
 
-export function mntrPage(stats: ServerStats, worker: WorkerFigures): string {
+/**
+ * `all`: every worker's counts (workers/gather.ts), as ZooKeeper's server-wide
+ * zk_num_alive_connections and zk_watch_count; `zk_workers_not_answering` counts the workers
+ * whose part is missing from them.
+ */
+export function mntrPage(stats: ServerStats, worker: WorkerFigures, all?: Gathered): string {
   return JSON.stringify({
     zk_version: 'zookooper',
     zk_server_state: stats.serverState,
     zk_znode_count: stats.nodes,
+    ...(all !== undefined
+      ? { zk_num_alive_connections: all.connectionCount, zk_watch_count: all.watchCount, zk_workers_not_answering: all.missing.length }
+      : {}),
     zk_watch_count_this_worker: worker.watches,
     zk_num_alive_connections_this_worker: worker.connections,
     zk_outstanding_requests: stats.pendingWrites,
@@ -104,10 +113,6 @@ export function mntrPage(stats: ServerStats, worker: WorkerFigures): string {
     zk_last_zxid: stats.zxid,
     ...mntrEnsemble(stats),
   });
-}
-
-export function consPage(worker: WorkerFigures): string {
-  return JSON.stringify({ workerId: worker.workerId, connections: worker.connectionList });
 }
 
 export function metricsPage(stats: ServerStats, worker: WorkerFigures): string {

@@ -1,16 +1,18 @@
 // ZooKeeper's four-letter words on the jute port: a connection whose first four bytes are a word
 // (instead of a frame length) gets the word's text and is closed, as ZooKeeper's
 // NIOServerCnxn.checkFourLetterWord. Only words in the whitelist (4lw.commands.whitelist) run;
-// another gets ZooKeeper's refusal line. Figures of connections and watches are this worker's:
-// it holds every jute connection, while the native ones are spread over all workers.
+// another gets ZooKeeper's refusal line. Connections and watches (stat, cons, wchs, wchc, wchp,
+// dump, mntr's counts) are every worker's, gathered through the main thread (gather.ts), in
+// ZooKeeper 3.8's text formats; a worker that did not answer in time, or a list cut at
+// constants.dumpEntriesMax, is said in a line of its own in parentheses before the final blank line.
 import { hostname, platform, release, arch, userInfo } from 'node:os';
 import { formatSrvr, type StatFields } from '../../cli/srvr.js';
 import { mntrPage, statPage, type WorkerFigures } from '../http/pages.js';
 import { constants } from '../../common/constants.js';
-import type { Conn } from './conn.js';
 import type { ServerStats } from './messages.js';
+import { watchesByPath, watchesBySession, type ConnectionInfo, type Gathered } from './reports.js';
 
-export const fourLetterWords = ['ruok', 'srvr', 'stat', 'mntr', 'cons', 'wchs', 'wchc', 'envi', 'conf', 'isro', 'dump'] as const;
+export const fourLetterWords = ['ruok', 'srvr', 'stat', 'mntr', 'cons', 'wchs', 'wchc', 'wchp', 'envi', 'conf', 'isro', 'dump'] as const;
 export type FourLetterWord = (typeof fourLetterWords)[number];
 
 const byCode = new Map<number, FourLetterWord>(fourLetterWords.map((w) => [Buffer.from(w, 'ascii').readInt32BE(0), w]));
@@ -26,7 +28,8 @@ export interface FourLetterContext {
   /** The main thread's figures; `dump`: with the session table and ephemerals. */
   stats(dump?: boolean): Promise<ServerStats>;
   figures(): WorkerFigures;
-  conns(): Iterable<Conn>;
+  /** Every worker's connections and watches, each list at most `entriesMax` long (0: counts only). */
+  gather(entriesMax: number): Promise<Gathered>;
 }
 
 export function whitelisted(word: string, whitelist: readonly string[]): boolean {
@@ -43,25 +46,34 @@ export async function fourLetterAnswer(word: FourLetterWord, ctx: FourLetterCont
     case 'srvr':
       return srvr(await ctx.stats(), ctx.figures());
     case 'stat': {
-      const text = srvr(await ctx.stats(), ctx.figures());
-      const [first, ...rest] = text.split('\n');
-      return [first, 'Clients:', ...consLines(ctx.conns()), '', ...rest].join('\n');
+      const [stats, g] = await Promise.all([ctx.stats(), ctx.gather(constants.dumpEntriesMax)]);
+      const [first, ...rest] = srvr(stats, ctx.figures()).split('\n');
+      return [first, 'Clients:', ...g.connections.map(consLine), ...notes(g), '', ...rest].join('\n');
     }
     case 'mntr': {
-      const m = JSON.parse(mntrPage(await ctx.stats(), ctx.figures())) as Record<string, unknown>;
+      const [stats, g] = await Promise.all([ctx.stats(), ctx.gather(0)]);
+      const m = JSON.parse(mntrPage(stats, ctx.figures(), g)) as Record<string, unknown>;
       return Object.entries(m).map(([k, v]) => `${k}\t${String(v)}`).join('\n') + '\n';
     }
-    case 'cons':
-      return consLines(ctx.conns()).join('\n') + '\n\n';
-    case 'wchs': {
-      const { sessions, paths, total } = watchSummary(ctx.conns());
-      return `${sessions.size} connections watching ${paths.size} paths\nTotal watches:${total}\n`;
+    case 'cons': {
+      const g = await ctx.gather(constants.dumpEntriesMax);
+      return [...g.connections.map(consLine), ...notes(g)].join('\n') + '\n\n';
     }
+    case 'wchs':
+      return wchs(await ctx.gather(constants.dumpEntriesMax));
     case 'wchc': {
-      const { sessions } = watchSummary(ctx.conns());
+      // ZooKeeper's WatchManager.dumpWatches(byPath = false): each session, then its paths.
+      const g = await ctx.gather(constants.dumpEntriesMax);
       let out = '';
-      for (const [sid, ps] of sessions) out += `0x${sid.toString(16)}\n${[...ps].map((p) => `\t${p}\n`).join('')}`;
-      return out + '\n';
+      for (const [sid, ws] of watchesBySession(g.watches)) out += `0x${sid.toString(16)}\n${ws.map((w) => `\t${w.path}\n`).join('')}`;
+      return out + notesText(g) + '\n';
+    }
+    case 'wchp': {
+      // dumpWatches(byPath = true): each path, then the sessions watching it.
+      const g = await ctx.gather(constants.dumpEntriesMax);
+      let out = '';
+      for (const [path, ws] of watchesByPath(g.watches)) out += `${path}\n${ws.map((w) => `\t0x${w.sessionId.toString(16)}\n`).join('')}`;
+      return out + notesText(g) + '\n';
     }
     case 'envi':
       return [
@@ -78,8 +90,10 @@ export async function fourLetterAnswer(word: FourLetterWord, ctx: FourLetterCont
       ].join('\n') + '\n';
     case 'conf':
       return ctx.conf.map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
-    case 'dump':
-      return dumpText(await ctx.stats(true), ctx.conns());
+    case 'dump': {
+      const [stats, g] = await Promise.all([ctx.stats(true), ctx.gather(constants.dumpEntriesMax)]);
+      return dumpText(stats, g);
+    }
   }
 }
 
@@ -87,9 +101,9 @@ export async function fourLetterAnswer(word: FourLetterWord, ctx: FourLetterCont
  * ZooKeeper's dump: the session table, the ephemerals of each session (DataTree.dumpEphemerals'
  * lines), the connections. ZooKeeper groups sessions by expiry time ("Session Sets"); zookooper's
  * expiry is in ticks on the main thread, so each session is listed with its timeout instead.
- * Connections are this worker's (every jute connection).
+ * Connections are every worker's (jute and WebSocket).
  */
-function dumpText(st: ServerStats, conns: Iterable<Conn>): string {
+function dumpText(st: ServerStats, g: Gathered): string {
   const d = st.dump;
   if (d === undefined) return 'SessionTracker dump:\nnot available\n';
   const hex = (id: bigint): string => '0x' + id.toString(16);
@@ -99,7 +113,8 @@ function dumpText(st: ServerStats, conns: Iterable<Conn>): string {
   for (const e of d.ephemerals) lines.push(`${hex(e.sessionId)}:`, ...e.paths.map((p) => `\t${p}`));
   if (d.truncated) lines.push(`(cut at ${constants.dumpEntriesMax} sessions / paths)`);
   lines.push('Connections dump:');
-  for (const c of conns) lines.push(`\tip: /${c.remote} sessionId: ${hex(c.sessionId)}`);
+  for (const c of g.connections) lines.push(`\tip: /${c.remote} sessionId: ${hex(c.sessionId)}`);
+  lines.push(...notes(g));
   return lines.join('\n') + '\n';
 }
 
@@ -107,30 +122,27 @@ function srvr(stats: ServerStats, figures: WorkerFigures): string {
   return formatSrvr(JSON.parse(statPage(stats, figures)) as StatFields);
 }
 
-function consLines(conns: Iterable<Conn>): string[] {
-  const out: string[] = [];
-  for (const c of conns) {
-    out.push(` /${c.remote}[1](queued=${c.queue.length - c.queueHead},recved=${c.received},sent=${c.sent},sid=0x${c.sessionId.toString(16)},to=${c.timeoutMs})`);
-  }
+/** One `cons` line, as ZooKeeper's ServerCnxn.dumpConnectionInfo (the fields zookooper keeps). */
+function consLine(c: ConnectionInfo): string {
+  return ` /${c.remote}[1](queued=${c.queued},recved=${c.received},sent=${c.sent},sid=0x${c.sessionId.toString(16)},to=${c.timeoutMs})`;
+}
+
+/** wchs: ZooKeeper's WatchManager.toString: sessions watching, distinct paths, (session, path) pairs. */
+function wchs(g: Gathered): string {
+  const sessions = new Set(g.watches.map((w) => w.sessionId));
+  const paths = new Set(g.watches.map((w) => w.path));
+  return `${sessions.size} connections watching ${paths.size} paths\nTotal watches:${g.watches.length}\n${notesText(g)}`;
+}
+
+/** What is missing from a gathered answer: workers that did not answer, lists cut at the bound. */
+function notes(g: Gathered): string[] {
+  const out = g.missing.map((id) => `(worker ${id} did not answer within ${constants.workerReportTimeoutMs} ms: its connections and watches are not listed)`);
+  if (g.truncated) out.push(`(cut at ${constants.dumpEntriesMax} entries)`);
   return out;
 }
 
-function watchSummary(conns: Iterable<Conn>): { sessions: Map<bigint, Set<string>>; paths: Set<string>; total: number } {
-  const sessions = new Map<bigint, Set<string>>();
-  const paths = new Set<string>();
-  let total = 0;
-  for (const c of conns) {
-    if (c.watchKeys.size === 0) continue;
-    const ps = sessions.get(c.sessionId) ?? new Set<string>();
-    for (const key of c.watchKeys) {
-      const path = key.slice(key.indexOf('\0') + 1);
-      ps.add(path);
-      paths.add(path);
-      total++;
-    }
-    sessions.set(c.sessionId, ps);
-  }
-  return { sessions, paths, total };
+function notesText(g: Gathered): string {
+  return notes(g).map((l) => l + '\n').join('');
 }
 
 function safeUser(): string {

@@ -2,7 +2,7 @@
 //
 //   worker -> main (request ring, handoff.ts): writes, attach, detach, touch, stats (ToMain), as
 //                                     encoded frames in the order sent (handoff-codec.ts)
-//   worker -> main (parentPort):      ready, listenFailed, stopped (structured clone; rare)
+//   worker -> main (parentPort):      ready, listenFailed, stopped, gather, report (structured clone; rare)
 //   main -> worker (parentPort):      ToWorker        session attach answers, moves, stats answers
 //   main -> worker (commit ring):     CommitPortMessage
 //       CommitMessage  one per committed batch, sent BEFORE the batch is published in the tree
@@ -14,6 +14,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { ClientAuth } from '../../common/security-config.js';
 import type { CommittedEntry, WriteRequest } from '../pipeline/api.js';
+import type { Gathered, WorkerReport } from './reports.js';
 import type { UwsTlsFiles } from './uws.js';
 
 /** The TLS front's PEM texts (node:tls), checked by the main thread (security-load.ts). */
@@ -92,6 +93,10 @@ export type ToMain =
   | { kind: 'detach'; sessionId: bigint; connId: number } // connection gone, session lives on
   /** `dump`: also the session table and the ephemerals (the `dump` four-letter word). */
   | { kind: 'stats'; reqId: number; dump?: boolean }
+  // Every worker's connections and watches (gather.ts): asked by the worker answering a page,
+  // reported by each worker when the main thread asks (ToWorker askReport). parentPort: rare.
+  | { kind: 'gather'; reqId: number; entriesMax: number }
+  | { kind: 'report'; gatherId: number; report: WorkerReport }
   | { kind: 'stopped'; workerId: number };
 
 export type AttachAnswer =
@@ -149,6 +154,8 @@ export type ToWorker =
   | AttachAnswer
   | { kind: 'moved'; sessionId: bigint; connId: number } // another connection took the session
   | { kind: 'stats'; reqId: number; stats: ServerStats }
+  | { kind: 'askReport'; gatherId: number; entriesMax: number } // this worker's report (reports.ts), please
+  | { kind: 'gathered'; reqId: number; gathered: Gathered } // answer to 'gather'
   // SIGHUP: certificates re-read (a new SSLApp takes new connections; the front swaps its context)
   // and the admin users replaced. Connections already up keep going.
   | { kind: 'reloadSecurity'; tls: FrontSecure | null; adminIds: string[] | null }

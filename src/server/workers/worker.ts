@@ -12,13 +12,15 @@ import { pino } from 'pino';
 import { assert } from '../../common/assert.js';
 import { constants } from '../../common/constants.js';
 import { loadUi, uiAnswer } from '../http/static-ui.js';
-import { consPage, healthPage, metricsPage, mntrPage, statPage, type WorkerFigures } from '../http/pages.js';
+import { consPage, sessionsPage, watchesPage } from '../http/gathered-pages.js';
+import { healthPage, metricsPage, mntrPage, statPage, type WorkerFigures } from '../http/pages.js';
 import { attachTree } from '../tree/index.js';
 import { msgpackCodec } from './codec.js';
 import { WorkerCore, type Conn } from './core.js';
 import { listenJute, type JuteListener } from './jute-listener.js';
 import { decodeFrame, encodeControl, encodeWrites } from './handoff-codec.js';
 import { HandoffReceiver, HandoffSender } from './handoff.js';
+import { buildReport, type Gathered } from './reports.js';
 import { SendBatch } from './send-batch.js';
 import type { CommitPortMessage, FrontSecure, ServerStats, ToMain, ToWorker, WorkerInit } from './messages.js';
 import { adminAuthorized, browserWriteRefusal, corsHeaders, frontHeaderName, originAllowed, parseFrontHeader, type OriginPolicy } from './security.js';
@@ -113,43 +115,46 @@ interface UserData {
 // Every HTTP answer closes its connection (`end(body, true)`): an idle keep-alive connection
 // would keep this thread's uWS loop alive at stop, and terminating a worker with open sockets
 // aborts the process. Requests still waiting for figures at stop are answered 503.
-let statsSeq = 0;
-const statsWaits = new Map<number, { answer: (s: ServerStats) => void; abandon: () => void }>();
-function withStats(res: uWS.HttpResponse, render: (s: ServerStats) => { status?: number; type: string; body: string }, headers: [string, string][] = []): void {
+// The main thread answers two kinds of request by reqId: 'stats' (its figures) and 'gather'
+// (every worker's connections and watches, gather.ts; the main thread answers it within
+// constants.workerReportTimeoutMs, naming the workers that did not report).
+let askSeq = 0;
+const waits = new Map<number, { answer: (value: unknown) => void; abandon: () => void }>();
+function ask<T>(msg: (reqId: number) => ToMain): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const reqId = ++askSeq;
+    waits.set(reqId, { answer: (v) => resolve(v as T), abandon: () => reject(new Error('server stopping')) });
+    toMain(msg(reqId));
+  });
+}
+/** The main thread's figures (`dump`: with the session table and the ephemerals). */
+const askStats = (dump = false): Promise<ServerStats> => ask((reqId) => (dump ? { kind: 'stats', reqId, dump } : { kind: 'stats', reqId }));
+/** Every worker's connections and watches, lists at most `entriesMax` long (0: counts only). */
+const askGather = (entriesMax: number): Promise<Gathered> => ask((reqId) => ({ kind: 'gather', reqId, entriesMax }));
+
+type Page = { status?: number; type: string; body: string };
+/** Answers `res` with the page once its figures are in (503 if the server stops first). */
+function answerWhen(res: uWS.HttpResponse, figures: Promise<Page>, headers: [string, string][] = []): void {
   let aborted = false;
-  const reqId = ++statsSeq;
   res.onAborted(() => {
     aborted = true;
-    statsWaits.delete(reqId);
   });
-  statsWaits.set(reqId, {
-    answer: (stats) => {
-      if (aborted) return;
-      const page = render(stats);
-      res.cork(() => {
-        res.writeStatus(page.status === 503 ? '503 Service Unavailable' : '200 OK');
-        for (const [k, v] of headers) res.writeHeader(k, v);
-        res.writeHeader('content-type', page.type);
-        res.end(page.body, true);
-      });
-    },
-    abandon: () => {
-      if (aborted) return;
-      res.cork(() => {
-        res.writeStatus('503 Service Unavailable').end('server stopping\n', true);
-      });
-    },
-  });
-  toMain({ kind: 'stats', reqId });
+  const write = (status: string, type: string, body: string): void => {
+    if (aborted) return;
+    res.cork(() => {
+      res.writeStatus(status);
+      for (const [k, v] of headers) res.writeHeader(k, v);
+      res.writeHeader('content-type', type);
+      res.end(body, true);
+    });
+  };
+  figures.then(
+    (page) => write(page.status === 503 ? '503 Service Unavailable' : '200 OK', page.type, page.body),
+    () => write('503 Service Unavailable', 'text/plain', 'server stopping\n'),
+  );
 }
-
-/** The main thread's figures, for a four-letter word (the same request as the HTTP pages'). */
-function askStats(dump = false): Promise<ServerStats> {
-  return new Promise((resolve, reject) => {
-    const reqId = ++statsSeq;
-    statsWaits.set(reqId, { answer: resolve, abandon: () => reject(new Error('server stopping')) });
-    toMain(dump ? { kind: 'stats', reqId, dump } : { kind: 'stats', reqId });
-  });
+function withStats(res: uWS.HttpResponse, render: (s: ServerStats) => Page, headers: [string, string][] = []): void {
+  answerWhen(res, askStats().then(render), headers);
 }
 
 function figures(): WorkerFigures {
@@ -163,14 +168,6 @@ function figures(): WorkerFigures {
     throttled: core.figures.throttled,
     malformedFrames: core.figures.malformed,
     retiredApps: retiredApps.size,
-    connectionList: [...core.conns.values()].slice(0, 10_000).map((c) => ({
-      remote: c.remote,
-      sessionId: '0x' + c.sessionId.toString(16),
-      queued: c.queue.length - c.queueHead,
-      watches: c.watchCount,
-      received: c.received,
-      sent: c.sent,
-    })),
   };
 }
 
@@ -294,11 +291,11 @@ const routesOf = (app: uWS.TemplatedApp, rec: AppRecord): uWS.TemplatedApp => ap
   .get('/health', (res, req) => withStats(res, (s) => ({ type: json, ...healthPage(s) }), corsHeaders(req.getHeader('origin'), req.getHeader('host'), originPolicy)))
   .get('/metrics', adminPage((res, h) => withStats(res, (s) => ({ type: 'text/plain; version=0.0.4', body: metricsPage(s, figures()) }), h)))
   .get('/stat', adminPage((res, h) => withStats(res, (s) => ({ type: json, body: statPage(s, figures()) }), h)))
-  .get('/mntr', adminPage((res, h) => withStats(res, (s) => ({ type: json, body: mntrPage(s, figures()) }), h)))
-  .get('/cons', adminPage((res, h) => {
-    for (const [k, v] of h) res.writeHeader(k, v);
-    res.writeHeader('content-type', json).end(consPage(figures()), true);
-  }))
+  .get('/mntr', adminPage((res, h) => answerWhen(res, Promise.all([askStats(), askGather(0)]).then(([s, g]) => ({ type: json, body: mntrPage(s, figures(), g) })), h)))
+  // Every worker's connections, watches, sessions (gathered-pages.ts): what the console's Sessions view reads.
+  .get('/cons', adminPage((res, h) => answerWhen(res, askGather(constants.dumpEntriesMax).then((g) => ({ type: json, body: consPage(g, init.workerId) })), h)))
+  .get('/watches', adminPage((res, h) => answerWhen(res, askGather(constants.dumpEntriesMax).then((g) => ({ type: json, body: watchesPage(g, init.workerId) })), h)))
+  .get('/sessions', adminPage((res, h) => answerWhen(res, Promise.all([askStats(true), askGather(constants.dumpEntriesMax)]).then(([s, g]) => ({ type: json, body: sessionsPage(s.dump, g, init.workerId) })), h)))
   .options('/*', (res, req) => {
     // CORS preflight (a page sending Authorization asks first): allowed origins get the headers.
     res.writeStatus('204 No Content');
@@ -308,7 +305,7 @@ const routesOf = (app: uWS.TemplatedApp, rec: AppRecord): uWS.TemplatedApp => ap
   .get('/ui', (res) => sendUi(res, '/ui'))
   .get('/ui/*', (res, req) => sendUi(res, req.getUrl()))
   .any('/*', (res) => {
-    res.writeStatus('404 Not Found').end('not found: try /health, /metrics, /stat, /mntr, /cons or a WebSocket\n', true);
+    res.writeStatus('404 Not Found').end('not found: try /health, /metrics, /stat, /mntr, /cons, /watches, /sessions or a WebSocket\n', true);
   });
 
 function sendUi(res: uWS.HttpResponse, url: string): void {
@@ -393,12 +390,17 @@ port.on('message', (msg: ToWorker) => {
     case 'serving':
       core.setServing(msg.serving, msg.reason);
       break;
-    case 'stats': {
-      const w = statsWaits.get(msg.reqId);
-      statsWaits.delete(msg.reqId);
-      w?.answer(msg.stats);
+    case 'stats':
+    case 'gathered': {
+      const w = waits.get(msg.reqId);
+      waits.delete(msg.reqId);
+      w?.answer(msg.kind === 'stats' ? msg.stats : msg.gathered);
       break;
     }
+    case 'askReport':
+      // After processCommits above: the watches reported are those of every commit seen so far.
+      port.postMessage({ kind: 'report', gatherId: msg.gatherId, report: buildReport(init.workerId, core.conns.values(), msg.entriesMax) } satisfies ToMain);
+      break;
     case 'reloadSecurity':
       reloadSecurity(msg);
       break;
@@ -412,8 +414,8 @@ port.on('message', (msg: ToWorker) => {
       core.closeAll();
       jute?.close();
       jute = null;
-      for (const w of statsWaits.values()) w.abandon();
-      statsWaits.clear();
+      for (const w of waits.values()) w.abandon();
+      waits.clear();
       commits.stop();
       init.commitPort.close();
       init.requestSide.close();
@@ -440,7 +442,7 @@ if (init.zkPort !== null) {
         conf: init.fourLetter.conf,
         stats: askStats,
         figures,
-        conns: () => core.conns.values(),
+        gather: askGather,
       },
     });
   } catch (err) {
