@@ -5,7 +5,7 @@
 // Everything started here is registered so it is killed by PID when the test process exits,
 // whatever the test did.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,20 +66,46 @@ function alive(child: ChildProcess): boolean {
 }
 
 /** Free loopback ports, held open (so they differ from each other and from whatever binds port
- * 0 meanwhile, such as the fault proxies) until release(). */
+ * 0 meanwhile, such as the fault proxies) until release(). They are drawn below the kernel's
+ * ephemeral range: the servers bind them only after release() (and again after a restart), and a
+ * port of that range can be taken meanwhile as the local port of any outgoing connection on the
+ * machine (seen: a 3-server test whose server could not listen on its picked port). */
 export async function holdPorts(count: number): Promise<{ ports: number[]; release(): Promise<void> }> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<Server>((res, rej) => {
-      const s = createServer();
-      s.once('error', rej);
-      s.listen(0, '127.0.0.1', () => res(s));
-    })),
-  );
+  const servers: Server[] = [];
+  const [low, high] = heldPortRange();
+  for (let tries = 0; servers.length < count; tries++) {
+    if (tries >= HOLD_PORT_TRIES_MAX) {
+      await Promise.all(servers.map((s) => new Promise<void>((res) => s.close(() => res()))));
+      throw new Error(`no ${count} free ports in ${low}-${high} after ${tries} tries`);
+    }
+    const port = low + Math.floor(Math.random() * (high - low));
+    const s = await new Promise<Server | null>((res) => {
+      const srv = createServer();
+      srv.once('error', () => res(null));
+      srv.listen(port, '127.0.0.1', () => res(srv));
+    });
+    if (s !== null) servers.push(s);
+  }
   const ports = servers.map((s) => (s.address() as { port: number }).port);
   const release = async (): Promise<void> => {
     await Promise.all(servers.map((s) => new Promise<void>((res) => s.close(() => res()))));
   };
   return { ports, release };
+}
+
+const HOLD_PORT_TRIES_MAX = 1_000;
+
+/** [low, high) for held ports: from 10000 up to the start of the ephemeral range (Linux's
+ * ip_local_port_range; 32768 where it cannot be read). */
+function heldPortRange(): [number, number] {
+  let ephemeralLow = 32_768;
+  try {
+    const first = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (Number.isInteger(first) && first > 12_000) ephemeralLow = first;
+  } catch {
+    // not Linux: keep the default
+  }
+  return [10_000, ephemeralLow];
 }
 
 // ------------------------------------------------------------------ one server process
