@@ -79,9 +79,9 @@ export const constants = {
   peerHelloBytesMax: 1_024,
   // Written to one link and not yet taken by the kernel. Past it the link is cut (linkDown, queue
   // dropped, the learner is resynchronised) so a slow follower cannot grow the leader's memory.
-  // A SNAP's image is queued whole on its link (its chunks are not yet sent as the link drains), so
-  // the bound must hold a large tree's image: at 64 MiB a SNAP of 1M znodes was cut and retried forever.
-  peerLinkQueuedBytesMax: 512 * 1_048_576,
+  // Sync traffic is under the learner's credit (zabSyncWindowBytes), so what queues here is that
+  // window plus broadcast: proposals of a follower that reads slower than the leader proposes.
+  peerLinkQueuedBytesMax: 64 * 1_048_576,
   peerReconnectBackoffMsMin: 20, // doubles per failed attempt up to the max
   peerReconnectBackoffMsMax: 200, // a peer that restarts is redialled within this (loopback dials are cheap; failover time is what users feel); a link up this long resets the backoff
   peerConnectTimeoutMs: 5_000,
@@ -113,6 +113,13 @@ export const constants = {
   zabSnapDiffFactor: 0.33, // a DIFF heavier than this fraction of the SNAP image's bytes is sent as a SNAP instead
   zabSnapChunkBytes: 1_048_576, // a SNAP image travels in chunks of at most this many bytes
   zabSnapImageBytesMax: 4 * 1024 * 1_048_576, // a learner refuses a larger image (the tree's ceiling)
+  // Sync traffic (SNAP chunks, DIFF proposals) flows under the learner's credit: the leader keeps at
+  // most the window unacknowledged per learner, so a SNAP of any size costs the leader's link
+  // queue a few MiB and the leader's event loop one chunk at a time, and a learner that stops
+  // reading is noticed (no syncAck within syncLimit) and cut off instead of queued for.
+  zabSyncWindowBytes: 4 * 1_048_576,
+  zabSyncAckBytes: 1_048_576, // a learner says syncAck after every this many sync bytes received
+  zabSyncTxnOverheadBytes: 16, // sync credit charged per DIFF txn beside its bytes (an empty txn still costs)
   zabSessionsPerPongMax: 10_000, // session ids carried by one pong (the rest wait for the next)
   zabPeerIdMax: 255, // server ids 1..255, as ZooKeeper's myid recommends
   zabElectionTimeoutTicks: 4, // 200 ms between re-sent votes
@@ -172,5 +179,7 @@ assert(constants.zabLogBatchTxnsMax >= constants.writeBatchMax, 'one proposed ba
 assert(constants.peerFrameBytesMax >= constants.zabProposalsMessageBytesMax + constants.logRecordPayloadBytesMax + 64 * 1024, 'a PROPOSALS message (its gathered bytes plus one txn of any size) fits a peer frame');
 assert(constants.zabHeartbeatTicks * 2 <= constants.zabSyncLimitTicks, 'a learner hears at least two pings within syncLimit');
 assert(constants.zabSnapChunkBytes < constants.frameBytesMax, 'a SNAP chunk fits a peer frame');
+assert(constants.zabSyncAckBytes * 2 <= constants.zabSyncWindowBytes, 'a learner acks at least twice per window (the leader never waits on a partial ack)');
+assert(constants.zabSyncWindowBytes + 2 * constants.peerFrameBytesMax <= constants.peerLinkQueuedBytesMax, 'a full sync window and the frames around it fit a link queue');
 assert(constants.zabSyncLimitTicks <= constants.zabInitLimitTicks, 'sync limit within init limit');
 assert(constants.httpHeadBytesMax >= 4 * 1024, 'a browser request head (cookies, user agent) fits the TLS front bound');

@@ -50,7 +50,7 @@ test('appends queued behind a running one share one write + fdatasync, reported 
   const { core, queue, inputs } = scriptedCore();
   const log: string[] = [];
   const d = heldDisk(log);
-  const runner = new EffectRunner(core, { sendToMany: () => {}, disk: d.disk, local: () => {}, fatal: (e) => assert.fail(String(e)) });
+  const runner = new EffectRunner(core, { disconnect: () => {}, sendToMany: () => {}, disk: d.disk, local: () => {}, fatal: (e) => assert.fail(String(e)) });
   queue.push({ kind: 'append', proposals: [proposal(1n)] });
   runner.pump();
   queue.push({ kind: 'append', proposals: [proposal(2n)] }, { kind: 'append', proposals: [proposal(3n), proposal(4n)] });
@@ -72,6 +72,7 @@ test('local effects after a TRUNC or SNAP wait until it is done; sends never wai
   const sent: unknown[] = [];
   const local: string[] = [];
   const runner = new EffectRunner(core, {
+    disconnect: () => {},
     sendToMany: (to, msg) => void sent.push([to, msg]),
     disk: d.disk,
     local: (e: LocalEffect) => void local.push(e.kind === 'commit' ? `commit ${e.zxid}` : e.kind),
@@ -103,6 +104,7 @@ test('a failed disk operation stops the runner and reports the error once', asyn
   const { core, queue } = scriptedCore();
   const errors: unknown[] = [];
   const runner = new EffectRunner(core, {
+    disconnect: () => {},
     sendToMany: () => {},
     disk: {
       append: () => Promise.reject(new Error('EIO')),
@@ -129,7 +131,7 @@ test('an append whose fdatasync is under way holds back neither the sends after 
   const log: string[] = [];
   const d = heldDisk(log);
   const sent: unknown[] = [];
-  const runner = new EffectRunner(core, { sendToMany: (to, msg) => void sent.push([to, msg]), disk: d.disk, local: () => {}, fatal: (e) => assert.fail(String(e)) });
+  const runner = new EffectRunner(core, { disconnect: () => {}, sendToMany: (to, msg) => void sent.push([to, msg]), disk: d.disk, local: () => {}, fatal: (e) => assert.fail(String(e)) });
   const p1 = { t: 'proposal', zxid: 1n };
   queue.push({ kind: 'append', proposals: [proposal(1n)] }, { kind: 'send', to: 2, msg: p1 }, { kind: 'send', to: 3, msg: p1 });
   runner.pump();
@@ -154,6 +156,7 @@ test('one group commit covers at most zabLogBatchTxnsMax proposals; the rest go 
   const sizes: number[] = [];
   const waiting: (() => void)[] = [];
   const runner = new EffectRunner(core, {
+    disconnect: () => {},
     sendToMany: () => {},
     disk: {
       append: (ps) => {

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import type { Effect, Proposal } from '../../src/server/quorum/api.js';
 import { createZabCore, type Core } from '../../src/server/quorum/core.js';
 import { makeZxid, type PeerMessage } from '../../src/server/quorum/messages.js';
-import { proposalMessages } from '../../src/server/quorum/leader.js';
+import { proposalMessages } from '../../src/server/quorum/proposal-messages.js';
 import { constants } from '../../src/common/constants.js';
 
 const opts = { voters: [1, 2], observers: [], electionTimeoutTicks: 4, initLimitTicks: 40, syncLimitTicks: 10, heartbeatTicks: 2 };

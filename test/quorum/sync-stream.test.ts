@@ -6,7 +6,9 @@ import { constants } from '../../src/common/constants.js';
 import type { Proposal } from '../../src/server/quorum/api.js';
 import type { Core } from '../../src/server/quorum/core.js';
 import { makeZxid } from '../../src/server/quorum/messages.js';
-import { chooseSync } from '../../src/server/quorum/sync.js';
+import type { PeerMessage } from '../../src/server/quorum/messages.js';
+import { chooseSync as choosePlan } from '../../src/server/quorum/sync.js';
+import { SyncStream } from '../../src/server/quorum/sync-stream.js';
 
 const txnBytes = 100;
 
@@ -21,8 +23,13 @@ function leaderCore(n: number, imageBytes: number | undefined, epochOneTxns = 0)
   return {
     lastAppended: last,
     historyBase: 0n,
+    now: 0,
+    history,
     historyHas: (z: bigint) => z === 0n || history.some((p) => p.zxid === z),
-    historyAfter: (z: bigint) => history.filter((p) => p.zxid > z),
+    historyIndexAfter: (z: bigint) => {
+      const i = history.findIndex((p) => p.zxid > z);
+      return i < 0 ? history.length : i;
+    },
     historyBefore: (z: bigint) => [...history].reverse().find((p) => p.zxid < z)?.zxid ?? 0n,
     host: {
       snapshotImage: () => ({ zxid: last, image }),
@@ -31,13 +38,23 @@ function leaderCore(n: number, imageBytes: number | undefined, epochOneTxns = 0)
   } as unknown as Core;
 }
 
+/** Every message of the chosen sync, sent with unlimited credit (NEWLEADER is the leader's, not here). */
+function chooseSync(core: Core, peerLast: bigint, peerBase: bigint, committed: bigint): PeerMessage[] {
+  const step = new SyncStream(core, choosePlan(core, peerLast, peerBase), () => committed, Number.MAX_SAFE_INTEGER, constants.zabSnapChunkBytes).next();
+  assert.equal(step.kind, 'done');
+  return step.kind === 'done' ? step.msgs : [];
+}
+
+const txnsOf = (msgs: PeerMessage[]): number => msgs.reduce((n, m) => n + (m.t === 'proposals' ? m.txns.length : m.t === 'proposal' ? 1 : 0), 0);
+
 const kinds = (msgs: { t: string }[]): string[] => [...new Set(msgs.map((m) => m.t))];
 
 test('a learner a few txns behind gets a DIFF of exactly what it lacks', () => {
   const core = leaderCore(100, 1_000_000);
   const msgs = chooseSync(core, makeZxid(1, 90), 0n, makeZxid(1, 100));
   assert.deepEqual(msgs[0], { t: 'diff', zxid: makeZxid(1, 90) });
-  assert.equal(msgs.filter((m) => m.t === 'proposal').length, 10);
+  assert.equal(txnsOf(msgs), 10);
+  assert.deepEqual(kinds(msgs), ['diff', 'proposals', 'commit'], 'the DIFF goes in PROPOSALS runs');
   assert.deepEqual(msgs[msgs.length - 1], { t: 'commit', zxid: makeZxid(1, 100) });
 });
 

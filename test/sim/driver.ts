@@ -45,6 +45,10 @@ export interface ClusterOptions {
   /** Default 4: the simulated network delays messages by up to most of a tick. */
   finalizeWaitTicks?: number;
   historyTxnsMax?: number;
+  /** Sync credit in bytes (tiny, so the model's small images and DIFFs stream in many pieces). */
+  syncWindowBytes?: number;
+  syncAckBytes?: number;
+  snapChunkBytes?: number;
   /** A broken link comes back within 1..this many ticks (default 4). */
   reconnectTicksMax?: number;
   /** Chance that a vote notification is delivered twice (a driver re-sending after reconnect). */
@@ -174,6 +178,9 @@ export class SimDriver {
         syncLimitTicks: o.syncLimitTicks ?? 10, heartbeatTicks: o.heartbeatTicks ?? 2,
         ...(o.unsafe ? { unsafe: o.unsafe } : {}),
         ...(o.historyTxnsMax !== undefined ? { historyTxnsMax: o.historyTxnsMax } : {}),
+        ...(o.syncWindowBytes !== undefined ? { syncWindowBytes: o.syncWindowBytes } : {}),
+        ...(o.syncAckBytes !== undefined ? { syncAckBytes: o.syncAckBytes } : {}),
+        ...(o.snapChunkBytes !== undefined ? { snapChunkBytes: o.snapChunkBytes } : {}),
       },
       { acceptedEpoch: s.disk.acceptedEpoch, currentEpoch: s.disk.currentEpoch, lastLoggedZxid: s.disk.lastZxid(), history, historyBaseZxid: s.disk.base.zxid },
       { snapshotImage: () => ({ zxid: s.app.zxid, image: encodeImage(s.app) }) },
@@ -368,6 +375,12 @@ export class SimDriver {
     if (this.effectLog !== null) this.effectLog.push({ id: s.id, at: this.now, e });
     switch (e.kind) {
       case 'send': return this.deliver(s.id, e.to, e.msg);
+      case 'disconnect':
+        this.note(() => `${s.id} DISCONNECT ${e.peer}: ${e.reason}`);
+        this.stats.set('cutOff', (this.stats.get('cutOff') ?? 0) + 1);
+        this.dropLink(s.id, e.peer);
+        this.dropLink(e.peer, s.id);
+        return;
       case 'truncate': case 'append': case 'installSnapshot': case 'persistEpochs':
         s.diskQueue.push(e);
         if (!s.diskBusy) this.nextDiskOp(s);

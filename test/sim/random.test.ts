@@ -35,7 +35,7 @@ test(one !== undefined ? `sim: replay seed ${one}` : `sim: ${seeds} seeded runs 
   if (one !== undefined) return;
   assert.ok(commits > list.length, 'the runs commit txns (the workload is not idle)');
   // Coverage marks: every sync path and message kind happened somewhere in the default runs.
-  for (const t of ['diff', 'trunc', 'snap', 'inform', 'request', 'upToDate', 'pong']) assert.ok((marks.get(t) ?? 0) > 0, `no ${t} in ${list.length} runs`);
+  for (const t of ['diff', 'trunc', 'snap', 'syncAck', 'inform', 'request', 'upToDate', 'pong', 'cutOff']) assert.ok((marks.get(t) ?? 0) > 0, `no ${t} in ${list.length} runs`);
 });
 
 test('sim: one seed replays exactly (identical trace hash)', () => {

@@ -27,6 +27,11 @@ export interface RunOptions {
   faultRate?: number;
 }
 
+function tinySyncCredit(seed: number): { syncWindowBytes: number; syncAckBytes: number; snapChunkBytes: number } {
+  const ack = 32 + ((seed * 13) % 97);
+  return { snapChunkBytes: 16 + ((seed * 7) % 49), syncAckBytes: ack, syncWindowBytes: ack * (2 + (seed % 3)) };
+}
+
 export function runSeed(seed: number, o: RunOptions = {}): RunResult {
   const shape = seed % 3;
   const c = new Cluster({
@@ -36,6 +41,9 @@ export function runSeed(seed: number, o: RunOptions = {}): RunResult {
     ...(o.unsafe ? { unsafe: o.unsafe } : {}),
     // Half the runs keep a tiny DIFF window, so learners behind it get a SNAP.
     ...(seed % 2 === 0 ? { historyTxnsMax: 4 } : {}),
+    // Four runs in five stream their syncs under a tiny credit (chunks of tens of bytes, a window
+    // of a few acks), so a SNAP or DIFF is in flight across many steps, faults and proposals.
+    ...(seed % 5 !== 0 ? tinySyncCredit(seed) : {}),
     duplicateVotes: 0.05,
     msgpack: seed % 20 === 0, // every 20th run through the real wire encoding
   });

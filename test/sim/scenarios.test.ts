@@ -175,7 +175,7 @@ test('the connection is cut while a follower reads the DIFF (ZOOKEEPER-2355)', (
   for (let i = 0; i < 6; i++) c.writeAndWait(l, i);
   let cuts = 0;
   c.onDeliver = (from, to, m) => {
-    if (to === f && from === l && m.t === 'proposal' && cuts < 2) {
+    if (to === f && from === l && (m.t === 'proposal' || m.t === 'proposals') && cuts < 2) {
       cuts++;
       c.dropLink(l, f);
     }

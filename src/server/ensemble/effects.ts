@@ -21,10 +21,12 @@ export interface DiskOps {
   persistEpochs(acceptedEpoch: number, currentEpoch: number): Promise<void>;
 }
 
-export type LocalEffect = Exclude<Effect, { kind: 'send' | 'truncate' | 'installSnapshot' | 'persistEpochs' }>;
+export type LocalEffect = Exclude<Effect, { kind: 'send' | 'disconnect' | 'truncate' | 'installSnapshot' | 'persistEpochs' }>;
 
 export interface EffectTarget {
   sendToMany(to: number[], msg: unknown): void;
+  /** Cut both connections with `peer` (a learner the leader gave up on). */
+  disconnect(peer: number, reason: string): void;
   disk: DiskOps;
   /** A local effect; `append` is given here too (before its disk write) so a learner's pipeline
    *  takes the proposals in the order they arrived, ahead of later replies. */
@@ -81,6 +83,9 @@ export class EffectRunner {
           this.target.sendToMany(to, e.msg);
           break;
         }
+        case 'disconnect':
+          this.target.disconnect(e.peer, e.reason);
+          break;
         case 'truncate':
         case 'installSnapshot':
           this.barriersDispatched++;

@@ -29,7 +29,7 @@ import type { ServerStats } from '../workers/messages.js';
 import type { WorkerPool } from '../workers/pool.js';
 import { PortInUseError } from '../port.js';
 import { EffectRunner, type LocalEffect } from './effects.js';
-import { joinSnapImage, splitSnapImage } from './snap-image.js';
+import { joinSnapImage, snapSource, splitSnapImage } from './snap-image.js';
 
 export interface EnsembleDeps {
   config: ServerConfig;
@@ -85,6 +85,10 @@ export async function startEnsembleNode(d: EnsembleDeps): Promise<EnsembleNode> 
         const { zxid, image, meta } = storage.snapshotContent();
         return { zxid, image: joinSnapImage(image, meta) };
       },
+      snapshotSource() {
+        const { zxid, image, meta } = storage.snapshotContent();
+        return snapSource(zxid, image, meta);
+      },
       snapshotImageBytes() {
         return storage.tree.memoryUsage().usedBytes;
       },
@@ -98,6 +102,10 @@ export async function startEnsembleNode(d: EnsembleDeps): Promise<EnsembleNode> 
     sendToMany: (to, msg) => {
       if (logPeerMessages) logger.trace({ to, m: peerMessageText(msg) }, 'peer message out');
       transport?.sendToMany(to, msg);
+    },
+    disconnect: (peer, reason) => {
+      logger.warn({ peer, reason }, 'peer cut off');
+      transport?.disconnect(peer, reason);
     },
     disk: {
       truncate: async (zxid) => {

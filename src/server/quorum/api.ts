@@ -90,6 +90,19 @@ export interface ZabHost {
    * constants.zabSnapDiffFactor of it goes as a SNAP. Without it every DIFF the window allows is sent.
    */
   snapshotImageBytes?(): number;
+  /**
+   * The same image as a source the leader reads chunk by chunk while it streams it (so the host
+   * need not join its parts into one buffer). Without it, snapshotImage() is read.
+   */
+  snapshotSource?(): SnapSource;
+}
+
+/** A SNAP image being sent: `read` returns the bytes [offset, offset + maxBytes) clipped to the
+ *  end (a view where the host can, a copy where the range spans its parts). */
+export interface SnapSource {
+  zxid: bigint;
+  totalBytes: number;
+  read(offset: number, maxBytes: number): Uint8Array;
 }
 
 /** What the server knows about itself at start (after recovering its data dir). */
@@ -128,6 +141,8 @@ export interface ForwardedRequest {
 export type Effect =
   // ---- network ----
   | { kind: 'send'; to: number; msg: unknown /* a PeerMessage, opaque to the driver */ }
+  /** Cut the links with `peer` (both connections); it comes back through linkDown / linkUp. */
+  | { kind: 'disconnect'; peer: number; reason: string }
   // ---- disk (one ordered queue; each completion comes back as an input) ----
   /** Remove every log record with zxid > `zxid` (TRUNC); then call truncated(zxid). */
   | { kind: 'truncate'; zxid: bigint }

@@ -32,6 +32,11 @@ export interface ZabCoreOptions extends ZabOptions {
   unsafe?: ZabUnsafeOptions;
   /** The DIFF window in txns (default constants.zabHistoryTxnsMax; the simulator makes it tiny). */
   historyTxnsMax?: number;
+  /** Sync credit (defaults constants.zabSyncWindowBytes / zabSyncAckBytes / zabSnapChunkBytes;
+   *  the simulator makes them tiny so its small images stream in many pieces). */
+  syncWindowBytes?: number;
+  syncAckBytes?: number;
+  snapChunkBytes?: number;
 }
 
 export interface Role {

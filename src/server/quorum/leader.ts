@@ -13,13 +13,16 @@ import type { Proposal } from './api.js';
 import type { Core, Role } from './core.js';
 import { decidedNotification } from './election.js';
 import { epochOf, makeZxid, type PeerMessage } from './messages.js';
+import { proposalMessages } from './proposal-messages.js';
 import { chooseSync } from './sync.js';
+import { SyncStream, syncDefaults } from './sync-stream.js';
 
 /** Where one learner is in its handshake with us. */
 type Stage =
   | 'info' //        FOLLOWERINFO received, LEADERINFO not sent yet (epoch undecided)
   | 'epochSent' //   LEADERINFO sent, waiting for ACKEPOCH
   | 'epochAcked' //  ACKEPOCH received, waiting for the quorum before sync starts
+  | 'streaming' //   its sync is being sent under its credit (stream); gets no live proposals yet
   | 'synced' //      sync packets + NEWLEADER sent: gets every proposal; waiting for its ack
   | 'active'; //     NEWLEADER acked: counts for commits (voters), got or gets UPTODATE
 
@@ -34,6 +37,7 @@ interface LearnerHandle {
   /** The log end it will have after the sync packets; acked by its NEWLEADER ack. */
   syncedTo: bigint;
   ackedZxid: bigint;
+  stream: SyncStream | null;
 }
 
 export class LeaderRole implements Role {
@@ -92,7 +96,7 @@ export class LeaderRole implements Role {
     if (m.observer !== !this.core.isVoter(from)) return; // a member in the wrong role: ignore it
     const h: LearnerHandle = {
       id: from, observer: m.observer, stage: 'info', acceptedEpoch: m.acceptedEpoch, lastZxid: m.lastZxid,
-      historyBase: m.historyBase, currentEpoch: -1, syncedTo: 0n, ackedZxid: 0n,
+      historyBase: m.historyBase, currentEpoch: -1, syncedTo: 0n, ackedZxid: 0n, stream: null,
     };
     // A FOLLOWERINFO restarts the handshake of that learner (a re-send, or it restarted).
     this.handles.set(from, h);
@@ -130,11 +134,43 @@ export class LeaderRole implements Role {
 
   // ---------------- sync ----------------
   private syncLearner(h: LearnerHandle): void {
-    const msgs = chooseSync(this.core, h.lastZxid, h.historyBase, this.committed);
-    for (const msg of msgs) this.core.send(h.id, msg);
+    const plan = chooseSync(this.core, h.lastZxid, h.historyBase);
+    const o = this.core.opts;
+    h.stream = new SyncStream(this.core, plan, () => this.committed, o.syncWindowBytes ?? syncDefaults.windowBytes, o.snapChunkBytes ?? syncDefaults.chunkBytes);
+    h.stage = 'streaming';
+    this.pumpStream(h);
+  }
+
+  /** Sends what its credit allows; at the end of our log, NEWLEADER: from then on it gets every proposal. */
+  private pumpStream(h: LearnerHandle): void {
+    const step = h.stream!.next();
+    if (step.kind === 'lost') return this.cutOff(h, 'the history window moved past its sync point');
+    for (const msg of step.msgs) this.core.send(h.id, msg);
+    if (step.kind === 'more') return;
     this.core.send(h.id, { t: 'newLeader', epoch: this.newEpoch, zxid: makeZxid(this.newEpoch, 0) });
+    h.stream = null;
     h.stage = 'synced';
     h.syncedTo = this.core.lastAppended;
+  }
+
+  private onSyncAck(h: LearnerHandle | undefined, m: Extract<PeerMessage, { t: 'syncAck' }>): void {
+    if (h === undefined || h.stage !== 'streaming') return; // late: its stream already ended
+    if (h.stream!.acked(m.bytes, this.core.now)) this.pumpStream(h);
+  }
+
+  /** A learner that stopped reading its sync (or can no longer be synced from our window) is cut
+   *  off: its links close, it elects or reconnects, and its next FOLLOWERINFO starts over. */
+  private cutOff(h: LearnerHandle, why: string): void {
+    this.handles.delete(h.id);
+    this.core.emit({ kind: 'disconnect', peer: h.id, reason: `learner ${h.id} cut off: ${why}` });
+  }
+
+  private cutOffStalledStreams(): void {
+    for (const h of [...this.handles.values()]) {
+      if (h.stream !== null && h.stream.waiting() && this.core.now - h.stream.progressAt > this.core.opts.syncLimitTicks) {
+        this.cutOff(h, `no syncAck for ${this.core.opts.syncLimitTicks} ticks`);
+      }
+    }
   }
 
   private onAck(from: number, m: Extract<PeerMessage, { t: 'ack' }>): void {
@@ -244,6 +280,7 @@ export class LeaderRole implements Role {
 
   // ---------------- the rest of the role ----------------
   tick(): void {
+    this.cutOffStalledStreams();
     if (this.phase !== 'broadcast') {
       if (this.core.now - this.startedAt > this.core.opts.initLimitTicks) this.core.goLooking('no quorum synced within initLimit');
       return;
@@ -266,6 +303,7 @@ export class LeaderRole implements Role {
       case 'followerInfo': return this.onFollowerInfo(from, m);
       case 'ackEpoch': return this.onAckEpoch(from, m);
       case 'ack': return this.onAck(from, m);
+      case 'syncAck': return this.onSyncAck(h, m);
       case 'pong':
         if (h !== undefined && h.stage === 'active' && m.sessionIds.length > 0) this.core.emit({ kind: 'sessionsTouched', from, sessionIds: m.sessionIds });
         return;
@@ -283,24 +321,4 @@ export class LeaderRole implements Role {
   }
 
   linkUp(_peer: number): void {}
-}
-
-/** Consecutive proposals cut into PROPOSALS messages of at most zabProposalsPerMessageMax txns and
- *  zabProposalsMessageBytesMax txn bytes (a larger txn goes alone). */
-export function proposalMessages(proposals: readonly Proposal[]): PeerMessage[] {
-  const out: PeerMessage[] = [];
-  let msg: Extract<PeerMessage, { t: 'proposals' }> | null = null;
-  let bytes = 0;
-  for (const p of proposals) {
-    const full = msg !== null && (msg.txns.length >= constants.zabProposalsPerMessageMax || bytes + p.txn.byteLength > constants.zabProposalsMessageBytesMax);
-    if (msg === null || full) {
-      msg = { t: 'proposals', zxid: p.zxid, txns: [], origins: [] };
-      out.push(msg);
-      bytes = 0;
-    }
-    msg.txns.push(p.txn);
-    msg.origins.push(p.origin);
-    bytes += p.txn.byteLength;
-  }
-  return out;
 }

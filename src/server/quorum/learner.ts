@@ -1,7 +1,8 @@
 // A follower's or observer's term with one leader:
 //   discovery: FOLLOWERINFO (re-sent until answered) -> LEADERINFO(e): refuse e < acceptedEpoch,
 //              persist acceptedEpoch = e, then ACKEPOCH(currentEpoch, last zxid);
-//   sync:      DIFF / TRUNC / SNAP chunks, proposals and commits, then NEWLEADER: the synced
+//   sync:      DIFF / TRUNC / SNAP chunks, proposals and commits, then NEWLEADER (syncAck after
+//              every zabSyncAckBytes received lets the leader send more): the synced
 //              txns are appended first, then currentEpoch is persisted, and only when that
 //              completed is NEWLEADER acked (ZOOKEEPER-3911: the disk queue is ordered, so the
 //              persist completing means every append before it is durable too);
@@ -16,6 +17,8 @@ import type { ForwardedRequest, Proposal } from './api.js';
 import type { Core, Role } from './core.js';
 import { decidedNotification } from './election.js';
 import { counterOf, epochOf, makeZxid, type PeerMessage } from './messages.js';
+import { syncBytesOf } from './sync.js';
+import { syncDefaults } from './sync-stream.js';
 
 type Stage =
   | 'info' //      FOLLOWERINFO sent, waiting for LEADERINFO
@@ -38,8 +41,12 @@ export class LearnerRole implements Role {
   private leaderCommit = 0n;
   /** The sync point decided by the first sync packet; proposals before it are refused. */
   private synced = false;
-  private snapChunks: Uint8Array[] = [];
+  /** The SNAP image being received, allocated whole at its first chunk (totalBytes is bounded). */
+  private snapImage: Uint8Array | null = null;
   private snapBytes = 0;
+  /** Sync bytes received in this sync (the leader's credit counts the same), and the last acked. */
+  private syncReceived = 0;
+  private syncAcked = 0;
   private touched: bigint[] = [];
   private stopped = false;
 
@@ -110,6 +117,7 @@ export class LearnerRole implements Role {
       return;
     }
     this.lastHeard = this.core.now;
+    if (this.stage === 'sync') this.countSync(m);
     switch (m.t) {
       case 'leaderInfo': return this.onLeaderInfo(m.epoch);
       case 'diff': return this.onSyncStart(m.zxid, 'diff');
@@ -163,19 +171,27 @@ export class LearnerRole implements Role {
     this.core.truncateLocal(zxid, this, null);
   }
 
+  /** The leader sends more of our sync as we say we received it (zabSyncAckBytes at a time). */
+  private countSync(m: PeerMessage): void {
+    const bytes = syncBytesOf(m);
+    if (bytes === 0) return;
+    this.syncReceived += bytes;
+    if (this.syncReceived - this.syncAcked >= (this.core.opts.syncAckBytes ?? syncDefaults.ackBytes)) {
+      this.syncAcked = this.syncReceived;
+      this.core.send(this.leader, { t: 'syncAck', bytes: this.syncReceived });
+    }
+  }
+
   private onSnap(m: Extract<PeerMessage, { t: 'snap' }>): void {
     if (this.stage !== 'sync' || this.synced) return this.protocolError('SNAP outside sync');
     if (m.offset !== this.snapBytes) return this.protocolError('SNAP chunk out of order');
-    this.snapChunks.push(m.chunk);
+    if (this.snapImage === null) this.snapImage = new Uint8Array(m.totalBytes);
+    else if (this.snapImage.byteLength !== m.totalBytes) return this.protocolError('SNAP chunks of different images');
+    this.snapImage.set(m.chunk, m.offset);
     this.snapBytes += m.chunk.byteLength;
     if (!m.last) return;
-    const image = new Uint8Array(this.snapBytes);
-    let at = 0;
-    for (const c of this.snapChunks) {
-      image.set(c, at);
-      at += c.byteLength;
-    }
-    this.snapChunks = [];
+    const image = this.snapImage;
+    this.snapImage = null;
     this.synced = true;
     this.core.installLocal(m.zxid, image, this, null);
     if (m.zxid > this.leaderCommit) this.leaderCommit = m.zxid;

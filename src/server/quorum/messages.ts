@@ -32,6 +32,9 @@ export type PeerMessage =
   | { t: 'trunc'; zxid: bigint }
   /** One chunk of the image at `zxid`; `last` closes it. Proposals after zxid follow. */
   | { t: 'snap'; zxid: bigint; offset: number; totalBytes: number; chunk: Uint8Array; last: boolean }
+  /** Learner -> leader: sync bytes (SNAP chunk bytes, DIFF txn bytes + overhead) received so
+   *  far in this sync, cumulative; each one lets the leader send that much more. */
+  | { t: 'syncAck'; bytes: number }
   | { t: 'newLeader'; epoch: number; zxid: bigint }
   /** Leader -> learner: sync is over, everything through `committed` is committed: serve. */
   | { t: 'upToDate'; committed: bigint }
@@ -162,6 +165,7 @@ const validators: Record<PeerMessageType, Validator> = {
     if (last && offset + chunk.byteLength !== totalBytes) fail('snap.last', 'the image is not complete');
     return { t: 'snap', zxid: u64(o['zxid'], 'snap.zxid'), offset, totalBytes, chunk, last };
   },
+  syncAck: (o) => ({ t: 'syncAck', bytes: int(o['bytes'], 'syncAck.bytes', 0, Number.MAX_SAFE_INTEGER) }),
   newLeader: (o) => ({ t: 'newLeader', epoch: epoch(o['epoch'], 'newLeader.epoch'), zxid: u64(o['zxid'], 'newLeader.zxid') }),
   upToDate: (o) => ({ t: 'upToDate', committed: u64(o['committed'], 'upToDate.committed') }),
   proposal: (o) => ({ t: 'proposal', zxid: u64(o['zxid'], 'proposal.zxid'), txn: bytes(o['txn'], 'proposal.txn', txnBytesMax), origin: originOrNull(o['origin'], 'proposal.origin') }),
