@@ -110,6 +110,31 @@ for (const kind of browserKinds) {
       assert.equal((await zk.getData('/cfg')).data.toString(), 'two');
     });
 
+    it('deletes a subtree after a confirmation, and the tree shows it gone without an error', async () => {
+      await zk.create('/doomed', '');
+      await zk.create('/doomed/x', '');
+      await zk.create('/doomed/x/y', '');
+      await page.locator('#tree-list li[data-path="/doomed"]').waitFor({ timeout: 10_000 }); // the root's child watch
+      await page.locator('#tree-list button[aria-label="expand /doomed"]').click();
+      await page.locator('#tree-list li[data-path="/doomed/x"]').waitFor(); // open, so /doomed has a child watch
+      await page.locator('#tree-list button.node', { hasText: 'doomed' }).click();
+      let question = '';
+      page.once('dialog', (d) => {
+        question = d.message();
+        void d.accept();
+      });
+      await page.locator('#node-detail button', { hasText: 'delete recursively' }).click();
+      await page.locator('#status', { hasText: 'deleted /doomed' }).waitFor({ timeout: 10_000 });
+      assert.equal(question, 'Delete /doomed and everything under it?');
+      assert.equal(await zk.exists('/doomed'), null);
+      await page.locator('#tree-list li[data-path="/doomed"]').waitFor({ state: 'detached', timeout: 10_000 });
+      // Selecting / sends its reads after the re-reads the deletes' watches caused (one session,
+      // answered in order), so once / is shown those re-reads have been answered too.
+      await page.locator('#tree-list button.node', { hasText: /^\/$/ }).click();
+      await page.locator('#node-detail h3', { hasText: /^\/$/ }).waitFor();
+      assert.equal(await page.locator('#status').innerText(), 'deleted /doomed', 'no NONODE from the open node that went');
+    });
+
     it('keeps working across a server restart: reconnects and shows new instances', async () => {
       await page.keyboard.press('1');
       const port = server.port;
