@@ -265,6 +265,8 @@ test('zookooper ensemble with --admin-users for its servers: the table says /sta
         assert.equal(await exited, 0, out);
       } finally {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        // A failed run leaves its server running without the ensemble process: stop it by PID.
+        for (const m of out.matchAll(/^ {2}server \d+ .* pid (\d+) {2}log /gm)) if (alive(Number(m[1]))) process.kill(Number(m[1]), 'SIGKILL');
       }
     }
   } finally {
