@@ -106,6 +106,9 @@ for (const kind of browserKinds) {
       await page.fill('#node-editor', 'three');
       await page.locator('#node-save').click();
       await page.locator('#status.error', { hasText: 'BADVERSION' }).waitFor();
+      // The status bar stays on a laptop-sized screen (1280x800) however long the node's view is.
+      const box = await page.locator('#status').boundingBox();
+      assert.ok(box !== null && box.y >= 0 && box.y + box.height <= page.viewportSize()!.height, `the status bar is in view: ${JSON.stringify(box)}`);
       await page.screenshot({ path: join(shots, 'badversion.png') });
       assert.equal((await zk.getData('/cfg')).data.toString(), 'two');
     });
