@@ -5,7 +5,7 @@
 // firefox-relay.ts (why: see there). playwright starts the executable it is given with Firefox's
 // arguments, so that executable is a two-line sh script, written into the test's temp dir, that
 // runs the compiled relay with this node; the relay starts /usr/bin/firefox-esr.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,8 @@ function shQuote(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
-export async function launchFirefox(): Promise<{ browser: BrowserContext; userDataDir: string }> {
+/** `colorScheme` other than null (no override) is for the relay's own test: Firefox ESR refuses it. */
+export async function launchFirefox(colorScheme: 'light' | 'dark' | null = null): Promise<{ browser: BrowserContext; userDataDir: string }> {
   if (!existsSync(firefoxPath)) {
     throw new Error(`${firefoxPath} not found: install it with  sudo apt-get update && sudo apt-get install -y firefox-esr`);
   }
@@ -29,13 +30,19 @@ export async function launchFirefox(): Promise<{ browser: BrowserContext; userDa
   const launcher = join(tempRoot, 'firefox');
   writeFileSync(launcher, `#!/bin/sh\nexec ${shQuote(process.execPath)} ${shQuote(relayScript)} "$@"\n`);
   chmodSync(launcher, 0o755);
-  const browser = await firefox.launchPersistentContext(profileDir, {
-    executablePath: launcher,
-    channel: 'moz-firefox',
-    headless: true,
-    viewport: { width: 1280, height: 800 },
-    colorScheme: null, // no override (playwright's 'no-override'): the one media command Firefox ESR lacks becomes a no-op (firefox-relay.ts)
-    env: { ...process.env, ZK_FIREFOX_PATH: firefoxPath },
-  });
+  let browser: BrowserContext;
+  try {
+    browser = await firefox.launchPersistentContext(profileDir, {
+      executablePath: launcher,
+      channel: 'moz-firefox',
+      headless: true,
+      viewport: { width: 1280, height: 800 },
+      colorScheme, // null: no override (playwright's 'no-override'): the one media command Firefox ESR lacks becomes a no-op (firefox-relay.ts)
+      env: { ...process.env, ZK_FIREFOX_PATH: firefoxPath },
+    });
+  } catch (err) {
+    rmSync(tempRoot, { recursive: true, force: true }); // the caller never learns the dir
+    throw err;
+  }
   return { browser, userDataDir: tempRoot };
 }
