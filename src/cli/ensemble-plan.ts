@@ -8,13 +8,15 @@ export class EnsembleUsageError extends Error {
 }
 
 export const ensembleUsage = `usage: zookooper ensemble [--size 3] [--observers 0] [--base-port 2181] [--data-dir ./data]
-                          [--workers 1] [--tick-ms N] [-- more zookooper server flags]
+                          [--workers 1] [--tick-ms N] [--user NAME:PASSWORD] [-- more zookooper server flags]
   Starts --size voters and --observers observers as separate \`zookooper server\` processes on
   127.0.0.1, ids 1..N, client ports base..base+N-1, peer ports client+${constants.ensemblePeerPortOffset}, election ports
   client+${constants.ensembleElectionPortOffset} (2181 -> 2888/3888, as ZooKeeper's usual ports), ZooKeeper-protocol (jute) ports
   client+${constants.zkPortOffset} (2181 -> 3181, for zkCli.sh, Curator, kazoo), data in <data-dir>/s1..sN
   (each with its myid, its log in zookooper.log). --base-port 0 picks every port free.
-  Prints who leads, refreshed when it changes; Ctrl-C stops every server.`;
+  Prints who leads, refreshed when it changes, from each server's HTTP /stat; servers given
+  --admin-users (after --) answer /stat only to one of those users: name it with --user.
+  Ctrl-C stops every server.`;
 
 export interface EnsembleArgs {
   size: number;
@@ -23,6 +25,8 @@ export interface EnsembleArgs {
   dataDir: string;
   workers: number;
   tickMs: number | null;
+  /** `name:password` of an --admin-users user, sent (HTTP Basic) with every /stat poll; null: none. */
+  user: string | null;
   /** Passed to every server as they are (after `--`). */
   serverArgs: string[];
 }
@@ -35,7 +39,7 @@ function intArg(name: string, value: string | undefined, min: number, max: numbe
 }
 
 export function parseEnsembleArgs(argv: string[]): EnsembleArgs {
-  const args: EnsembleArgs = { size: 3, observers: 0, basePort: constants.clientPort, dataDir: resolve('data'), workers: 1, tickMs: null, serverArgs: [] };
+  const args: EnsembleArgs = { size: 3, observers: 0, basePort: constants.clientPort, dataDir: resolve('data'), workers: 1, tickMs: null, user: null, serverArgs: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') {
@@ -56,6 +60,11 @@ export function parseEnsembleArgs(argv: string[]): EnsembleArgs {
         break;
       case '--workers': args.workers = intArg(name, value, 1, 64); break;
       case '--tick-ms': args.tickMs = intArg(name, value, 1, 3_600_000); break;
+      case '--user':
+        // As `zookooper cli --user`: the name, a colon, the password (which may hold colons).
+        if (value === undefined || !/^[^:]+:/.test(value)) throw new EnsembleUsageError('--user needs NAME:PASSWORD (an --admin-users user)');
+        args.user = value;
+        break;
       default:
         throw new EnsembleUsageError(`unknown flag ${name}\n${ensembleUsage}`);
     }
@@ -140,13 +149,22 @@ export function zkConnectString(plan: PlannedServer[]): string {
   return plan.map((s) => `${ensembleHost}:${s.zkPort}`).join(',');
 }
 
+/** The role shown for a server whose /stat answered 401, and the line under the table saying why. */
+export const statNeedsUser = 'needs --user (/stat 401)';
+export const statUserRefused = '--user refused (/stat 401)';
+const statAuthNotes: Record<string, string> = {
+  [statNeedsUser]: 'these servers have --admin-users: /stat answers only an admin user; start zookooper ensemble with --user NAME:PASSWORD (one of them)',
+  [statUserRefused]: 'the --user given is not one of these servers\' --admin-users (or its password is wrong): /stat refuses it',
+};
+
 /** What the table knows of one server: its last /stat, or why it has none. */
 export interface ServerView {
   id: number;
   clientPort: number;
   zkPort: number;
   pid: number | null;
-  /** 'starting' before the first answer; a role from /stat; 'not answering'; 'exited (...)'. */
+  /** 'starting' before the first answer; a role from /stat; 'not answering'; 'exited (...)';
+   * statNeedsUser / statUserRefused when /stat wants an admin user. */
   role: string;
   epoch: number | null;
   zxid: string | null;
@@ -163,5 +181,6 @@ export function formatTable(views: ServerView[]): string {
   const rows = views.map((v) => [String(v.id), String(v.clientPort), String(v.zkPort), v.role, v.epoch === null ? '-' : String(v.epoch), v.zxid ?? '-', v.pid === null ? '-' : String(v.pid)]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const leaderLine = leaders.length === 0 ? 'leader: none' : `leader: ${leaders.join(', ')}`;
-  return [leaderLine, pad(head, widths), ...rows.map((r) => pad(r, widths))].join('\n') + '\n';
+  const notes = [...new Set(views.map((v) => statAuthNotes[v.role]).filter((n) => n !== undefined))];
+  return [leaderLine, pad(head, widths), ...rows.map((r) => pad(r, widths)), ...notes].join('\n') + '\n';
 }

@@ -1,6 +1,6 @@
 // `zookooper ensemble`: a local ensemble for development in one command. Starts every server as
 // its own `zookooper server` process (bin/zookooper.js), polls each one's HTTP /stat on its client
-// port for the leader table, reports a server that exits (it is not restarted: a crash is worth
+// port for the leader table (as the --user admin when the servers have --admin-users), reports a server that exits (it is not restarted: a crash is worth
 // seeing), and on SIGINT/SIGTERM stops every child by PID: SIGTERM, then SIGKILL after a bound.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,12 +18,14 @@ import {
   parseEnsembleArgs,
   planEnsemble,
   serverArgv,
+  statNeedsUser,
+  statUserRefused,
   type EnsembleArgs,
   type PlannedServer,
   type ServerView,
   zkConnectString,
 } from './ensemble-plan.js';
-import { fetchStat } from './srvr.js';
+import { fetchStat, PageAuthError, type PageAccess } from './srvr.js';
 
 const binPath = fileURLToPath(new URL('../../../bin/zookooper.js', import.meta.url));
 
@@ -102,17 +104,25 @@ function startMember(args: EnsembleArgs, plan: PlannedServer[], s: PlannedServer
   return member;
 }
 
-async function poll(m: Member): Promise<void> {
+async function poll(m: Member, access: PageAccess): Promise<void> {
   if (m.child === null) return;
   try {
-    const st = await fetchStat({ host: ensembleHost, port: m.plan.clientPort });
+    const st = await fetchStat({ host: ensembleHost, port: m.plan.clientPort }, constants.statusRequestTimeoutMs, access);
     if (m.child === null) return; // exited while the request was out
     m.answered = true;
     m.view.role = st.serverState ?? 'unknown';
     m.view.epoch = st.epoch ?? null;
     m.view.zxid = st.zxid ?? null;
-  } catch {
+  } catch (err) {
     if (m.child === null) return;
+    if (err instanceof PageAuthError) {
+      // The server runs and answers, but not to us: say so (and what to do) instead of 'starting'.
+      m.answered = true;
+      m.view.role = err.userSent ? statUserRefused : statNeedsUser;
+      m.view.epoch = null;
+      m.view.zxid = null;
+      return;
+    }
     m.view.role = m.answered ? 'not answering' : 'starting';
   }
 }
@@ -185,11 +195,13 @@ export async function runEnsemble(argv: string[], io: EnsembleIo): Promise<numbe
   io.stdout.write(listing(args, members));
   printTable();
 
+  // The servers' HTTP pages are plain http on loopback; an admin user if --user named one.
+  const access: PageAccess = { tls: null, user: args.user };
   let polling = false;
   const pollTimer = setInterval(() => {
     if (polling || stopping) return;
     polling = true;
-    void Promise.all(members.map(poll)).then(() => {
+    void Promise.all(members.map((m) => poll(m, access))).then(() => {
       polling = false;
       printTable();
     });

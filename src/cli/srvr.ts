@@ -82,11 +82,25 @@ function getPage(hp: HostPort, path: string, access: PageAccess, timeoutMs: numb
   });
 }
 
+/** A 401 from an admin page: the server has --admin-users, and no user or a refused one was sent. */
+export class PageAuthError extends Error {
+  override name = 'PageAuthError';
+  constructor(
+    message: string,
+    /** Whether a user was sent (and refused), or none. */
+    readonly userSent: boolean,
+  ) {
+    super(message);
+  }
+}
+
 /** GETs /stat of one server; throws with a short reason (refused, timeout, bad answer, 401). */
 export async function fetchStat(hp: HostPort, timeoutMs = constants.statusRequestTimeoutMs, access: PageAccess = plainAccess): Promise<StatFields> {
   const res = await getPage(hp, '/stat', access, timeoutMs);
   if (res.status === 401) {
-    throw new Error(access.user === null ? 'HTTP 401: the server wants an admin user (--admin-users): pass --user NAME:PASSWORD' : 'HTTP 401: the admin user or password given with --user is not accepted');
+    throw access.user === null
+      ? new PageAuthError('HTTP 401: the server wants an admin user (--admin-users): pass --user NAME:PASSWORD', false)
+      : new PageAuthError('HTTP 401: the admin user or password given with --user is not accepted', true);
   }
   if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${res.text.trim().slice(0, 200)}`);
   try {

@@ -42,6 +42,9 @@ export function treeView(st: ConsoleState, root: HTMLElement): void {
       };
       ({ children, stat } = await st.zk.getChildrenWithStat(path, { watch }));
     } catch (err) {
+      // An open node that was deleted (from here or elsewhere): its watch re-read it and found
+      // nothing. That is no error; the node leaves the tree (its parent's listing re-reads too).
+      if ((err as { code?: string }).code === 'NONODE' && path !== '/') return void li.remove();
       return st.say(`${path}: ${errorText(err)}`, true);
     }
     children.sort();

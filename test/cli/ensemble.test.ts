@@ -3,7 +3,8 @@
 // prints the table, reports a member that dies, and stops them all on SIGTERM (exit 0, no pid left).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect as tcpConnect } from 'node:net';
 import { PassThrough } from 'node:stream';
@@ -58,6 +59,7 @@ describe('ensemble plan', () => {
       [['--size', 'three'], /--size needs an integer/],
       [['--base-port', '64000'], /election ports would pass 65535/],
       [['--bogus', '1'], /unknown flag --bogus/],
+      [['--user', 'admin'], /--user needs NAME:PASSWORD/],
     ] as const) {
       const stderr = new PassThrough();
       let err = '';
@@ -79,6 +81,11 @@ describe('ensemble plan', () => {
     assert.match(t, /^2 +2182 +3182 +leader +2 +0x200000001 +11$/m);
     assert.match(t, /^3 +2183 +3183 +exited \(signal SIGKILL\) +- +- +-$/m);
     assert.match(formatTable([{ id: 1, clientPort: 1, zkPort: 2, pid: 1, role: 'looking', epoch: null, zxid: null }]), /^leader: none$/m);
+  });
+
+  test('--user NAME:PASSWORD is kept for the /stat polls (a password may hold colons)', () => {
+    assert.equal(parseEnsembleArgs(['--user', 'admin:s3:cret']).user, 'admin:s3:cret');
+    assert.equal(parseEnsembleArgs([]).user, null);
   });
 });
 
@@ -230,5 +237,39 @@ test('zookooper ensemble --size 3 --base-port 0: three server processes, one lea
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     for (const l of listed) if (alive(l.pid)) process.kill(l.pid, 'SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('zookooper ensemble with --admin-users for its servers: the table says /stat needs --user, shows the role with the right --user, and says a wrong one is refused', async () => {
+  const dir = tempDir('zk-ensemble-admin-');
+  const users = join(dir, 'admins');
+  writeFileSync(users, `admin:${createHash('sha1').update('admin:s3cret').digest('base64')}\n`);
+  try {
+    for (const [i, [userArgs, role, note]] of ([
+      [[], /^needs --user \(\/stat 401\)$/, /^these servers have --admin-users: \/stat answers only an admin user; start zookooper ensemble with --user NAME:PASSWORD/m],
+      [['--user', 'admin:s3cret'], /^standalone$/, null],
+      [['--user', 'admin:wrong'], /^--user refused \(\/stat 401\)$/, /^the --user given is not one of these servers' --admin-users/m],
+    ] as const).entries()) {
+      const argv = [binPath, 'ensemble', '--size', '1', '--base-port', '0', '--data-dir', join(dir, `run${i}`), '--tick-ms', '200', ...userArgs, '--', '--admin-users', users];
+      const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      try {
+        await eventually(() => role.test(lastTable(out)?.get(1) ?? ''), 30_000, `server 1's role ${role} in the table:\n${out}`);
+        const table = out.slice(out.lastIndexOf('\nserver  client port'));
+        if (note === null) assert.doesNotMatch(table, /\/stat 401|--admin-users/, table);
+        else assert.match(table, note, table);
+        child.kill('SIGTERM');
+        assert.equal(await exited, 0, out);
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        // A failed run leaves its server running without the ensemble process: stop it by PID.
+        for (const m of out.matchAll(/^ {2}server \d+ .* pid (\d+) {2}log /gm)) if (alive(Number(m[1]))) process.kill(Number(m[1]), 'SIGKILL');
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
