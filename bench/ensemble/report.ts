@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import * as F from '../lib/format.js';
 import type { MachineFacts } from '../lib/machine.js';
 import { shapeTitles, type Shape } from '../load/protocol.js';
+import { phasesText } from './catchup.js';
 import type { EnsembleResults } from './index.js';
 import type { EnsembleLoadFigures } from './load.js';
 
@@ -132,8 +133,8 @@ export function ensembleTables(r: EnsembleResults, md: boolean): string[] {
   if (r.sync.length)
     parts.push(
       `Follower sync:\n\n${t(
-        ['system', 'what', 'follower', 'txns behind', 'znodes', 'synced ms (spawn -> zxid = leader)', 'first log line ms', 'role line ms', 'mechanism', 'mechanism line ms', 'populate creates/s'],
-        r.sync.map((s) => [s.system, s.kind, `s${s.follower}`, F.fmt.int(s.txnsBehind), F.fmt.int(s.znodes), F.fmt.int(s.syncedMs), F.fmt.int(s.firstLineMs), F.fmt.int(s.roleLineMs), s.mechanism, F.fmt.int(s.mechanismLineMs), F.fmt.int(s.populateCreatesPerSec)]),
+        ['system', 'what', 'follower', 'txns behind', 'znodes', 'synced ms (spawn -> zxid = leader)', 'first log line ms', 'role line ms', 'mechanism', 'mechanism line ms', 'populate creates/s', 'phases ms'],
+        r.sync.map((s) => [s.system, s.kind, `s${s.follower}`, F.fmt.int(s.txnsBehind), F.fmt.int(s.znodes), F.fmt.int(s.syncedMs), F.fmt.int(s.firstLineMs), F.fmt.int(s.roleLineMs), s.mechanism, F.fmt.int(s.mechanismLineMs), F.fmt.int(s.populateCreatesPerSec), s.phases ? phasesText(s.phases) : '-']),
       )}`,
     );
   if (r.watch.length)

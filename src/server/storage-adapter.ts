@@ -265,6 +265,7 @@ export async function openStorage(config: ServerConfig, logger: Logger, sessions
       {
         allocImage: (bytes) => allocTreeImage(bytes),
         adoptable: isTreeBuffer,
+        touchElsewhere: (view, from, to) => jobs.touchPages({ image: view, from, to }),
         // --verify-snapshot walks the whole structure before the image replaces anything durable.
         ...(config.verifySnapshot ? { checkBeforeWrite: (view: Uint8Array) => void (verified = treeFromLoadedImage(view, { verify: true })) } : {}),
       },
