@@ -2,7 +2,8 @@
 // into a new tree, SNAP installed from memory, and that writes continue afterwards.
 import assert from 'node:assert/strict';
 import { cp } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { pack } from 'msgpackr';
 import { pino } from 'pino';
@@ -217,4 +218,22 @@ test('installSnapshot of an image above the split first-touch size (half its pag
   await s.installSnapshot(z(40_000), image, new Uint8Array(pack({ formatVersion: 1, sessions: [] })));
   assert.deepEqual(contents(s.tree), contents(leader));
   await s.close();
+});
+
+test('after installSnapshot the next log segment is prepared before the first append', async (t) => {
+  const { snap } = await leaderSnapshot(t, 5);
+  const dir = await tempDir(t);
+  const s = await open(dir);
+  await s.installSnapshot(snap.zxid, snap.image, snap.meta);
+  // The spare (header + zero fill, fsynced) appears without any append asking for it.
+  const spare = join(dir, 'version-2', 'log.spare.tmp');
+  const deadline = Date.now() + 30_000;
+  while (!existsSync(spare) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(existsSync(spare), 'a spare segment is being prepared');
+  await create(s, ['/first']);
+  assert.equal(s.lastLoggedZxid(), z(6));
+  await s.close();
+  const again = await open(dir);
+  assert.ok(again.tree.has('/first') && again.tree.has('/n5'));
+  await again.close();
 });
