@@ -78,6 +78,7 @@ const help = `usage: npm run bench -- [flags]
   --ensemble-workers N  zookooper --workers of each ensemble server (1)
   --failover-rounds R (5; --quick 2)   --catchup-txns T (100,000; --quick 10,000)
   --snap-znodes N (1,000,000; --quick 100,000)   --ensemble-watchers W (10,000; --quick 1,000)
+  --server-node-arg ARG  a Node flag for every ensemble server process (repeatable), e.g. --cpu-prof
   jute (issue 7; ZkDriver.java against zookooper's --zk-port and, with --vs-zookeeper, ZooKeeper 3.8):
   --jute-parts A[,B]    ${juteTopologies.join(', ')} (default both); --sessions/--outstanding/--shapes apply
   --jute-procs N        driver JVMs on the 3-server ensemble (3)

@@ -6,9 +6,11 @@
 // Which sync served is read from the follower's log: zookooper logs "SNAP: local state reloaded"
 // (or "TRUNC: ...") when an image or a truncation replaced its tree, nothing for a DIFF; ZooKeeper's
 // learner logs "Getting a diff from the leader" / "Getting a snapshot from leader" / "Truncating log".
+// zookooper's time is also split into phases from the servers' own log times (pino `time`, wall
+// clock ms, the same clock as performance.timeOrigin + now on this machine): see SyncPhases.
 import path from 'node:path';
 import { ensureNode, loadConnect } from '../lib/client.js';
-import { kill9, runningMembers, waitSettled, waitZxid, wipe, type BenchEnsemble, type EnsembleMember } from '../lib/ensemble.js';
+import { kill9, runningMembers, waitSettled, waitZxid, wipe, type BenchEnsemble, type EnsembleMember, type TimedLine } from '../lib/ensemble.js';
 import { runDriver } from '../lib/zookeeper.js';
 import { GeneratorPool, split } from '../load/pool.js';
 
@@ -28,6 +30,102 @@ export interface SyncFigures {
   firstLineMs: number | null;
   roleLineMs: number | null;
   populateCreatesPerSec: number;
+  /** zookooper only: where the time went, from the follower's and the leader's log lines. */
+  phases: SyncPhases | null;
+}
+
+/**
+ * Consecutive phases of one sync (ms; null when a line is missing, e.g. no SNAP). They add up to
+ * syncedMs: start + links + election + capture + transfer + install + tail (for a DIFF: start +
+ * links + toRole + tail).
+ */
+export interface SyncPhases {
+  /** spawn -> the follower's first log line ("recovered": Node start-up, modules, recovery). */
+  startMs: number | null;
+  /** first line -> its last "peer link up" before the role line. */
+  linksMs: number | null;
+  /** links up -> the leader starts capturing the SNAP image (votes, FOLLOWERINFO, LEADERINFO, ACKEPOCH). */
+  electionMs: number | null;
+  /** The leader's copy of its tree and session table ("SNAP image captured"). */
+  captureMs: number | null;
+  /** capture done -> the follower starts installing (encode, send, receive, assemble the image). */
+  transferMs: number | null;
+  /** The follower's install: tree memory filled and the snapshot file durable ("snapshot installed (SNAP)"). */
+  installMs: number | null;
+  /** Of installMs: filling the tree's memory from the image, then the durable files. */
+  installCopyMs: number | null;
+  installFilesMs: number | null;
+  /** DIFF: links up -> "role: follower" (election, discovery, the DIFF and NEWLEADER). */
+  toRoleMs: number | null;
+  /** install done (SNAP) or role line (DIFF) -> its zxid equals the leader's on /stat (NEWLEADER ACK, UPTODATE, the tail, the 2 ms poll). */
+  tailMs: number | null;
+}
+
+interface LogTimes {
+  time: number;
+  fields: Record<string, unknown>;
+}
+
+/** The pino lines of `lines` whose msg matches, with their own time. */
+function logLines(lines: readonly TimedLine[], msg: RegExp): LogTimes[] {
+  const out: LogTimes[] = [];
+  for (const l of lines) {
+    if (!l.line.startsWith('{') || !msg.test(l.line)) continue;
+    try {
+      const fields = JSON.parse(l.line) as Record<string, unknown>;
+      if (typeof fields['time'] === 'number' && typeof fields['msg'] === 'string' && msg.test(`"msg":"${fields['msg']}"`)) out.push({ time: fields['time'], fields });
+    } catch {
+      // not a log line of ours
+    }
+  }
+  return out;
+}
+
+function phasesOf(follower: EnsembleMember, leader: EnsembleMember, spawnMs: number, syncedAt: number): SyncPhases {
+  const epoch = (perfMs: number): number => performance.timeOrigin + perfMs;
+  const spawn = epoch(spawnMs);
+  const synced = epoch(syncedAt);
+  const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+  const first = logLines(follower.lines, /"msg":"/)[0]?.time ?? null;
+  const role = logLines(follower.lines, /"msg":"role: (follower|observer)"/)[0]?.time ?? null;
+  const links = logLines(follower.lines, /"msg":"peer link up"/).filter((l) => role === null || l.time <= role);
+  const linksUp = links.at(-1)?.time ?? null;
+  const installed = logLines(follower.lines, /"msg":"snapshot installed \(SNAP\)"/).at(-1) ?? null;
+  const installMs = num(installed?.fields['ms']);
+  const installStart = installed !== null && installMs !== null ? installed.time - installMs : null;
+  const capture = logLines(leader.lines, /"msg":"SNAP image captured"/).filter((l) => l.time >= spawn && (installed === null || l.time <= installed.time)).at(-1) ?? null;
+  const captureMs = num(capture?.fields['ms']);
+  const captureStart = capture !== null && captureMs !== null ? capture.time - captureMs : null;
+  const diff = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : b - a);
+  const snap = installed !== null;
+  return {
+    startMs: diff(spawn, first),
+    linksMs: diff(first, linksUp),
+    electionMs: snap ? diff(linksUp, captureStart) : null,
+    captureMs: snap ? captureMs : null,
+    transferMs: snap ? diff(capture?.time ?? null, installStart) : null,
+    installMs,
+    installCopyMs: num(installed?.fields['copyMs']),
+    installFilesMs: num(installed?.fields['filesMs']),
+    toRoleMs: snap ? null : diff(linksUp, role),
+    tailMs: snap ? diff(installed.time, synced) : diff(role, synced),
+  };
+}
+
+/** One line: the phases that were seen. */
+export function phasesText(p: SyncPhases): string {
+  const parts: [string, number | null][] = [
+    ['start', p.startMs],
+    ['links', p.linksMs],
+    ['election', p.electionMs],
+    ['capture', p.captureMs],
+    ['transfer', p.transferMs],
+    ['install', p.installMs],
+    ['to role', p.toRoleMs],
+    ['tail', p.tailMs],
+  ];
+  const install = p.installCopyMs !== null || p.installFilesMs !== null ? ` (install = copy ${p.installCopyMs ?? '-'}, then files ${p.installFilesMs ?? '-'})` : '';
+  return parts.filter(([, v]) => v !== null).map(([k, v]) => `${k} ${Math.round(v!)}`).join(' + ') + install;
 }
 
 const fanout = 1_000;
@@ -123,6 +221,7 @@ async function resync(e: BenchEnsemble, kind: 'catch-up' | 'snap', writeTo: numb
     firstLineMs: firstLine === undefined ? null : firstLine.ms - spawnMs,
     roleLineMs: roleLine === undefined ? null : roleLine.ms - spawnMs,
     populateCreatesPerSec: rate,
+    phases: e.system === 'zookooper' ? phasesOf(follower, leader, spawnMs, syncedAt) : null,
   };
 }
 
@@ -135,7 +234,7 @@ export async function followerSync(
 ): Promise<SyncFigures[]> {
   const out: SyncFigures[] = [];
   const show = (f: SyncFigures): void =>
-    o.log(`  ${f.system} ${f.kind}: follower ${f.follower} (${f.txnsBehind ?? '-'} txns behind, ${f.znodes.toLocaleString('en-US')} znodes) synced ${f.syncedMs.toFixed(0)} ms after spawn via ${f.mechanism}; populate ${Math.round(f.populateCreatesPerSec)} creates/s`);
+    o.log(`  ${f.system} ${f.kind}: follower ${f.follower} (${f.txnsBehind ?? '-'} txns behind, ${f.znodes.toLocaleString('en-US')} znodes) synced ${f.syncedMs.toFixed(0)} ms after spawn via ${f.mechanism}; populate ${Math.round(f.populateCreatesPerSec)} creates/s${f.phases ? `\n    phases (ms): ${phasesText(f.phases)}` : ''}`);
   const c = await resync(e, 'catch-up', txns, 0, o);
   out.push(c);
   show(c);

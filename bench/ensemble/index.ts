@@ -30,6 +30,8 @@ export interface EnsembleOptions {
   load: LoadOptions; // sessions x outstanding over all servers, procs = load processes (and ZooKeeper JVMs)
   workers: number; // zookooper --workers of each ensemble server
   serverArgs: string[];
+  /** Node flags before bin/zookooper.js for each zookooper server (e.g. --cpu-prof --cpu-prof-dir=D). */
+  serverNodeArgs: string[];
   snapCount: number; // zookooper --snap-count of each ensemble server
   failoverRounds: number;
   catchupTxns: number;
@@ -60,6 +62,7 @@ export function ensembleDefaults(quick: boolean): EnsembleOptions {
     load: { shapes: ['get', 'set', 'mix'], sessions: 64, outstanding: 16, valueBytes: 1024, nodes: 64, warmupMs: quick ? 1_000 : 2_000, durationMs: quick ? 2_000 : 5_000, procs: 3 },
     workers: 1,
     serverArgs: ['--max-client-cnxns', '0'],
+    serverNodeArgs: [],
     // No periodic snapshot during the bench: a restart on a snapshot of an epoch > 1 fails today.
     snapCount: 10_000_000,
     failoverRounds: quick ? 2 : 5,
@@ -103,6 +106,9 @@ export function ensembleFlag(o: EnsembleOptions, flag: string, value: () => stri
       return true;
     case '--snap-znodes':
       o.snapZnodes = num(flag, value());
+      return true;
+    case '--server-node-arg':
+      o.serverNodeArgs.push(value() ?? '');
       return true;
     case '--ensemble-watchers':
       o.watchers = num(flag, value());
@@ -151,7 +157,7 @@ export async function runEnsembleBench(o: EnsembleOptions, tmpDir: string, zk: {
   const zookooperSettings = `--workers ${o.workers} ${serverArgs.join(' ')} (election/sync limits: server defaults)`;
   const zookeeperSettings = 'tickTime=2000 initLimit=10 syncLimit=5 forceSync=yes maxClientCnxns=0 (sample zoo.cfg), INFO log';
   const r: EnsembleResults = { options: o, zookooperSettings, zookeeperSettings, load: [], watch: [], failover: [], sync: [], standalone: [], targets: [], errors: [] };
-  const zookooper = (label: string) => async (): Promise<BenchEnsemble> => await startZookooperEnsemble({ root: tmpDir, size: o.size, workers: o.workers, extraArgs: serverArgs, label });
+  const zookooper = (label: string) => async (): Promise<BenchEnsemble> => await startZookooperEnsemble({ root: tmpDir, size: o.size, workers: o.workers, extraArgs: serverArgs, nodeArgs: o.serverNodeArgs, label });
   const zookeeper = (label: string) => async (): Promise<BenchEnsemble> => await startZooKeeperEnsemble({ root: tmpDir, size: o.size, label });
   // One ensemble for sync, one for load + watch, per system.
   for (const [label, parts] of [['sync', ['sync']], ['ens', ['load', 'watch']]] as const) {

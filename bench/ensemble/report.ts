@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import * as F from '../lib/format.js';
 import type { MachineFacts } from '../lib/machine.js';
 import { shapeTitles, type Shape } from '../load/protocol.js';
+import { phasesText, type SyncFigures } from './catchup.js';
 import type { EnsembleResults } from './index.js';
 import type { EnsembleLoadFigures } from './load.js';
 
@@ -74,16 +75,23 @@ export function ensembleTargets(r: EnsembleResults): EnsembleTarget[] {
     figure: fo ? `${F.fmt.int(fo.medianNextWriteMs)} ms (rounds: ${rounds(fo, 'nextWriteMs')})` : 'not measured',
     met: fo?.medianNextWriteMs === null || fo === undefined ? null : fo.medianNextWriteMs <= 500,
   });
+  // The met/missed verdict stays on spawn -> synced (a user's restart); the time from the peer
+  // links up (the part the sync protocol and storage own) is shown beside it.
+  const fromLinks = (f: SyncFigures): string => {
+    const p = f.phases;
+    if (!p || p.startMs === null || p.linksMs === null) return '';
+    return `; ${F.fmt.int(f.syncedMs - p.startMs - p.linksMs)} ms from peer links up`;
+  };
   const catchUp = r.sync.find((s) => s.system === 'zookooper' && s.kind === 'catch-up');
   out.push({
     target: 'a follower 100,000 txns behind caught up within 1 s',
-    figure: catchUp ? `${F.fmt.int(catchUp.syncedMs)} ms for ${F.fmt.int(catchUp.txnsBehind)} txns (${catchUp.mechanism.split(' ')[0]})` : 'not measured',
+    figure: catchUp ? `${F.fmt.int(catchUp.syncedMs)} ms for ${F.fmt.int(catchUp.txnsBehind)} txns (${catchUp.mechanism.split(' ')[0]})${fromLinks(catchUp)}` : 'not measured',
     met: catchUp && (catchUp.txnsBehind ?? 0) >= 100_000 ? catchUp.syncedMs <= 1_000 : null,
   });
   const snap = r.sync.find((s) => s.system === 'zookooper' && s.kind === 'snap');
   out.push({
     target: 'SNAP of 1,000,000 znodes within 2 s',
-    figure: snap ? `${F.fmt.int(snap.syncedMs)} ms for ${F.fmt.int(snap.znodes)} znodes (${snap.mechanism.split(' ')[0]})` : 'not measured',
+    figure: snap ? `${F.fmt.int(snap.syncedMs)} ms for ${F.fmt.int(snap.znodes)} znodes (${snap.mechanism.split(' ')[0]})${fromLinks(snap)}` : 'not measured',
     met: snap && snap.znodes >= 1_000_000 ? snap.syncedMs <= 2_000 : null,
   });
   return out;
@@ -132,8 +140,8 @@ export function ensembleTables(r: EnsembleResults, md: boolean): string[] {
   if (r.sync.length)
     parts.push(
       `Follower sync:\n\n${t(
-        ['system', 'what', 'follower', 'txns behind', 'znodes', 'synced ms (spawn -> zxid = leader)', 'first log line ms', 'role line ms', 'mechanism', 'mechanism line ms', 'populate creates/s'],
-        r.sync.map((s) => [s.system, s.kind, `s${s.follower}`, F.fmt.int(s.txnsBehind), F.fmt.int(s.znodes), F.fmt.int(s.syncedMs), F.fmt.int(s.firstLineMs), F.fmt.int(s.roleLineMs), s.mechanism, F.fmt.int(s.mechanismLineMs), F.fmt.int(s.populateCreatesPerSec)]),
+        ['system', 'what', 'follower', 'txns behind', 'znodes', 'synced ms (spawn -> zxid = leader)', 'first log line ms', 'role line ms', 'mechanism', 'mechanism line ms', 'populate creates/s', 'phases ms'],
+        r.sync.map((s) => [s.system, s.kind, `s${s.follower}`, F.fmt.int(s.txnsBehind), F.fmt.int(s.znodes), F.fmt.int(s.syncedMs), F.fmt.int(s.firstLineMs), F.fmt.int(s.roleLineMs), s.mechanism, F.fmt.int(s.mechanismLineMs), F.fmt.int(s.populateCreatesPerSec), s.phases ? phasesText(s.phases) : '-']),
       )}`,
     );
   if (r.watch.length)

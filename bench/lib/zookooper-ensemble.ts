@@ -16,6 +16,8 @@ export interface ZookooperEnsembleOptions {
   size: number;
   workers: number;
   extraArgs?: string[];
+  /** Node flags placed before bin/zookooper.js (profiling: --cpu-prof, --cpu-prof-dir=D). */
+  nodeArgs?: string[];
   readyTimeoutMs?: number;
   /** A run's logs are kept apart: s<id>-<label>-<start#>.log */
   label: string;
@@ -43,7 +45,7 @@ class ZookooperMember implements EnsembleMember {
     this.lines = [];
     const logFile = path.join(this.logDir, `zookooper-${this.label}-s${this.id}-${++this.starts}.log`);
     const t = performance.now();
-    const managed = startManaged(process.execPath, [binPath, ...this.args], { cwd: sutRoot, logFile });
+    const managed = startManaged(process.execPath, this.args, { cwd: sutRoot, logFile });
     managed.onLine((line) => {
       if (this.lines.length < 20_000) this.lines.push({ ms: performance.now(), line });
     });
@@ -87,7 +89,7 @@ export async function startZookooperEnsemble(o: ZookooperEnsembleOptions): Promi
       '--servers', servers,
       ...(o.extraArgs ?? []),
     ];
-    return new ZookooperMember(i + 1, client(i), dataDir, args, o.root, o.label);
+    return new ZookooperMember(i + 1, client(i), dataDir, [...(o.nodeArgs ?? []), binPath, ...args], o.root, o.label);
   });
   const e: BenchEnsemble = {
     system: 'zookooper',

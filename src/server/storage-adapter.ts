@@ -3,10 +3,11 @@
 // from the shared tree every snapCount txns and written by a piscina job, and autopurge.
 //
 // For the ensemble it also keeps the epoch files, reads back the log's tail as the Zab history
-// window, and rewrites history for Zab's sync: truncate(zxid) (TRUNC) and installSnapshot (SNAP),
-// each followed by a fresh recovery into a NEW tree, pipeline and log (the getters below return
-// the current ones; whoever holds the old tree — workers attached to its SharedArrayBuffer —
-// must be re-pointed by the caller).
+// window, and rewrites history for Zab's sync: truncate(zxid) (TRUNC), followed by a fresh
+// recovery, and installSnapshot (SNAP), which builds the new tree straight from the received
+// image while the same bytes are made durable (storage/install.ts); either gives a NEW tree,
+// pipeline and log (the getters below return the current ones; whoever holds the old tree —
+// workers attached to its SharedArrayBuffer — must be re-pointed by the caller).
 import cliProgress from 'cli-progress';
 import type { Logger } from 'pino';
 import { pack, unpack } from 'msgpackr';
@@ -14,19 +15,26 @@ import { isEnsemble, type ServerConfig } from '../common/config.js';
 import { constants } from '../common/constants.js';
 import { zxidEpoch, zxidHex } from '../common/zxid.js';
 import { nodeClock } from '../io/node/clock.js';
+import type { Disk } from '../io/disk.js';
 import { nodeDisk } from '../io/node/disk.js';
 import { createJobPool, type JobPool } from './jobs/pool.js';
 import type { LogRecord } from './pipeline/api.js';
 import { Pipeline } from './pipeline/index.js';
 import { type Epochs, readEpochs, writeEpochs } from './storage/epochs.js';
 import { HistoryWindow } from './storage/history-window.js';
-import { installSnapshot as installSnapshotFiles, truncateLog } from './storage/history.js';
+import { truncateLog } from './storage/history.js';
+import { installFromMemory, SnapshotImageError } from './storage/install.js';
 import { type DataDirs, type StorageLayout, storageLayout } from './storage/layout.js';
 import { recover, type RecoveryProgress } from './storage/recovery.js';
-import type { TxnLog } from './storage/txnlog.js';
+import { openTxnLog, type TxnLog } from './storage/txnlog.js';
 import type { SessionManager } from './sessions/manager.js';
 import { serverOwnerCheck } from './sessions/server-owner.js';
-import { allocTreeImage, createTree, treeFromLoadedImage, type TreeWriter } from './tree/index.js';
+import { allocTreeImage, createTree, treeFromLoadedImage, imageAppliedZxid, type TreeWriter } from './tree/index.js';
+
+/** What openStorage uses for files on the main thread (tests pass a wrapped one); default real. */
+export interface StorageIo {
+  disk?: Disk;
+}
 
 export interface Storage {
   /** The current tree, pipeline and log (replaced by truncate() and installSnapshot()). */
@@ -64,7 +72,14 @@ export interface Storage {
    * sessions and log from disk. Appends in flight must have been synced (the write loop idle).
    */
   truncate(zxid: bigint): Promise<void>;
-  /** SNAP: makes (image, meta) at zxid the whole durable state, then reloads from it. */
+  /**
+   * SNAP: makes (image, meta) at zxid the whole durable state (resolves once the snapshot file
+   * is fsynced and the old log is gone) and the tree, sessions and log the server runs on. The
+   * tree is built from `image` in memory, not read back from the file. A whole view of a
+   * SharedArrayBuffer from allocTreeImage() is adopted without a copy: the caller hands it over
+   * and must not touch it again. Throws SnapshotImageError, with nothing changed, on an image
+   * or meta that cannot be a tree.
+   */
   installSnapshot(zxid: bigint, image: Uint8Array, meta: Uint8Array): Promise<void>;
 }
 
@@ -86,13 +101,37 @@ interface Loaded {
 const standaloneEpoch = 1;
 const progressMinBytes = 64 * 1_048_576; // smaller data dirs load too fast to need a bar
 
-/** Recovers the data dir into a new tree and pipeline, filling `sessions` (emptied first). */
-async function load(config: ServerConfig, logger: Logger, sessions: SessionManager, dirs: DataDirs): Promise<Loaded> {
-  const startMs = Date.now();
+function clearSessions(sessions: SessionManager): void {
   for (const s of [...sessions.all()]) sessions.closed(s.sessionId);
+}
+
+function loadSessions(sessions: SessionManager, meta: SnapshotMeta): void {
+  for (const s of meta.sessions) sessions.created(BigInt(s.sessionId), s.timeoutMs, new Uint8Array(s.password));
+}
+
+/** The pipeline over a tree whose state is the snapshot at snapZxid (log records not yet replayed). */
+function newPipeline(config: ServerConfig, tree: TreeWriter, snapZxid: bigint, sessions: SessionManager): Pipeline {
+  return new Pipeline(tree, {
+    clock: { nowMs: nodeClock.wallMs }, // ctime/mtime are wall time
+    // Standalone keeps the epoch of its data (1 for a new one); in an ensemble the leader
+    // election hands out new ones. A snapshot an ensemble wrote may be of a later epoch.
+    epoch: Math.max(standaloneEpoch, zxidEpoch(snapZxid)),
+    lastZxid: snapZxid,
+    serverId: config.serverId,
+    dataBytesMax: config.dataBytesMax,
+    isSessionLive: (sessionId) => sessions.get(sessionId) !== undefined,
+    // An ensemble's leader refuses writes a session's old server still forwards (SESSIONMOVED).
+    ...(isEnsemble(config) ? { checkOwner: serverOwnerCheck(sessions) } : {}),
+  });
+}
+
+/** Recovers the data dir into a new tree and pipeline, filling `sessions` (emptied first). */
+async function load(config: ServerConfig, logger: Logger, sessions: SessionManager, dirs: DataDirs, disk: Disk): Promise<Loaded> {
+  const startMs = Date.now();
+  clearSessions(sessions);
   const progress = progressReporter(logger);
   const window = new HistoryWindow(constants.recoveredHistoryTxnsMax, constants.recoveredHistoryBytesMax);
-  const rec = await recover(nodeDisk, dirs, {
+  const rec = await recover(disk, dirs, {
     onProgress: progress.update,
     allocImage: (bytes) => allocTreeImage(bytes),
     onCoveredRecord: (zxid, bytes) => window.push(zxid, bytes),
@@ -112,24 +151,12 @@ async function load(config: ServerConfig, logger: Logger, sessions: SessionManag
     // (--verify-snapshot) because it costs ~0.5 s per million znodes at every start, and the
     // image comes from a tree whose writer asserts its invariants on every change.
     tree = treeFromLoadedImage(rec.snapshot.image, { verify: config.verifySnapshot });
-    const meta = unpack(rec.snapshot.meta) as SnapshotMeta;
-    for (const s of meta.sessions) sessions.created(BigInt(s.sessionId), s.timeoutMs, new Uint8Array(s.password));
+    loadSessions(sessions, unpack(rec.snapshot.meta) as SnapshotMeta);
   } else {
     tree = createTree();
   }
   const snapZxid = rec.snapshot?.zxid ?? 0n;
-  const pipeline = new Pipeline(tree, {
-    clock: { nowMs: nodeClock.wallMs }, // ctime/mtime are wall time
-    // Standalone keeps the epoch of its data (1 for a new one); in an ensemble the leader
-    // election hands out new ones. A snapshot an ensemble wrote may be of a later epoch.
-    epoch: Math.max(standaloneEpoch, zxidEpoch(snapZxid)),
-    lastZxid: snapZxid,
-    serverId: config.serverId,
-    dataBytesMax: config.dataBytesMax,
-    isSessionLive: (sessionId) => sessions.get(sessionId) !== undefined,
-    // An ensemble's leader refuses writes a session's old server still forwards (SESSIONMOVED).
-    ...(isEnsemble(config) ? { checkOwner: serverOwnerCheck(sessions) } : {}),
-  });
+  const pipeline = newPipeline(config, tree, snapZxid, sessions);
   let replayed = 0;
   for await (const record of rec.records) {
     window.push(record.zxid, record.bytes);
@@ -146,10 +173,11 @@ async function load(config: ServerConfig, logger: Logger, sessions: SessionManag
   return { tree, pipeline, log, snapZxid, replayed, history: window.toArray() };
 }
 
-export async function openStorage(config: ServerConfig, logger: Logger, sessions: SessionManager): Promise<Storage> {
+export async function openStorage(config: ServerConfig, logger: Logger, sessions: SessionManager, io: StorageIo = {}): Promise<Storage> {
+  const disk = io.disk ?? nodeDisk;
   const dirs: DataDirs = { dataDir: config.dataDir, dataLogDir: config.dataLogDir };
-  const layout: StorageLayout = storageLayout(dirs, nodeDisk);
-  let state = await load(config, logger, sessions, dirs);
+  const layout: StorageLayout = storageLayout(dirs, disk);
+  let state = await load(config, logger, sessions, dirs, disk);
   const jobs: JobPool = createJobPool({ maxThreads: 1 });
   const lastLoggedZxid = (): bigint => {
     const logged = state.log.lastSyncedZxid ?? 0n;
@@ -163,18 +191,28 @@ export async function openStorage(config: ServerConfig, logger: Logger, sessions
   let snapshotGuard: () => boolean = () => true;
   let lastPurgeMs = Date.now();
 
-  const snapshotContent = (): { zxid: bigint; image: Uint8Array; meta: Uint8Array } => {
+  const capture = (): { zxid: bigint; image: Uint8Array; meta: Uint8Array } => {
     // A consistent copy: we are the only writer and not inside a write window.
     const meta: SnapshotMeta = { formatVersion: 1, sessions: sessions.exportTable() };
     return { zxid: state.tree.appliedZxid(), image: state.tree.image(), meta: new Uint8Array(pack(meta)) };
   };
 
+  const snapshotContent = (): { zxid: bigint; image: Uint8Array; meta: Uint8Array } => {
+    const t0 = performance.now();
+    const content = capture();
+    // The SNAP's first phase on the leader (the bench reads this line to split a SNAP's time).
+    logger.info({ zxid: zxidHex(content.zxid), bytes: content.image.byteLength, ms: Math.round(performance.now() - t0) }, 'SNAP image captured');
+    return content;
+  };
+
   const takeSnapshot = (): void => {
     // The main thread pays one memcpy, the job pays CRC + write + fsync in the background.
-    const { zxid, image, meta } = snapshotContent();
+    // Both buffers are fresh copies covering their whole ArrayBuffer: moved to the job, never
+    // cloned (a structured clone would be a second copy of the image on this thread).
+    const { zxid, image, meta } = capture();
     const t0 = Date.now();
     snapshotRunning = jobs
-      .writeSnapshot({ dirs, zxid, meta, image, transfer: false })
+      .writeSnapshot({ dirs, zxid, meta, image, transfer: true })
       .then(
         (path) => logger.info({ path, zxid: zxidHex(zxid), bytes: image.byteLength, ms: Date.now() - t0 }, 'snapshot written'),
         (err: unknown) => logger.error({ err }, 'snapshot failed'),
@@ -208,8 +246,46 @@ export async function openStorage(config: ServerConfig, logger: Logger, sessions
     await state.log.close();
     const result = await change();
     logger.info({ zxid: zxidHex(zxid), result }, what);
-    state = await load(config, logger, sessions, dirs);
+    state = await load(config, logger, sessions, dirs, disk);
     txnsSinceSnapshot = state.replayed;
+  };
+
+  /** SNAP: the tree from the image in memory while the same bytes become the durable state. */
+  const install = async (zxid: bigint, image: Uint8Array, metaBytes: Uint8Array): Promise<void> => {
+    const startMs = performance.now();
+    // Checked before anything is touched: a bad image or meta leaves the old state as it was.
+    const meta = parseMeta(metaBytes);
+    checkImage(zxid, image);
+    while (snapshotRunning) await snapshotRunning;
+    await state.log.close();
+    let verified: TreeWriter | null = null;
+    const done = await installFromMemory(
+      layout,
+      { zxid, image, meta: metaBytes },
+      {
+        allocImage: (bytes) => allocTreeImage(bytes),
+        adoptable: isTreeBuffer,
+        touchElsewhere: (view, from, to) => jobs.touchPages({ image: view, from, to }),
+        // --verify-snapshot walks the whole structure before the image replaces anything durable.
+        ...(config.verifySnapshot ? { checkBeforeWrite: (view: Uint8Array) => void (verified = treeFromLoadedImage(view, { verify: true })) } : {}),
+      },
+    );
+    const tree = verified ?? treeFromLoadedImage(done.image, { verify: false });
+    clearSessions(sessions);
+    loadSessions(sessions, meta);
+    const pipeline = newPipeline(config, tree, zxid, sessions);
+    pipeline.continueEpochOf(tree.appliedZxid());
+    // The log restarts after zxid: no segment is left (installFromMemory deleted them all).
+    const log = await openTxnLog(layout, { tail: null, lastZxid: null }, { syncInline: !isEnsemble(config) });
+    // The first append after a SNAP (the sync's tail, the first proposal) would otherwise wait
+    // for a whole new segment to be zero-filled and fsynced.
+    log.prepareSegment();
+    state = { tree, pipeline, log, snapZxid: zxid, replayed: 0, history: [] };
+    txnsSinceSnapshot = 0;
+    logger.info(
+      { zxid: zxidHex(zxid), bytes: image.byteLength, nodes: tree.nodeCount(), sessions: sessions.size, adopted: done.adopted, copyMs: done.copyMs, filesMs: done.filesMs, ms: Math.round(performance.now() - startMs), result: done.result },
+      'snapshot installed (SNAP)',
+    );
   };
 
   return {
@@ -262,9 +338,41 @@ export async function openStorage(config: ServerConfig, logger: Logger, sessions
       return rewrite('log truncated (TRUNC)', zxid, () => truncateLog(layout, zxid));
     },
     installSnapshot(zxid, image, meta) {
-      return rewrite('snapshot installed (SNAP)', zxid, () => installSnapshotFiles(layout, { zxid, image, meta }));
+      return install(zxid, image, meta);
     },
   };
+}
+
+/** A whole view of a growable SharedArrayBuffer, as allocTreeImage makes: a tree can adopt it. */
+function isTreeBuffer(image: Uint8Array): boolean {
+  const buffer = image.buffer as ArrayBufferLike & { growable?: boolean };
+  return buffer instanceof SharedArrayBuffer && buffer.growable === true && image.byteOffset === 0;
+}
+
+/** The image's header, checked: SnapshotImageError if it cannot be the tree at zxid. */
+function checkImage(zxid: bigint, image: Uint8Array): void {
+  let at: bigint;
+  try {
+    at = imageAppliedZxid(image);
+  } catch (err) {
+    throw new SnapshotImageError((err as Error).message);
+  }
+  if (at !== zxid) throw new SnapshotImageError(`the image is of zxid ${zxidHex(at)}, the SNAP of ${zxidHex(zxid)}`);
+}
+
+/** The session table of a SNAP's meta, checked: SnapshotImageError if it is not one. */
+function parseMeta(bytes: Uint8Array): SnapshotMeta {
+  let meta: unknown;
+  try {
+    meta = unpack(bytes);
+  } catch (err) {
+    throw new SnapshotImageError(`meta is not msgpack: ${(err as Error).message}`);
+  }
+  const m = meta as Partial<SnapshotMeta> | null;
+  if (m === null || typeof m !== 'object' || m.formatVersion !== 1 || !Array.isArray(m.sessions)) {
+    throw new SnapshotImageError('meta is not a session table of format 1');
+  }
+  return m as SnapshotMeta;
 }
 
 /** Start-up progress on big data dirs: a bar on a terminal, log lines otherwise. */

@@ -8,7 +8,7 @@ import { Piscina } from 'piscina';
 import { assert } from '../../common/assert.js';
 import type { DataDirs } from '../storage/layout.js';
 import type { PurgeOptions, PurgeResult } from '../storage/purge.js';
-import type { PurgeTask, WriteSnapshotTask } from './storage-worker.js';
+import type { PurgeTask, TouchPagesTask, WriteSnapshotTask } from './storage-worker.js';
 
 export interface JobPoolOptions {
   /** Default 2: snapshot writes are disk bound, one at a time is the common case. */
@@ -27,6 +27,8 @@ export interface WriteSnapshotArgs extends WriteSnapshotTask {
 export interface JobPool {
   writeSnapshot(args: WriteSnapshotArgs): Promise<string>;
   purge(dirs: DataDirs, options?: PurgeOptions): Promise<PurgeResult>;
+  /** First-touches every page of a SharedArrayBuffer view's range on the job thread (storage-worker.ts). */
+  touchPages(task: TouchPagesTask): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -52,6 +54,10 @@ export function createJobPool(options: JobPoolOptions = {}): JobPool {
     purge(dirs, purgeOptions = {}) {
       const task: PurgeTask = { dirs, options: purgeOptions };
       return pool.run(task, { name: 'purge' }) as Promise<PurgeResult>;
+    },
+    touchPages(task) {
+      assert(task.image.buffer instanceof SharedArrayBuffer, 'pages are touched in shared memory only');
+      return pool.run(task, { name: 'touchPages' }) as Promise<number>;
     },
     close() {
       return pool.close();

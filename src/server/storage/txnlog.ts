@@ -290,6 +290,16 @@ export class TxnLog {
     seg.offset += bytes.length;
   }
 
+  /**
+   * Starts preparing the next segment now, in the background, if none is being prepared: for a
+   * log that has no active segment (after a SNAP) the first sync otherwise waits for a whole
+   * segment to be zero-filled and fsynced.
+   */
+  prepareSegment(): void {
+    this.checkUsable();
+    if (this.spare === null) this.prepareSpare();
+  }
+
   private prepareSpare(): void {
     const spare = this.createSpare();
     spare.catch(() => undefined); // reported when the roll awaits it

@@ -12,7 +12,7 @@ import { SharedTreeWriter } from './writer.js';
 import { validateImage, verifyMemory } from './verify.js';
 
 export type { ChildrenRead, NewNode, NodeRead, StatUpdate, TreeReader, TreeView, TreeWriter, Versioned } from './api.js';
-export { verifyTree } from './verify.js';
+export { validateImage, verifyTree } from './verify.js';
 
 export interface TreeOptions {
   /** Initial buffer size (grown in place on demand). Default constants.treeInitialBytes. */
@@ -60,6 +60,14 @@ export function treeFromImage(bytes: Uint8Array, opts: TreeOptions = {}): TreeWr
 export function allocTreeImage(bytes: number, opts: TreeOptions = {}): Uint8Array {
   const { initialBytes, maxBytes } = sizes(opts, bytes);
   return new Uint8Array(newGrowableSab(initialBytes, maxBytes), 0, bytes);
+}
+
+/** The zxid an image() was taken at, from its header (validated first: throws on a bad one). */
+export function imageAppliedZxid(bytes: Uint8Array): bigint {
+  validateImage(bytes);
+  // validateImage refused the other byte order, so the header words are little endian here.
+  const h = new DataView(bytes.buffer, bytes.byteOffset, L.HEADER_BYTES);
+  return (BigInt(h.getUint32(L.H_APPLIED_HI * 4, true)) << 32n) | BigInt(h.getUint32(L.H_APPLIED_LO * 4, true));
 }
 
 /** Adopts a view from allocTreeImage, filled with image() bytes, without copying it. */
