@@ -377,3 +377,18 @@ test('the leader reports each learner\'s lag and its quorum; a learner cut off o
   c.stabilize();
   converge(c);
 });
+
+test('a leader says who leads on every link that comes up (a restarted member\'s vote may have been answered while our link to it was still down)', () => {
+  // The real transport reports a link up to the side whose outbound connection it is: the
+  // restarted member, whose own link was up when it voted, hears nothing new and would wait out
+  // its election timeout to ask again (~1 s of every rejoin, measured by the sync bench). The
+  // simulator reports link-ups to both ends, so this is checked on the leader's core itself.
+  const c = cluster(3);
+  const l = c.stabilize();
+  const f = others(c, l)[0]!;
+  const core = c.server(l).core!;
+  core.takeEffects();
+  core.linkUp(f);
+  const sent = core.takeEffects().filter((e) => e.kind === 'send' && e.to === f).map((e) => (e as { msg: { t: string; state?: string } }).msg);
+  assert.deepEqual(sent.map((m) => [m.t, m.state]), [['vote', 'leading']]);
+});

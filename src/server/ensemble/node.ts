@@ -30,6 +30,7 @@ import type { WorkerPool } from '../workers/pool.js';
 import { PortInUseError } from '../port.js';
 import { EffectRunner, type LocalEffect } from './effects.js';
 import { joinSnapImage, snapSource, splitSnapImage } from './snap-image.js';
+import { allocTreeImage } from '../tree/index.js';
 
 export interface EnsembleDeps {
   config: ServerConfig;
@@ -88,6 +89,9 @@ export async function startEnsembleNode(d: EnsembleDeps): Promise<EnsembleNode> 
       snapshotSource() {
         const { zxid, image, meta } = storage.snapshotContent();
         return snapSource(zxid, image, meta);
+      },
+      snapReceiveBuffer(totalBytes) {
+        return allocTreeImage(totalBytes);
       },
       snapshotImageBytes() {
         return storage.tree.memoryUsage().usedBytes;

@@ -95,6 +95,11 @@ export interface ZabHost {
    * need not join its parts into one buffer). Without it, snapshotImage() is read.
    */
   snapshotSource?(): SnapSource;
+  /**
+   * Learner: the buffer a SNAP of `totalBytes` is received into (the real host gives a fresh tree
+   * buffer, so the image in it becomes the new tree without a copy). Without it, a plain array.
+   */
+  snapReceiveBuffer?(totalBytes: number): Uint8Array;
 }
 
 /** A SNAP image being sent: `read` returns the bytes [offset, offset + maxBytes) clipped to the

@@ -320,5 +320,10 @@ export class LeaderRole implements Role {
     this.handles.delete(peer);
   }
 
-  linkUp(_peer: number): void {}
+  linkUp(peer: number): void {
+    // A restarted member's vote can reach us before our link to it is up: our answer to it was
+    // dropped, and it would wait a whole election timeout to ask again. Say who leads now.
+    const n = decidedNotification(this.core, 'leading');
+    if (n !== null) this.core.send(peer, n);
+  }
 }

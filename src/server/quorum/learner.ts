@@ -185,7 +185,7 @@ export class LearnerRole implements Role {
   private onSnap(m: Extract<PeerMessage, { t: 'snap' }>): void {
     if (this.stage !== 'sync' || this.synced) return this.protocolError('SNAP outside sync');
     if (m.offset !== this.snapBytes) return this.protocolError('SNAP chunk out of order');
-    if (this.snapImage === null) this.snapImage = new Uint8Array(m.totalBytes);
+    if (this.snapImage === null) this.snapImage = this.core.host.snapReceiveBuffer?.(m.totalBytes) ?? new Uint8Array(m.totalBytes);
     else if (this.snapImage.byteLength !== m.totalBytes) return this.protocolError('SNAP chunks of different images');
     this.snapImage.set(m.chunk, m.offset);
     this.snapBytes += m.chunk.byteLength;
