@@ -1,5 +1,5 @@
 // The sync of a learner in real processes (src/server/quorum/sync-stream.ts): a follower with a
-// wiped data dir gets a SNAP of a tree several sync windows large while a client keeps writing
+// wiped data dir gets a SNAP of a tree over two sync windows large while a client keeps writing
 // through the leader; a learner whose syncAcks stop arriving is cut off by the leader and synced
 // again once its link heals; a SIGSTOPped follower in broadcast is cut off at the link bound
 // instead of growing the leader's queue, and catches up after SIGCONT.
@@ -12,7 +12,7 @@ import type { Ensemble } from '../cluster/harness.js';
 import { clientOf, closeAll, ensembleTest, eventually, jsonPage, startEnsemble, withRole } from './helpers.js';
 
 const ZNODES = 20_000;
-const DATA = 'd'.repeat(600); // 20,000 x ~700 bytes: an image of ~14 MB, several 4 MiB windows
+const DATA = 'd'.repeat(1_800); // 20,000 x ~1.9 kB: an image of ~38 MB, over two sync windows (zabSyncWindowBytes)
 const PER_MULTI = 200;
 
 interface LearnerRow { id: number; synced: boolean; queuedBytes: number }
@@ -59,7 +59,7 @@ describe('ensemble of 3: a learner synced under its credit', () => {
     await e?.stopAll();
   });
 
-  test('a wiped follower gets a SNAP of a tree several windows large while the leader keeps committing writes', async () => {
+  test('a wiped follower gets a SNAP of a tree over two windows large while the leader keeps committing writes', async () => {
     const leaderId = await e.leader();
     const [f] = await withRole(e, 'follower');
     const s = e.server(f!);
