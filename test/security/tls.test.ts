@@ -36,6 +36,11 @@ function kazooRead(zkPort: number, ca: string, who: CertFiles, path: string): st
 const all = 31; // READ | WRITE | CREATE | DELETE | ADMIN
 
 /** The fingerprint of the certificate a new TLS connection to the port is given. */
+// The reload tests count connections that must live through a SIGHUP: long sessions, so a client
+// stalled on a loaded machine does not give its connection up and reconnect to the newer App
+// (test servers tick every 200 ms, which would cap sessions at 4 s and pings at ~1.3 s).
+const longSessionArgs = ['--max-session-timeout-ms', '60000'];
+
 function servedFingerprint(port: number, ca: string, client?: CertFiles): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = tlsConnect({ host: '127.0.0.1', port, ca, ...(client ? { cert: readFileSync(client.crt), key: readFileSync(client.key) } : {}) }, () => {
@@ -97,7 +102,7 @@ describe('TLS on the client port (uWS SSLApp)', { skip }, () => {
     copyFileSync(first.crt, live.crt);
     copyFileSync(first.key, live.key);
     caPem = readFileSync(ca.crt, 'utf8');
-    server = await startServer({ args: ['--tls-cert', live.crt, '--tls-key', live.key] });
+    server = await startServer({ args: ['--tls-cert', live.crt, '--tls-key', live.key, ...longSessionArgs] });
   });
   after(async () => {
     for (const c of clients) await c.close().catch(() => {});
@@ -107,7 +112,7 @@ describe('TLS on the client port (uWS SSLApp)', { skip }, () => {
   });
 
   test('a client with the right CA connects and works', async () => {
-    const zk = await connect(server.connectString, { tls: { ca: caPem } });
+    const zk = await connect(server.connectString, { tls: { ca: caPem }, sessionTimeoutMs: 60_000 });
     clients.push(zk);
     await zk.create('/tls', 'over tls');
     assert.equal((await zk.getData('/tls')).data.toString(), 'over tls');
@@ -128,7 +133,7 @@ describe('TLS on the client port (uWS SSLApp)', { skip }, () => {
   });
 
   test('SIGHUP reloads the certificate: the session keeps its connection, new connections get the new certificate', async () => {
-    const zk = await connect(server.connectString, { tls: { ca: caPem } });
+    const zk = await connect(server.connectString, { tls: { ca: caPem }, sessionTimeoutMs: 60_000 });
     clients.push(zk);
     const states: string[] = [];
     zk.on('state', (s: string) => states.push(s));
@@ -142,7 +147,7 @@ describe('TLS on the client port (uWS SSLApp)', { skip }, () => {
     assert.equal((await zk.getData('/reload')).data.toString(), '2');
     assert.deepEqual(states, [], 'the connection was never lost');
     assert.equal(zk.sessionId, sessionId);
-    const fresh = await connect(server.connectString, { tls: { ca: caPem } });
+    const fresh = await connect(server.connectString, { tls: { ca: caPem }, sessionTimeoutMs: 60_000 });
     clients.push(fresh);
     assert.equal((await fresh.getData('/reload')).data.toString(), '2');
   });
@@ -154,14 +159,14 @@ describe('TLS on the client port (uWS SSLApp)', { skip }, () => {
     process.kill(server.pid, 'SIGHUP');
     await server.waitForLine(/^(?=.*security files not reloaded)(?=.*does not match)/);
     assert.equal(await servedFingerprint(server.port, caPem), served);
-    const zk = await connect(server.connectString, { tls: { ca: caPem } });
+    const zk = await connect(server.connectString, { tls: { ca: caPem }, sessionTimeoutMs: 60_000 });
     clients.push(zk);
     assert.ok(await zk.exists('/reload'));
   });
 
   test('the server stops cleanly after certificate reloads (every listen socket closed)', async () => {
     for (const c of clients.splice(0)) await c.close();
-    const zk = await connect(server.connectString, { tls: { ca: caPem } });
+    const zk = await connect(server.connectString, { tls: { ca: caPem }, sessionTimeoutMs: 60_000 });
     clients.push(zk);
     assert.deepEqual(await server.stop(), { code: 0, signal: null });
   });
@@ -187,11 +192,11 @@ describe('TLS certificate reloads release the old Apps', { skip }, () => {
     copyFileSync(first.key, live.key);
     const caPem = readFileSync(ca.crt, 'utf8');
     // One worker: /mntr's _this_worker figures are then the whole server's.
-    server = await startServer({ workers: 1, args: ['--tls-cert', live.crt, '--tls-key', live.key] });
+    server = await startServer({ workers: 1, args: ['--tls-cert', live.crt, '--tls-key', live.key, ...longSessionArgs] });
     const retired = async (): Promise<number> => ((await httpsJson(server.port, '/mntr', caPem)).body as { zk_tls_retired_apps_this_worker: number }).zk_tls_retired_apps_this_worker;
     const reloads = 3;
     for (let i = 0; i < reloads; i++) {
-      const zk = await connect(server.connectString, { tls: { ca: caPem } });
+      const zk = await connect(server.connectString, { tls: { ca: caPem }, sessionTimeoutMs: 60_000 });
       clients.push(zk);
       await zk.create(`/apps-${i}`, String(i));
       await untilServed(server.port, caPem, rotate(dir, live, ca, `reload${i}`, server.pid));
@@ -330,7 +335,7 @@ describe("TLS with client certificates optional (--tls-client-auth want)", { ski
   });
 
   test('a client without a certificate connects with no x509 id; one with a certificate gets it; a bad one is refused', async () => {
-    const anon = await connect(server.connectString, { tls: { ca: caPem } });
+    const anon = await connect(server.connectString, { tls: { ca: caPem }, sessionTimeoutMs: 60_000 });
     clients.push(anon);
     await assert.rejects(anon.create('/anon', '', { acl: [{ perms: all, scheme: 'auth', id: '' }] }), { code: 'INVALIDACL' }, 'no authenticated id to expand');
     const a = await connect(server.connectString, { tls: { ca: caPem, cert: readFileSync(alice.crt), key: readFileSync(alice.key) } });

@@ -58,3 +58,19 @@ export class Cluster extends SimDriver {
     return [...this.server(id).app.model.values()];
   }
 }
+
+/** Every server but `id`. */
+export const others = (c: Cluster, id: number): number[] => c.ids.filter((x) => x !== id);
+
+/** Run until every live server has applied everything the leader applied (throws past maxTicks). */
+export function converge(c: Cluster, maxTicks = 200): void {
+  for (let t = 0; t < maxTicks; t++) {
+    const l = c.leader();
+    if (l !== null) {
+      const pos = c.server(l).app.pos;
+      if (c.ids.every((id) => !c.server(id).alive || c.server(id).app.pos === pos)) return;
+    }
+    c.runTicks(1);
+  }
+  throw new Error('servers did not converge');
+}

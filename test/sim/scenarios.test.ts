@@ -5,7 +5,9 @@
 // violation thrown fails the story.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Cluster, decodeTxn, type ClusterOptions } from './cluster.js';
+import { Cluster, converge as convergeFor, decodeTxn, others, type ClusterOptions } from './cluster.js';
+
+const converge = (c: Cluster, maxTicks = 200): void => convergeFor(c, maxTicks);
 
 function cluster(voters: number, o: Partial<ClusterOptions> = {}): Cluster {
   return new Cluster({ voters, seed: 42, ...o });
@@ -25,20 +27,7 @@ function logHas(c: Cluster, id: number, seq: number): boolean {
   return c.server(id).disk.records.some((r) => decodeTxn(r.txn).seq === seq);
 }
 
-/** Run until every live server has applied everything the leader applied. */
-function converge(c: Cluster, maxTicks = 200): void {
-  for (let t = 0; t < maxTicks; t++) {
-    const l = c.leader();
-    if (l !== null) {
-      const pos = c.server(l).app.pos;
-      if (c.ids.every((id) => !c.server(id).alive || c.server(id).app.pos === pos)) return;
-    }
-    c.runTicks(1);
-  }
-  assert.fail('servers did not converge');
-}
 
-const others = (c: Cluster, id: number): number[] => c.ids.filter((x) => x !== id);
 
 test('a leader that proposed and crashed before anyone acked: the txn vanishes for everyone (ZOOKEEPER-1154/1549, 2845)', () => {
   const c = cluster(3);

@@ -4,29 +4,19 @@
 // mid-stream on either side heal. The invariant checker runs under every story.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Cluster, type ClusterOptions } from './cluster.js';
+import { Cluster, converge as convergeFor, others, type ClusterOptions } from './cluster.js';
 
 const WINDOW = 96;
 const ACK = 32;
 const CHUNK = 16;
 
+const converge = (c: Cluster, maxTicks = 400): void => convergeFor(c, maxTicks);
+
 function cluster(o: Partial<ClusterOptions> = {}): Cluster {
   return new Cluster({ voters: 3, seed: 42, historyTxnsMax: 2, syncWindowBytes: WINDOW, syncAckBytes: ACK, snapChunkBytes: CHUNK, ...o });
 }
 
-const others = (c: Cluster, id: number): number[] => c.ids.filter((x) => x !== id);
 
-function converge(c: Cluster, maxTicks = 400): void {
-  for (let t = 0; t < maxTicks; t++) {
-    const l = c.leader();
-    if (l !== null) {
-      const pos = c.server(l).app.pos;
-      if (c.ids.every((id) => !c.server(id).alive || c.server(id).app.pos === pos)) return;
-    }
-    c.runTicks(1);
-  }
-  assert.fail('servers did not converge');
-}
 
 /** A follower crashed while the leader committed `writes` (more than its window): it will get a SNAP. */
 function behindBySnap(c: Cluster, writes = 12): { l: number; f: number } {
