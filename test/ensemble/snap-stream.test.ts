@@ -95,9 +95,15 @@ describe('ensemble of 3: a learner synced under its credit', () => {
     // What f sends the leader (FOLLOWERINFO, ACKEPOCH, then its syncAcks) arrives 5 s late: the
     // leader sends one window of the image and then hears nothing for longer than syncLimit.
     e.mesh!.delay(f!, leaderId, 5_000);
-    await s.start();
-    await eventually(() => linesOf(leaderId, 'no syncAck').length > 0, ensembleTest.deadlineMs, 'the leader cut the learner off');
-    e.mesh!.heal();
+    try {
+      await s.start();
+      // Generous: every step of f's handshake crosses the 5 s delay, and a loaded machine adds to it.
+      await eventually(() => linesOf(leaderId, 'no syncAck').length > 0, 3 * ensembleTest.deadlineMs, 'the leader cut the learner off').catch((err: unknown) => {
+        throw new Error(`${(err as Error).message}\n${e.recentLines(20)}`);
+      });
+    } finally {
+      e.mesh!.heal();
+    }
     await eventually(async () => (await learners(leaderId)).some((l) => l.id === f && l.synced), ensembleTest.deadlineMs, `server ${f} synced after the heal`);
     await sameTree(leaderId, f!, ['/big', '/live']);
   });

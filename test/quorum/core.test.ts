@@ -88,7 +88,7 @@ test('a FOLLOWERINFO that reaches a server still in its election is answered onc
   core.takeEffects();
   const vote = { leader: 2, zxid: 0n, peerEpoch: 0 };
   core.receive(1, { t: 'vote', vote, electionEpoch: 1, state: 'looking' });
-  core.receive(1, { t: 'followerInfo', acceptedEpoch: 0, lastZxid: 0n, historyBase: 0n, observer: false });
+  core.receive(1, { t: 'followerInfo', acceptedEpoch: 0, lastZxid: 0n, historyBase: 0n, observer: false, attempt: 1 });
   assert.equal(core.state(), 'looking');
   core.takeEffects();
   for (let i = 0; i < 3 && core.state() === 'looking' && core.phase() === 'election'; i++) core.tick();

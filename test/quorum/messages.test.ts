@@ -13,7 +13,7 @@ const origin = { serverId: 2, sessionId: 0x1234_5678_9abc_def0n, tag: 17 };
 const z = 0x0000_0003_0000_0007n;
 const samples: PeerMessage[] = [
   { t: 'vote', vote: { leader: 3, zxid: z, peerEpoch: 3 }, electionEpoch: 9, state: 'looking' },
-  { t: 'followerInfo', acceptedEpoch: 4, lastZxid: z, historyBase: 0n, observer: false },
+  { t: 'followerInfo', acceptedEpoch: 4, lastZxid: z, historyBase: 0n, observer: false, attempt: 3 },
   { t: 'leaderInfo', epoch: 5 },
   { t: 'ackEpoch', currentEpoch: 3, lastZxid: z },
   { t: 'diff', zxid: z },

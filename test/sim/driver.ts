@@ -178,6 +178,7 @@ export class SimDriver {
         syncLimitTicks: o.syncLimitTicks ?? 10, heartbeatTicks: o.heartbeatTicks ?? 2,
         ...(o.unsafe ? { unsafe: o.unsafe } : {}),
         ...(o.historyTxnsMax !== undefined ? { historyTxnsMax: o.historyTxnsMax } : {}),
+        incarnation: s.incarnation,
         ...(o.syncWindowBytes !== undefined ? { syncWindowBytes: o.syncWindowBytes } : {}),
         ...(o.syncAckBytes !== undefined ? { syncAckBytes: o.syncAckBytes } : {}),
         ...(o.snapChunkBytes !== undefined ? { snapChunkBytes: o.snapChunkBytes } : {}),

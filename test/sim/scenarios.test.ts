@@ -381,3 +381,30 @@ test('a leader says who leads on every link that comes up (a restarted member\'s
   const sent = core.takeEffects().filter((e) => e.kind === 'send' && e.to === f).map((e) => (e as { msg: { t: string; state?: string } }).msg);
   assert.deepEqual(sent.map((m) => [m.t, m.state]), [['vote', 'leading']]);
 });
+
+test('a re-sent FOLLOWERINFO that arrives after the learner\'s ACKEPOCH does not restart its handshake (a slow link)', () => {
+  const c = cluster(3);
+  const l = c.stabilize();
+  const f = others(c, l)[0]!;
+  c.crash(f);
+  for (let i = 0; i < 3; i++) c.writeAndWait(l, i);
+  let info: unknown = null;
+  let acked = false;
+  let leaderInfosAfterAck = 0;
+  c.onDeliver = (from, to, m) => {
+    if (from === f && to === l && m.t === 'followerInfo') info = m;
+    if (from === f && to === l && m.t === 'ackEpoch') acked = true;
+    if (from === l && to === f && m.t === 'leaderInfo' && acked) leaderInfosAfterAck++;
+  };
+  c.start(f);
+  for (let t = 0; t < 40 && !acked; t++) c.runTicks(1);
+  assert.ok(acked && info !== null, 'f reached ACKEPOCH');
+  // The duplicate a slow link delivers late: the same term's FOLLOWERINFO, after its ACKEPOCH.
+  const leader = c.server(l);
+  leader.core!.receive(f, info);
+  c.drain(leader);
+  c.runTicks(20); // well inside the learner's initLimit (40 ticks)
+  c.onDeliver = null;
+  assert.equal(leaderInfosAfterAck, 0, 'the leader did not start the handshake over');
+  assert.equal(c.server(f).app.pos, leader.app.pos, 'f synced and applied what the leader has');
+});

@@ -79,6 +79,7 @@ export async function startEnsembleNode(d: EnsembleDeps): Promise<EnsembleNode> 
       initLimitTicks: ticks.initLimitTicks,
       syncLimitTicks: ticks.syncLimitTicks,
       heartbeatTicks: Math.max(1, Math.min(constants.zabHeartbeatTicks, Math.floor(ticks.syncLimitTicks / 3))),
+      incarnation: Math.floor(Math.random() * 2 ** 32), // this process's learner terms differ from the last one's
     },
     { acceptedEpoch: epochs.acceptedEpoch, currentEpoch: epochs.currentEpoch, lastLoggedZxid: storage.lastLoggedZxid(), history },
     {

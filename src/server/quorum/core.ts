@@ -34,6 +34,9 @@ export interface ZabCoreOptions extends ZabOptions {
   historyTxnsMax?: number;
   /** Sync credit (defaults constants.zabSyncWindowBytes / zabSyncAckBytes / zabSnapChunkBytes;
    *  the simulator makes them tiny so its small images stream in many pieces). */
+  /** Makes learner attempts of this process distinct from an earlier process's (a restart):
+   *  the real host gives a random number below 2^32, the simulator its seed-derived one. */
+  incarnation?: number;
   syncWindowBytes?: number;
   syncAckBytes?: number;
   snapChunkBytes?: number;
@@ -66,6 +69,8 @@ export class Core implements ZabCore {
   /** The log window: txns handed to the disk queue (maybe not fsynced yet), oldest first. */
   history: Proposal[];
   historyBytes = 0;
+  /** Learner terms begun by this core (each one's FOLLOWERINFOs carry its number). */
+  learnerAttempts = 0;
   /** The zxid just before history[0]: the oldest point this server can DIFF from or TRUNC to. */
   historyBase: bigint;
   lastAppended: bigint;

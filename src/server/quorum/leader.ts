@@ -33,6 +33,8 @@ interface LearnerHandle {
   acceptedEpoch: number;
   lastZxid: bigint;
   historyBase: bigint;
+  /** The learner's term (followerInfo.attempt): a FOLLOWERINFO of another term starts over. */
+  attempt: number;
   currentEpoch: number;
   /** The log end it will have after the sync packets; acked by its NEWLEADER ack. */
   syncedTo: bigint;
@@ -94,9 +96,13 @@ export class LeaderRole implements Role {
 
   private onFollowerInfo(from: number, m: Extract<PeerMessage, { t: 'followerInfo' }>): void {
     if (m.observer !== !this.core.isVoter(from)) return; // a member in the wrong role: ignore it
+    // A re-send of the same term (it re-sends until LEADERINFO reaches it) that arrives after its
+    // handshake moved on must not restart it: over a slow link one arrived after its ACKEPOCH,
+    // reset the handle, and the learner — past LEADERINFO — waited out its initLimit.
+    if (this.handles.get(from)?.attempt === m.attempt) return;
     const h: LearnerHandle = {
       id: from, observer: m.observer, stage: 'info', acceptedEpoch: m.acceptedEpoch, lastZxid: m.lastZxid,
-      historyBase: m.historyBase, currentEpoch: -1, syncedTo: 0n, ackedZxid: 0n, stream: null,
+      historyBase: m.historyBase, attempt: m.attempt, currentEpoch: -1, syncedTo: 0n, ackedZxid: 0n, stream: null,
     };
     // A FOLLOWERINFO restarts the handshake of that learner (a re-send, or it restarted).
     this.handles.set(from, h);

@@ -49,8 +49,11 @@ export class LearnerRole implements Role {
   private syncAcked = 0;
   private touched: bigint[] = [];
   private stopped = false;
+  /** This term's number (see followerInfo.attempt): distinct per term and per process. */
+  private readonly attempt: number;
 
   constructor(private readonly core: Core, readonly leader: number) {
+    this.attempt = (core.opts.incarnation ?? 0) * 2 ** 20 + (++core.learnerAttempts % 2 ** 20);
     this.kind = core.isObserver ? 'observing' : 'following';
     this.startedAt = core.now;
     this.lastHeard = core.now;
@@ -64,7 +67,7 @@ export class LearnerRole implements Role {
     this.infosSent++;
     this.core.send(this.leader, {
       t: 'followerInfo', acceptedEpoch: this.core.acceptedEpoch, lastZxid: this.core.lastAppended,
-      historyBase: this.core.historyBase, observer: this.core.isObserver,
+      historyBase: this.core.historyBase, observer: this.core.isObserver, attempt: this.attempt,
     });
   }
 

@@ -21,8 +21,9 @@ export type PeerMessage =
   /** A notification: the sender's current vote, its logical clock and what it is doing now. */
   | { t: 'vote'; vote: Vote; electionEpoch: number; state: ServerState }
   // ---- discovery ----
-  /** Learner -> leader. `historyBase`: the oldest zxid the learner's log can be truncated to. */
-  | { t: 'followerInfo'; acceptedEpoch: number; lastZxid: bigint; historyBase: bigint; observer: boolean }
+  /** Learner -> leader. `historyBase`: the oldest zxid the learner's log can be truncated to.
+   *  `attempt` names the learner's term with this leader: its re-sends carry the same one. */
+  | { t: 'followerInfo'; acceptedEpoch: number; lastZxid: bigint; historyBase: bigint; observer: boolean; attempt: number }
   | { t: 'leaderInfo'; epoch: number }
   | { t: 'ackEpoch'; currentEpoch: number; lastZxid: bigint }
   // ---- synchronisation (leader -> learner, before NEWLEADER) ----
@@ -151,6 +152,7 @@ const validators: Record<PeerMessageType, Validator> = {
     lastZxid: u64(o['lastZxid'], 'followerInfo.lastZxid'),
     historyBase: u64(o['historyBase'], 'followerInfo.historyBase'),
     observer: bool(o['observer'], 'followerInfo.observer'),
+    attempt: int(o['attempt'], 'followerInfo.attempt', 0, Number.MAX_SAFE_INTEGER),
   }),
   leaderInfo: (o) => ({ t: 'leaderInfo', epoch: epoch(o['epoch'], 'leaderInfo.epoch') }),
   ackEpoch: (o) => ({ t: 'ackEpoch', currentEpoch: epoch(o['currentEpoch'], 'ackEpoch.currentEpoch'), lastZxid: u64(o['lastZxid'], 'ackEpoch.lastZxid') }),
