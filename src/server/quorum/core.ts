@@ -32,11 +32,11 @@ export interface ZabCoreOptions extends ZabOptions {
   unsafe?: ZabUnsafeOptions;
   /** The DIFF window in txns (default constants.zabHistoryTxnsMax; the simulator makes it tiny). */
   historyTxnsMax?: number;
-  /** Sync credit (defaults constants.zabSyncWindowBytes / zabSyncAckBytes / zabSnapChunkBytes;
-   *  the simulator makes them tiny so its small images stream in many pieces). */
   /** Makes learner attempts of this process distinct from an earlier process's (a restart):
    *  the real host gives a random number below 2^32, the simulator its seed-derived one. */
   incarnation?: number;
+  /** Sync credit (defaults constants.zabSyncWindowBytes / zabSyncAckBytes / zabSnapChunkBytes;
+   *  the simulator makes them tiny so its small images stream in many pieces). */
   syncWindowBytes?: number;
   syncAckBytes?: number;
   snapChunkBytes?: number;
@@ -342,14 +342,15 @@ export class Core implements ZabCore {
   /** Whether `zxid` is the zxid of a record of the window (or its base). */
   historyHas(zxid: bigint): boolean {
     if (zxid === this.historyBase) return true;
-    const after = this.historyAfter(zxid - 1n);
-    return after.length > 0 && after[0]!.zxid === zxid;
+    // A binary search, no copy: a sync stream asks this for every PROPOSALS run it sends.
+    const i = this.historyIndexAfter(zxid - 1n);
+    return i < this.history.length && this.history[i]!.zxid === zxid;
   }
 
   /** The largest window zxid below `zxid`, or null if the window does not reach that far back. */
   historyBefore(zxid: bigint): bigint | null {
     if (zxid <= this.historyBase) return null;
-    const below = this.history.length - this.historyAfter(zxid - 1n).length;
+    const below = this.historyIndexAfter(zxid - 1n);
     return below === 0 ? this.historyBase : this.history[below - 1]!.zxid;
   }
 

@@ -15,7 +15,7 @@ import { decidedNotification } from './election.js';
 import { epochOf, makeZxid, type PeerMessage } from './messages.js';
 import { proposalMessages } from './proposal-messages.js';
 import { chooseSync } from './sync.js';
-import { SyncStream, syncDefaults } from './sync-stream.js';
+import { SyncStream } from './sync-stream.js';
 
 /** Where one learner is in its handshake with us. */
 type Stage =
@@ -142,7 +142,7 @@ export class LeaderRole implements Role {
   private syncLearner(h: LearnerHandle): void {
     const plan = chooseSync(this.core, h.lastZxid, h.historyBase);
     const o = this.core.opts;
-    h.stream = new SyncStream(this.core, plan, () => this.committed, o.syncWindowBytes ?? syncDefaults.windowBytes, o.snapChunkBytes ?? syncDefaults.chunkBytes);
+    h.stream = new SyncStream(this.core, plan, () => this.committed, o.syncWindowBytes ?? constants.zabSyncWindowBytes, o.snapChunkBytes ?? constants.zabSnapChunkBytes);
     h.stage = 'streaming';
     this.pumpStream(h);
   }

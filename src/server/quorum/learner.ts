@@ -18,7 +18,6 @@ import type { Core, Role } from './core.js';
 import { decidedNotification } from './election.js';
 import { counterOf, epochOf, makeZxid, type PeerMessage } from './messages.js';
 import { syncBytesOf } from './sync.js';
-import { syncDefaults } from './sync-stream.js';
 
 type Stage =
   | 'info' //      FOLLOWERINFO sent, waiting for LEADERINFO
@@ -179,7 +178,7 @@ export class LearnerRole implements Role {
     const bytes = syncBytesOf(m);
     if (bytes === 0) return;
     this.syncReceived += bytes;
-    if (this.syncReceived - this.syncAcked >= (this.core.opts.syncAckBytes ?? syncDefaults.ackBytes)) {
+    if (this.syncReceived - this.syncAcked >= (this.core.opts.syncAckBytes ?? constants.zabSyncAckBytes)) {
       this.syncAcked = this.syncReceived;
       this.core.send(this.leader, { t: 'syncAck', bytes: this.syncReceived });
     }

@@ -76,7 +76,7 @@ export class SyncStream {
     if (this.cursor === core.lastAppended) return null;
     // The window may have moved past the learner's point while it was reading (a long SNAP under
     // heavy writes): what it lacks is then no longer ours to send.
-    if (this.cursor < core.historyBase || !core.historyHas(this.cursor)) return 'lost';
+    if (!core.historyHas(this.cursor)) return 'lost';
     const i = core.historyIndexAfter(this.cursor);
     assert(i < core.history.length, 'the history holds what follows the cursor');
     // Cut to the credit left (counted in txn bytes; the per-txn overhead adds a little), so a run
@@ -105,8 +105,3 @@ export class SyncStream {
   }
 }
 
-export const syncDefaults = {
-  windowBytes: constants.zabSyncWindowBytes,
-  ackBytes: constants.zabSyncAckBytes,
-  chunkBytes: constants.zabSnapChunkBytes,
-};

@@ -8,7 +8,7 @@
 // The chosen sync is then sent as a SyncStream (sync-stream.ts), under the learner's credit.
 import { assert } from '../../common/assert.js';
 import { constants } from '../../common/constants.js';
-import type { Proposal, SnapSource } from './api.js';
+import type { SnapSource } from './api.js';
 import type { Core } from './core.js';
 import { epochOf, type PeerMessage } from './messages.js';
 
@@ -81,5 +81,3 @@ export function syncBytesOf(m: PeerMessage): number {
     default: return 0;
   }
 }
-
-export type { Proposal };
