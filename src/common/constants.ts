@@ -70,6 +70,10 @@ export const constants = {
   // Address space reserved and grown in place on demand. V8 here refuses a growable
   // SharedArrayBuffer over 2^32 bytes, so 4 GiB is the tree's ceiling (native-notes/shared-memory.md).
   treeMaxBytes: 4 * 1024 * 1_048_576,
+  // Captures (src/server/tree/capture.ts): images read while the writer goes on. One per learner
+  // receiving a SNAP plus the background snapshot job; each saves at most its image's bytes.
+  treeCapturesMax: 32,
+  treeCapturePageBytes: 4_096, // copy-on-write unit: the writer saves a page before first changing it
 
   // Peer transport (src/io/node/transport.ts): TCP links between the servers of an ensemble
   // A PROPOSAL of the largest log record (logRecordPayloadBytesMax) or one SNAP chunk, plus envelope.

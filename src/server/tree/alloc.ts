@@ -4,6 +4,7 @@
 // a data blob from dataLength, a table from its capacity), and size -> class is a pure function.
 // No coalescing: ZooKeeper workloads churn same-sized nodes, and exact classes up to 4 KiB make
 // reuse likely; the free-list total is reported in memoryUsage() so fragmentation is visible.
+// Bumped memory needs no TreeMemory.touch: it lies beyond every open capture's image.
 import { assert } from '../../common/assert.js';
 import { ZookooperError } from '../../common/errors.js';
 import * as L from './layout.js';
@@ -35,6 +36,7 @@ export function alloc(m: TreeMemory, bytes: number): number {
   const head = u32[L.H_FREE_HEADS + cls]!;
   if (head !== 0) {
     assert(u32[head * 2 + 1] === L.FREE_MAGIC, 'free-list block lost its free mark');
+    m.touch(head * L.SLOT_BYTES, head * L.SLOT_BYTES + 8);
     u32[L.H_FREE_HEADS + cls] = u32[head * 2]!;
     u32[head * 2] = 0;
     u32[head * 2 + 1] = 0;
@@ -63,6 +65,7 @@ export function free(m: TreeMemory, ref: number, bytes: number): void {
       cur = u32[cur * 2]!;
     }
   }
+  m.touch(ref * L.SLOT_BYTES, ref * L.SLOT_BYTES + 8);
   u32[ref * 2] = u32[L.H_FREE_HEADS + cls]!;
   u32[ref * 2 + 1] = L.FREE_MAGIC;
   u32[L.H_FREE_HEADS + cls] = ref;

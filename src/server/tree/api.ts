@@ -8,6 +8,7 @@
 // is consistent with one applied state (never a torn node, never half of a batch), and reports the
 // appliedZxid of the state it saw.
 import type { ACL, Stat } from '../../common/types.js';
+import type { TreeCapture } from './capture.js';
 
 /** A read taken at one consistent state of the tree. */
 export interface Versioned<T> {
@@ -113,6 +114,12 @@ export interface TreeWriter extends TreeReader {
 
   /** A consistent copy of the tree's memory (call outside a write window), for snapshots. */
   image(): Uint8Array;
+  /**
+   * The image at this moment, read later while writes go on (copy-on-write of the pages written;
+   * capture.ts). Call outside a write window; close() it when done: while open, every first write
+   * to a page of it costs a page copy. Throws SYSTEMERROR past constants.treeCapturesMax open.
+   */
+  capture(): TreeCapture;
   /**
    * usedBytes: the allocated prefix of the buffer (header + blocks, free-list blocks included),
    * which is also the size of image(); freeListBytes: freed blocks awaiting reuse (added field);

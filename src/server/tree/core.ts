@@ -8,6 +8,7 @@
 import type { ACL, Stat } from '../../common/types.js';
 import { constants } from '../../common/constants.js';
 import * as L from './layout.js';
+import type { TreeCapture } from './capture.js';
 
 export const RETRY: unique symbol = Symbol('tree.retry');
 export type Retry = typeof RETRY;
@@ -38,6 +39,8 @@ export class TreeMemory {
   /** Scratch for path encoding: lookups allocate nothing. pathBytesMax chars * 3 bytes fit. */
   readonly scratch = new Uint8Array(PATH_BYTES_MAX * 4);
   private readonly encoder = new TextEncoder();
+  /** Open captures of this tree (writer thread only): each keeps the old bytes of pages written. */
+  readonly captures: TreeCapture[] = [];
 
   constructor(buffer: SharedArrayBuffer) {
     this.buffer = buffer;
@@ -56,6 +59,20 @@ export class TreeMemory {
     this.u32 = new Uint32Array(this.buffer, 0, Math.floor(bytes / 4));
     this.i32 = new Int32Array(this.buffer, 0, Math.floor(bytes / 4));
     this.f64 = new Float64Array(this.buffer, 0, Math.floor(bytes / 8));
+  }
+
+  /**
+   * The writer calls this before it changes bytes [start, end) below the header (the header page
+   * is saved when a capture opens), so every open capture keeps what they held.
+   */
+  touch(start: number, end: number): void {
+    const cs = this.captures;
+    for (let i = 0; i < cs.length; i++) cs[i]!.preserve(start, end);
+  }
+
+  /** touch() for one u32 word (a word index into u32). */
+  touchWord(word: number): void {
+    if (this.captures.length !== 0) this.touch(word * 4, word * 4 + 4);
   }
 
   /** Readers call this at the start of a section: the header says the writer grew the buffer. */

@@ -13,6 +13,7 @@ import { validateImage, verifyMemory } from './verify.js';
 
 export type { ChildrenRead, NewNode, NodeRead, StatUpdate, TreeReader, TreeView, TreeWriter, Versioned } from './api.js';
 export { validateImage, verifyTree } from './verify.js';
+export { type CaptureHandle, readCaptureInto, TreeCapture } from './capture.js';
 
 export interface TreeOptions {
   /** Initial buffer size (grown in place on demand). Default constants.treeInitialBytes. */

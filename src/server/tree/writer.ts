@@ -7,6 +7,7 @@ import { ZookooperError } from '../../common/errors.js';
 import type { ACL, Stat } from '../../common/types.js';
 import type { ChildrenRead, NewNode, NodeRead, StatUpdate, TreeView, TreeWriter, Versioned } from './api.js';
 import { alloc, blockSlots, free } from './alloc.js';
+import { openCapture, type TreeCapture } from './capture.js';
 import { RETRY, TreeMemory, encodeAcl, type Retry } from './core.js';
 import * as L from './layout.js';
 
@@ -88,7 +89,11 @@ export class SharedTreeWriter implements TreeWriter {
     // Only now take the views: alloc() may have grown the buffer and replaced them.
     const u32 = m.u32;
     const u8 = m.u8;
-    if (dataRef !== 0) u8.set(node.data, dataRef * L.SLOT_BYTES);
+    if (dataRef !== 0) {
+      m.touch(dataRef * L.SLOT_BYTES, dataRef * L.SLOT_BYTES + node.data.length);
+      u8.set(node.data, dataRef * L.SLOT_BYTES);
+    }
+    m.touch(ref * L.SLOT_BYTES, ref * L.SLOT_BYTES + L.NODE_FIXED_BYTES + len);
     const base = ref * L.SLOT_BYTES + L.NODE_FIXED_BYTES;
     const scratch = m.scratch;
     for (let i = 0; i < len; i++) u8[base + i] = scratch[i]!;
@@ -120,7 +125,12 @@ export class SharedTreeWriter implements TreeWriter {
     u32[w + L.N_FIRST_CHILD] = 0;
     u32[w + L.N_PREV] = 0;
     u32[w + L.N_NEXT] = next;
-    if (next !== 0) u32[next * 2 + L.N_PREV] = ref;
+    if (next !== 0) {
+      m.touchWord(next * 2 + L.N_PREV);
+      u32[next * 2 + L.N_PREV] = ref;
+    }
+    m.touchWord(pw + L.N_FIRST_CHILD);
+    m.touchWord(pw + L.N_NUM_CHILDREN);
     u32[pw + L.N_FIRST_CHILD] = ref;
     u32[pw + L.N_NUM_CHILDREN] = u32[pw + L.N_NUM_CHILDREN]! + 1;
     this.indexInsert(ref, h);
@@ -145,11 +155,17 @@ export class SharedTreeWriter implements TreeWriter {
     const next = u32[w + L.N_NEXT]!;
     if (prev === 0) {
       assert(u32[pw + L.N_FIRST_CHILD] === ref, 'deleteNode: first child link');
+      m.touchWord(pw + L.N_FIRST_CHILD);
       u32[pw + L.N_FIRST_CHILD] = next;
     } else {
+      m.touchWord(prev * 2 + L.N_NEXT);
       u32[prev * 2 + L.N_NEXT] = next;
     }
-    if (next !== 0) u32[next * 2 + L.N_PREV] = prev;
+    if (next !== 0) {
+      m.touchWord(next * 2 + L.N_PREV);
+      u32[next * 2 + L.N_PREV] = prev;
+    }
+    m.touchWord(pw + L.N_NUM_CHILDREN);
     const siblings = u32[pw + L.N_NUM_CHILDREN]!;
     assert(siblings > 0, 'deleteNode: parent numChildren would go negative');
     u32[pw + L.N_NUM_CHILDREN] = siblings - 1;
@@ -157,6 +173,7 @@ export class SharedTreeWriter implements TreeWriter {
     const dataLen = u32[w + L.N_DATA_LEN]!;
     if (dataLen !== 0) free(m, u32[w + L.N_DATA_REF]!, dataLen);
     const pathLen = u32[w + L.N_PATH]! & L.PATH_LEN_MASK;
+    m.touchWord(w + L.N_PATH);
     u32[w + L.N_PATH] = 0; // marks the record free for readers holding a stale ref
     free(m, ref, L.NODE_FIXED_BYTES + pathLen);
     u32[L.H_NODE_COUNT] = u32[L.H_NODE_COUNT]! - 1;
@@ -177,7 +194,11 @@ export class SharedTreeWriter implements TreeWriter {
       if (oldLen !== 0) free(m, dref, oldLen);
       dref = data.length === 0 ? 0 : alloc(m, data.length);
     }
-    if (dref !== 0) m.u8.set(data, dref * L.SLOT_BYTES); // m.u8 after alloc: views may be new
+    if (dref !== 0) {
+      m.touch(dref * L.SLOT_BYTES, dref * L.SLOT_BYTES + data.length);
+      m.u8.set(data, dref * L.SLOT_BYTES); // m.u8 after alloc: views may be new
+    }
+    m.touch(ref * L.SLOT_BYTES, ref * L.SLOT_BYTES + L.NODE_FIXED_BYTES);
     m.u32[w + L.N_DATA_REF] = dref;
     m.u32[w + L.N_DATA_LEN] = data.length;
   }
@@ -188,6 +209,7 @@ export class SharedTreeWriter implements TreeWriter {
     const ref = this.found(m.lookup(path));
     if (ref === 0) fail('updateStat: no node', path);
     const w = ref * 2;
+    m.touch(ref * L.SLOT_BYTES, ref * L.SLOT_BYTES + L.NODE_FIXED_BYTES);
     if (update.mzxid !== undefined) writeU64(m.u32, w + L.N_MZXID_LO, update.mzxid);
     if (update.pzxid !== undefined) writeU64(m.u32, w + L.N_PZXID_LO, update.pzxid);
     if (update.mtime !== undefined) {
@@ -216,17 +238,20 @@ export class SharedTreeWriter implements TreeWriter {
     const ownWindow = !this.inWrite;
     if (ownWindow) this.beginWrite();
     const blob = alloc(m, bytes.length);
+    m.touch(blob * L.SLOT_BYTES, blob * L.SLOT_BYTES + bytes.length);
     m.u8.set(bytes, blob * L.SLOT_BYTES); // m.u8 / m.u32 after every alloc: views may be new
     const cap = m.u32[L.H_ACL_DIR_CAP]!;
     if (index === cap) {
       // Move the directory to a doubled block; readers of the old one retry (seqlock).
       const oldDir = m.u32[L.H_ACL_DIR_REF]!;
       const dir = alloc(m, cap * 2 * 4);
+      m.touch(dir * L.SLOT_BYTES, dir * L.SLOT_BYTES + cap * 2 * 4);
       m.u32.copyWithin(dir * 2, oldDir * 2, oldDir * 2 + cap);
       m.u32[L.H_ACL_DIR_REF] = dir;
       m.u32[L.H_ACL_DIR_CAP] = cap * 2;
       free(m, oldDir, cap * 4);
     }
+    m.touchWord(m.u32[L.H_ACL_DIR_REF]! * 2 + index);
     m.u32[m.u32[L.H_ACL_DIR_REF]! * 2 + index] = blob;
     m.u32[L.H_ACL_COUNT] = index + 1;
     if (ownWindow) this.endWrite(m.appliedZxid());
@@ -307,6 +332,11 @@ export class SharedTreeWriter implements TreeWriter {
     const out = new Uint8Array(bytes);
     out.set(this.m.u8.subarray(0, bytes));
     return out;
+  }
+
+  capture(): TreeCapture {
+    assert(!this.inWrite, 'capture inside a write window');
+    return openCapture(this.m, this.m.u32[L.H_USED_SLOTS]! * L.SLOT_BYTES, this.m.appliedZxid());
   }
 
   memoryUsage(): { usedBytes: number; freeListBytes: number; capacityBytes: number; maxBytes: number; nodes: number } {
@@ -392,6 +422,8 @@ export class SharedTreeWriter implements TreeWriter {
   private indexInsert(ref: number, h: number): void {
     const u32 = this.m.u32;
     const bucket = u32[L.H_INDEX_REF]! * 2 + (h & u32[L.H_INDEX_MASK]!);
+    this.m.touchWord(bucket);
+    this.m.touchWord(ref * 2 + L.N_HASH_NEXT);
     u32[ref * 2 + L.N_HASH_NEXT] = u32[bucket]!;
     u32[bucket] = ref;
   }
@@ -406,6 +438,8 @@ export class SharedTreeWriter implements TreeWriter {
       at = cur * 2 + L.N_HASH_NEXT;
       cur = u32[at]!;
     }
+    this.m.touchWord(at);
+    this.m.touchWord(ref * 2 + L.N_HASH_NEXT);
     u32[at] = u32[ref * 2 + L.N_HASH_NEXT]!;
     u32[ref * 2 + L.N_HASH_NEXT] = 0;
   }
@@ -418,6 +452,7 @@ export class SharedTreeWriter implements TreeWriter {
     const cap = oldCap * 2;
     const table = alloc(m, cap * 4);
     const u32 = m.u32; // after alloc: the views may be new
+    m.touch(table * L.SLOT_BYTES, table * L.SLOT_BYTES + cap * 4);
     u32.fill(0, table * 2, table * 2 + cap); // a reused block holds old bytes
     const mask = cap - 1;
     let moved = 0;
@@ -426,6 +461,7 @@ export class SharedTreeWriter implements TreeWriter {
       while (cur !== 0) {
         const next = u32[cur * 2 + L.N_HASH_NEXT]!;
         const slot = table * 2 + (u32[cur * 2 + L.N_HASH]! & mask);
+        m.touchWord(cur * 2 + L.N_HASH_NEXT);
         u32[cur * 2 + L.N_HASH_NEXT] = u32[slot]!;
         u32[slot] = cur;
         cur = next;
