@@ -32,6 +32,52 @@ export interface SyncFigures {
   populateCreatesPerSec: number;
   /** zookooper only: where the time went, from the follower's and the leader's log lines. */
   phases: SyncPhases | null;
+  /** zookooper SNAP only: one setData at a time on the leader, quiet (2 s before the spawn) and while the follower syncs. */
+  leaderWrites: { quiet: LatencySummary; duringSync: LatencySummary } | null;
+}
+
+export interface LatencySummary {
+  writes: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+function summarize(ms: number[]): LatencySummary {
+  const sorted = [...ms].sort((a, b) => a - b);
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  return { writes: sorted.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: sorted.at(-1) ?? 0 };
+}
+
+/**
+ * One session writing to the leader, one setData in flight: how long the leader's write path
+ * stalls while it sends a SNAP (its image is a capture read as it streams, not a copy up front).
+ */
+async function leaderWriteProbe(port: number): Promise<{ mark(): void; stop(): Promise<{ before: number[]; after: number[] }> }> {
+  const connect = await loadConnect();
+  const zk = await connect(`127.0.0.1:${port}`, { sessionTimeoutMs: 30_000 });
+  await ensureNode(zk, '/bench-snap-probe');
+  const before: number[] = [];
+  const after: number[] = [];
+  let into = before;
+  let running = true;
+  const deadline = performance.now() + 600_000;
+  const loop = (async () => {
+    while (running && performance.now() < deadline) {
+      const t0 = performance.now();
+      await zk.setData('/bench-snap-probe', 'p');
+      into.push(performance.now() - t0);
+    }
+  })();
+  return {
+    mark: () => (into = after),
+    stop: async () => {
+      running = false;
+      await loop;
+      await zk.close();
+      return { before, after };
+    },
+  };
 }
 
 /**
@@ -128,6 +174,10 @@ export function phasesText(p: SyncPhases): string {
   return parts.filter(([, v]) => v !== null).map(([k, v]) => `${k} ${Math.round(v!)}`).join(' + ') + install;
 }
 
+function latencyText(l: LatencySummary): string {
+  return `${l.writes} writes, p50 ${l.p50Ms.toFixed(1)} / p99 ${l.p99Ms.toFixed(1)} / max ${l.maxMs.toFixed(1)} ms`;
+}
+
 const fanout = 1_000;
 
 function running(e: BenchEnsemble): string[] {
@@ -198,10 +248,16 @@ async function resync(e: BenchEnsemble, kind: 'catch-up' | 'snap', writeTo: numb
   // fewer txns (the image is what travels, not the txns).
   const rate = await populate(e, from, writeTo, o.classpath, o.tmpDir, o.procs, kind === 'snap' ? 100 : 1);
   if (kind === 'snap') wipe(follower);
+  const probe = kind === 'snap' && e.system === 'zookooper' ? await leaderWriteProbe(leader.clientPort) : null;
+  if (probe !== null) await new Promise((r) => setTimeout(r, 2_000));
   const target = (await leader.state(2_000))?.zxid;
   if (target === null || target === undefined) throw new Error(`leader ${leaderId} reports no zxid`);
+  probe?.mark();
   const spawnMs = follower.spawn();
+  // The probe's writes raise the leader's zxid as it goes: the follower is synced once it reached
+  // the zxid the leader had at the spawn (and it serves), as without the probe.
   const syncedAt = await waitZxid(follower, target, 300_000, 2);
+  const probed = await probe?.stop();
   const mech = mechanismOf(e, follower, spawnMs);
   const rolePattern = e.system === 'zookooper' ? /"msg":"role: follower"/ : /QuorumPeer - FOLLOWING/;
   const roleLine = follower.lines.find((l) => rolePattern.test(l.line));
@@ -222,6 +278,7 @@ async function resync(e: BenchEnsemble, kind: 'catch-up' | 'snap', writeTo: numb
     roleLineMs: roleLine === undefined ? null : roleLine.ms - spawnMs,
     populateCreatesPerSec: rate,
     phases: e.system === 'zookooper' ? phasesOf(follower, leader, spawnMs, syncedAt) : null,
+    leaderWrites: probed === undefined ? null : { quiet: summarize(probed.before), duringSync: summarize(probed.after) },
   };
 }
 
@@ -234,7 +291,7 @@ export async function followerSync(
 ): Promise<SyncFigures[]> {
   const out: SyncFigures[] = [];
   const show = (f: SyncFigures): void =>
-    o.log(`  ${f.system} ${f.kind}: follower ${f.follower} (${f.txnsBehind ?? '-'} txns behind, ${f.znodes.toLocaleString('en-US')} znodes) synced ${f.syncedMs.toFixed(0)} ms after spawn via ${f.mechanism}; populate ${Math.round(f.populateCreatesPerSec)} creates/s${f.phases ? `\n    phases (ms): ${phasesText(f.phases)}` : ''}`);
+    o.log(`  ${f.system} ${f.kind}: follower ${f.follower} (${f.txnsBehind ?? '-'} txns behind, ${f.znodes.toLocaleString('en-US')} znodes) synced ${f.syncedMs.toFixed(0)} ms after spawn via ${f.mechanism}; populate ${Math.round(f.populateCreatesPerSec)} creates/s${f.phases ? `\n    phases (ms): ${phasesText(f.phases)}` : ''}${f.leaderWrites ? `\n    leader setData one at a time: quiet ${latencyText(f.leaderWrites.quiet)}; during the sync ${latencyText(f.leaderWrites.duringSync)}` : ''}`);
   const c = await resync(e, 'catch-up', txns, 0, o);
   out.push(c);
   show(c);

@@ -33,6 +33,10 @@ export class Checker {
   onCrash(_s: SimServer): void {}
 
   onRole(s: SimServer, e: Extract<Effect, { kind: 'role' }>): void {
+    // A SNAP source left open costs the real leader a capture for good: every sync that ended
+    // (finished, cut off, link down, restarted) and every role left must have closed its source.
+    const learners = this.c.voters.length + this.c.observers.length - 1;
+    this.assert(s.snapSourcesOpen <= (e.state === 'leading' ? learners : 0), () => `server ${s.id} holds ${s.snapSourcesOpen} SNAP sources open as ${e.state}`);
     if (e.state !== 'leading') return;
     const prev = this.epochLeader.get(e.epoch);
     this.assert(prev === undefined || prev === s.id, () => `two leaders in epoch ${e.epoch}: ${prev} and ${s.id}`);

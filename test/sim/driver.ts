@@ -8,7 +8,7 @@
 // Invariants are checked as the run goes (Checker); a violation throws SimViolation.
 // cluster.ts adds the fluent helpers scenarios use.
 import { Packr } from 'msgpackr';
-import type { Effect, Origin, Proposal } from '../../src/server/quorum/api.js';
+import type { Effect, Origin, Proposal, SnapSource } from '../../src/server/quorum/api.js';
 import { createZabCore, type Core, type ZabUnsafeOptions } from '../../src/server/quorum/core.js';
 import { epochOf, makeZxid, validatePeerMessage } from '../../src/server/quorum/messages.js';
 import { Checker, hex, SimViolation } from './checker.js';
@@ -86,6 +86,8 @@ export class SimServer {
   /** What arrived while paused, in order: run on resume (one queue keeps every link FIFO). */
   pausedQueue: (() => void)[] = [];
   resumeScheduled = false;
+  /** SNAP sources the core holds open (the real host's are tree captures, which cost while open). */
+  snapSourcesOpen = 0;
   constructor(readonly id: number, readonly observer: boolean) {}
   get alive(): boolean { return this.core !== null; }
 }
@@ -184,7 +186,10 @@ export class SimDriver {
         ...(o.snapChunkBytes !== undefined ? { snapChunkBytes: o.snapChunkBytes } : {}),
       },
       { acceptedEpoch: s.disk.acceptedEpoch, currentEpoch: s.disk.currentEpoch, lastLoggedZxid: s.disk.lastZxid(), history, historyBaseZxid: s.disk.base.zxid },
-      { snapshotImage: () => ({ zxid: s.app.zxid, image: encodeImage(s.app) }) },
+      {
+        snapshotImage: () => ({ zxid: s.app.zxid, image: encodeImage(s.app) }),
+        snapshotSource: () => this.snapSource(s),
+      },
     );
     this.check.onStart(s);
     this.drain(s);
@@ -200,6 +205,27 @@ export class SimDriver {
     for (const peer of this.ids) if (peer !== id) { this.scheduleReconnect(id, peer); this.scheduleReconnect(peer, id); }
   }
 
+  /** The image now, as a source that must be closed once and never read after (the checker counts). */
+  private snapSource(s: SimServer): SnapSource {
+    const image = encodeImage(s.app);
+    const inc = s.incarnation;
+    let open = true;
+    s.snapSourcesOpen++;
+    return {
+      zxid: s.app.zxid,
+      totalBytes: image.byteLength,
+      read: (offset, maxBytes) => {
+        this.check.assert(open, () => `server ${s.id} read a SNAP source after closing it`);
+        return image.subarray(offset, Math.min(offset + maxBytes, image.byteLength));
+      },
+      close: () => {
+        this.check.assert(open, () => `server ${s.id} closed a SNAP source twice`);
+        open = false;
+        if (s.incarnation === inc) s.snapSourcesOpen--;
+      },
+    };
+  }
+
   /** kill -9 / power loss: memory gone, unsynced disk writes lost in part (or all). */
   crash(id: number, dropAllUnsynced = false): void {
     const s = this.server(id);
@@ -209,6 +235,7 @@ export class SimDriver {
     s.pausedUntil = 0;
     s.core = null;
     s.incarnation++;
+    s.snapSourcesOpen = 0; // its memory is gone
     s.disk.crash(this.rng, dropAllUnsynced);
     this.check.onCrash(s);
     for (const peer of this.ids) if (peer !== id) { this.breakLink(id, peer); this.breakLink(peer, id); }

@@ -15,6 +15,8 @@ import { op } from '../pipeline/harness.js';
 import { SessionManager } from '../../src/server/sessions/manager.js';
 import { openStorage, type Storage } from '../../src/server/storage-adapter.js';
 import { SnapshotImageError } from '../../src/server/storage/install.js';
+import { snapshotFileName } from '../../src/server/storage/layout.js';
+import { loadSnapshotFile } from '../../src/server/storage/snapshot.js';
 import { allocTreeImage, createTree, type TreeWriter } from '../../src/server/tree/index.js';
 import { tempDir } from './helpers.js';
 
@@ -236,4 +238,54 @@ test('after installSnapshot the next log segment is prepared before the first ap
   const again = await open(dir);
   assert.ok(again.tree.has('/first') && again.tree.has('/n5'));
   await again.close();
+});
+
+test('a background snapshot is the tree at its zxid although writes go on while the job writes it', async (t) => {
+  const dir = await tempDir(t);
+  const nodes = 6_000;
+  const config = finish({ ...defaultConfig(), dataDir: dir, dataLogDir: '', purgeIntervalMs: 0, snapshotEveryTxns: nodes });
+  const lines: { msg: string; savedPages?: number }[] = [];
+  const recorder = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as { msg: string }) });
+  const s = await openStorage(config, recorder, new SessionManager(config.tickMs, 1, 0), { disk: nodeDisk });
+  // 6,000 nodes of 4 KiB: a 25 MB image, so the job is still writing when the next batches land.
+  const big = 'x'.repeat(4_096);
+  const batch = async (ops: ReturnType<typeof op.create>[]): Promise<number> => {
+    for (const [i, o] of ops.entries()) s.pipeline.submit({ sessionId: 0n, tag: i, authIds: [], op: o });
+    const recs = s.pipeline.takeLogRecords();
+    assert.equal(recs.length, ops.length, 'one batch each');
+    s.log.append(recs);
+    await s.log.sync();
+    s.pipeline.logged(recs.at(-1)!.zxid);
+    s.pipeline.commit(() => undefined);
+    return recs.length;
+  };
+  let expected: Uint8Array = new Uint8Array(0);
+  for (let from = 1; from <= nodes; from += 500) {
+    const n = await batch(names(from, from + 499).map((p) => op.create(p, big)));
+    if (from + 499 === nodes) expected = s.tree.image(); // the state the snapshot below captures
+    s.afterBatch(n);
+  }
+  // The last afterBatch took the snapshot of the last zxid: its job is writing it now.
+  assert.equal(s.tree.appliedZxid(), z(nodes));
+  const snapPath = join(dir, 'version-2', snapshotFileName(z(nodes)));
+  // Rewrite every node until the job's file is there (each window changes every page of the image).
+  // Straight into the tree, as fast as the loop turns, so the writes overlap the job's reading; the
+  // pipeline would wait an fsync per batch.
+  const paths = names(1, nodes);
+  let round = 0;
+  do {
+    assert.ok(round < 100_000, 'the snapshot job finished');
+    const data = Buffer.from(`r${round}`.padEnd(4_096, 'y'));
+    s.tree.beginWrite();
+    for (const p of paths) s.tree.setData(p, data);
+    s.tree.endWrite(s.tree.appliedZxid());
+    round++;
+    await new Promise((r) => setImmediate(r));
+  } while (!existsSync(snapPath));
+  const loaded = await loadSnapshotFile(nodeDisk, snapPath, z(nodes));
+  assert.ok(Buffer.from(loaded.image).equals(Buffer.from(expected)), 'the file holds the image of the moment the snapshot was taken');
+  await s.close();
+  // The writes really ran under the job: it saw pages saved for it (more than the header page).
+  const written = lines.find((l) => l.msg === 'snapshot written');
+  assert.ok(written !== undefined && (written.savedPages ?? 0) > 1, `pages saved while the job wrote: ${written?.savedPages}`);
 });

@@ -88,8 +88,8 @@ export async function startEnsembleNode(d: EnsembleDeps): Promise<EnsembleNode> 
         return { zxid, image: joinSnapImage(image, meta) };
       },
       snapshotSource() {
-        const { zxid, image, meta } = storage.snapshotContent();
-        return snapSource(zxid, image, meta);
+        const { zxid, capture, meta } = storage.snapshotCapture();
+        return snapSource(zxid, capture, meta);
       },
       snapReceiveBuffer(totalBytes) {
         return allocTreeImage(totalBytes);

@@ -2,8 +2,9 @@
 // string: [image][meta][u32 BE meta length]. The image comes first so that a learner receiving
 // into a fresh tree buffer (allocTreeImage) has it at offset 0, where the new tree adopts it
 // without another copy (first-touching a few hundred MB of fresh memory costs ~1 s on these VMs).
-// The leader reads its one copy of the image (the tree's image()) in chunks without joining it to
-// the meta: only the chunk that spans the image's end and the trailer is copied.
+// The leader reads the image from a tree capture (tree/capture.ts: taken at once, read chunk by
+// chunk while its writes go on) without joining it to the meta: the chunk that spans the image's
+// end and the trailer is assembled from both.
 import { assert } from '../../common/assert.js';
 import type { SnapSource } from '../quorum/api.js';
 
@@ -14,22 +15,35 @@ function trailerOf(meta: Uint8Array): Uint8Array {
   return tail;
 }
 
-export function snapSource(zxid: bigint, image: Uint8Array, meta: Uint8Array): SnapSource {
+/** The tree part of a SNAP: bytes in memory, or a tree capture read while the leader writes on. */
+export interface SnapImage {
+  readonly bytes: number;
+  /** A stable copy or view of [offset, offset + maxBytes) clipped to the end. */
+  read(offset: number, maxBytes: number): Uint8Array;
+  close(): void;
+}
+
+export function imageInMemory(image: Uint8Array): SnapImage {
+  return { bytes: image.byteLength, read: (offset, maxBytes) => image.subarray(offset, Math.min(offset + maxBytes, image.byteLength)), close: () => undefined };
+}
+
+export function snapSource(zxid: bigint, image: SnapImage, meta: Uint8Array): SnapSource {
   const tail = trailerOf(meta);
-  const imageBytes = image.byteLength;
+  const imageBytes = image.bytes;
   const totalBytes = imageBytes + tail.byteLength;
   return {
     zxid,
     totalBytes,
     read(offset, maxBytes) {
       const end = Math.min(offset + maxBytes, totalBytes);
-      if (end <= imageBytes) return image.subarray(offset, end);
+      if (end <= imageBytes) return image.read(offset, end - offset);
       if (offset >= imageBytes) return tail.subarray(offset - imageBytes, end - imageBytes);
       const out = new Uint8Array(end - offset);
-      out.set(image.subarray(offset, imageBytes), 0);
+      out.set(image.read(offset, imageBytes - offset), 0);
       out.set(tail.subarray(0, end - imageBytes), imageBytes - offset);
       return out;
     },
+    close: () => image.close(),
   };
 }
 

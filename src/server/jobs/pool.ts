@@ -44,7 +44,7 @@ export function createJobPool(options: JobPoolOptions = {}): JobPool {
       const transferList: ArrayBuffer[] = [];
       if (args.transfer === true) {
         for (const view of [args.meta, args.image]) {
-          if (view.buffer instanceof SharedArrayBuffer) continue;
+          if (!(view instanceof Uint8Array) || view.buffer instanceof SharedArrayBuffer) continue;
           assert(view.byteOffset === 0 && view.byteLength === view.buffer.byteLength, 'a transferred view covers its whole ArrayBuffer');
           transferList.push(view.buffer);
         }

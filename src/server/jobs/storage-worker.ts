@@ -4,14 +4,18 @@
 import { nodeDisk } from '../../io/node/disk.js';
 import { type DataDirs, storageLayout } from '../storage/layout.js';
 import { purge as purgeFiles, type PurgeOptions, type PurgeResult } from '../storage/purge.js';
-import { writeSnapshotFileSync } from '../storage/snapshot.js';
+import { type ImageSource, writeSnapshotFileSync } from '../storage/snapshot.js';
+import { type CaptureHandle, readCaptureInto } from '../tree/capture.js';
 
 export interface WriteSnapshotTask {
   dirs: DataDirs;
   zxid: bigint;
   meta: Uint8Array;
-  /** A SharedArrayBuffer view is read in place (no copy crosses the thread boundary). */
-  image: Uint8Array;
+  /**
+   * A SharedArrayBuffer view is read in place (no copy crosses the thread boundary); a tree
+   * capture is read page by page while the main thread goes on writing (tree/capture.ts).
+   */
+  image: Uint8Array | CaptureHandle;
 }
 
 export interface TouchPagesTask {
@@ -30,7 +34,12 @@ export interface PurgeTask {
 export function writeSnapshot(task: WriteSnapshotTask): string {
   // This thread builds its own Disk: a Disk object cannot cross the thread boundary.
   const { snapDir } = storageLayout(task.dirs, nodeDisk);
-  return writeSnapshotFileSync(nodeDisk, snapDir, { zxid: task.zxid, meta: task.meta, image: task.image });
+  return writeSnapshotFileSync(nodeDisk, snapDir, { zxid: task.zxid, meta: task.meta, image: imageOf(task.image) });
+}
+
+function imageOf(image: Uint8Array | CaptureHandle): Uint8Array | ImageSource {
+  if (image instanceof Uint8Array) return image;
+  return { byteLength: image.bytes, readInto: (offset, into) => readCaptureInto(image, offset, into) };
 }
 
 export function purge(task: PurgeTask): Promise<PurgeResult> {

@@ -108,6 +108,12 @@ export interface SnapSource {
   zxid: bigint;
   totalBytes: number;
   read(offset: number, maxBytes: number): Uint8Array;
+  /**
+   * The core is done with it: the last byte was read, or the learner's sync ended before that
+   * (cut off, link down, a new handshake, the leader stepped down). Called once, never followed
+   * by a read; the real host's image is a tree capture that costs the write path while open.
+   */
+  close?(): void;
 }
 
 /** What the server knows about itself at start (after recovering its data dir). */

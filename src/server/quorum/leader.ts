@@ -67,7 +67,16 @@ export class LeaderRole implements Role {
     this.maybeDecideEpoch();
   }
 
-  stop(): void { this.stopped = true; }
+  stop(): void {
+    this.stopped = true;
+    for (const h of this.handles.values()) h.stream?.close();
+  }
+
+  /** Forgets a learner's handshake; a SNAP it was being sent lets go of its image. */
+  private dropHandle(id: number): void {
+    this.handles.get(id)?.stream?.close();
+    this.handles.delete(id);
+  }
 
   // ---------------- discovery ----------------
   private maybeDecideEpoch(): void {
@@ -105,6 +114,7 @@ export class LeaderRole implements Role {
       historyBase: m.historyBase, attempt: m.attempt, currentEpoch: -1, syncedTo: 0n, ackedZxid: 0n, stream: null,
     };
     // A FOLLOWERINFO restarts the handshake of that learner (a re-send, or it restarted).
+    this.dropHandle(from);
     this.handles.set(from, h);
     if (this.selfEpochAcked) this.sendLeaderInfo(h);
     else this.maybeDecideEpoch();
@@ -154,6 +164,7 @@ export class LeaderRole implements Role {
     for (const msg of step.msgs) this.core.send(h.id, msg);
     if (step.kind === 'more') return;
     this.core.send(h.id, { t: 'newLeader', epoch: this.newEpoch, zxid: makeZxid(this.newEpoch, 0) });
+    h.stream!.close();
     h.stream = null;
     h.stage = 'synced';
     h.syncedTo = this.core.lastAppended;
@@ -167,7 +178,7 @@ export class LeaderRole implements Role {
   /** A learner that stopped reading its sync (or can no longer be synced from our window) is cut
    *  off: its links close, it elects or reconnects, and its next FOLLOWERINFO starts over. */
   private cutOff(h: LearnerHandle, why: string): void {
-    this.handles.delete(h.id);
+    this.dropHandle(h.id);
     this.core.emit({ kind: 'disconnect', peer: h.id, reason: `learner ${h.id} cut off: ${why}` });
   }
 
@@ -323,7 +334,7 @@ export class LeaderRole implements Role {
 
   linkDown(peer: number): void {
     // Its handshake starts over when it comes back; its last ack keeps counting until syncLimit.
-    this.handles.delete(peer);
+    this.dropHandle(peer);
   }
 
   linkUp(peer: number): void {

@@ -27,6 +27,7 @@ export class SyncStream {
   private cursor: bigint;
   private started = false;
   private snapSent = false;
+  private closed = false;
 
   constructor(
     private readonly core: Core,
@@ -93,8 +94,18 @@ export class SyncStream {
     assert(chunk.byteLength > 0 || snap.totalBytes === 0, 'a SNAP chunk moves forward');
     this.snapOffset = offset + chunk.byteLength;
     const last = this.snapOffset === snap.totalBytes;
-    if (last) this.snapSent = true;
+    if (last) {
+      this.snapSent = true;
+      this.close(); // the rest is history: the image's source is not needed any more
+    }
     return { t: 'snap', zxid: snap.zxid, offset, totalBytes: snap.totalBytes, chunk, last };
+  }
+
+  /** Lets go of the SNAP source (once); the stream sends no more image after this. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.plan.snap?.close?.();
   }
 
   /** COMMIT through what of the sent history is committed. */

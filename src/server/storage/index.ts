@@ -2,7 +2,7 @@
 export { type DataDirs, type StorageLayout, storageLayout, ensureLayout, listLogSegments, listSnapshots } from './layout.js';
 export { storageLimits } from './limits.js';
 export { type LogState, type LogTail, openTxnLog, TxnLog, type TxnLogOptions } from './txnlog.js';
-export { type LoadedSnapshot, loadNewestSnapshot, loadSnapshotFile, type SnapshotContent, SnapshotCorruptError, writeSnapshotFile, writeSnapshotFileSync } from './snapshot.js';
+export { type LoadedSnapshot, loadNewestSnapshot, loadSnapshotFile, type ImageSource, type SnapshotContent, SnapshotCorruptError, writeSnapshotFile, writeSnapshotFileSync } from './snapshot.js';
 export { type Epochs, EpochFileError, readEpochs, writeEpochs } from './epochs.js';
 export { completeIntent, type InstallResult, installSnapshot, type Intent, IntentFileError, TruncateError, truncateLog, type TruncateResult } from './history.js';
 export { LogCorruptError, type Recovery, type RecoveryProgress, type RecoveryWarning, type RecoverOptions, recover } from './recovery.js';

@@ -55,7 +55,7 @@ export interface InstalledFromMemory {
 }
 
 /** Makes `content` the durable state and returns the same image in a tree buffer. */
-export async function installFromMemory(layout: StorageLayout, content: SnapshotContent, o: InstallFromMemoryOptions): Promise<InstalledFromMemory> {
+export async function installFromMemory(layout: StorageLayout, content: SnapshotContent & { image: Uint8Array }, o: InstallFromMemoryOptions): Promise<InstalledFromMemory> {
   const source = content.image;
   const adopted = o.adoptable(source);
   const t0 = performance.now();

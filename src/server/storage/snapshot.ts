@@ -21,11 +21,18 @@ const snapMagic = 0x4e534b5a; // "ZKSN" as u32 LE
 const trailerMagic = 0x45534b5a; // "ZKSE"
 export const snapshotFormatVersion = 1;
 
+/** An image read piece by piece (a tree capture, which stays the same while the tree changes). */
+export interface ImageSource {
+  readonly byteLength: number;
+  /** Fills `into` with the image's bytes from `offset`. */
+  readInto(offset: number, into: Uint8Array): void;
+}
+
 export interface SnapshotContent {
   zxid: bigint;
   meta: Uint8Array;
   /** May be a view of a SharedArrayBuffer; copied in chunks so the file matches its CRC. */
-  image: Uint8Array;
+  image: Uint8Array | ImageSource;
   /** Header timestamp; default Date.now() (the simulator passes its clock's). */
   createdMs?: number;
   /**
@@ -98,22 +105,25 @@ async function writeAll(file: DiskFile, bytes: Uint8Array, position: number): Pr
 function* snapshotPieces(content: SnapshotContent): Generator<Uint8Array> {
   const { zxid, meta, image } = content;
   assert(meta.length <= L.snapshotMetaBytesMax, 'snapshot meta within bound');
-  assert(image.length <= L.snapshotImageBytesMax, 'snapshot image within bound');
-  const header = encodeHeader(zxid, meta.length, image.length, content.createdMs ?? Date.now());
+  assert(image.byteLength <= L.snapshotImageBytesMax, 'snapshot image within bound');
+  const header = encodeHeader(zxid, meta.length, image.byteLength, content.createdMs ?? Date.now());
   let crc = crc32c(header);
   yield header;
   crc = crc32c(meta, crc);
   yield meta;
-  const step = Math.min(L.snapshotChunkBytes, Math.max(1, image.length));
+  const step = Math.min(L.snapshotChunkBytes, Math.max(1, image.byteLength));
   // Fresh memory is expensive to first-touch on this kind of VM (~0.4 s per 100 MB): a stable
   // image needs no private copy, so none is made.
-  const chunk = content.imageIsStable === true ? null : Buffer.allocUnsafe(step);
-  for (let off = 0; off < image.length; off += step) {
-    const n = Math.min(step, image.length - off);
-    let view = image.subarray(off, off + n);
-    if (chunk !== null) {
-      chunk.set(view);
+  const chunk = content.imageIsStable === true && image instanceof Uint8Array ? null : Buffer.allocUnsafe(step);
+  for (let off = 0; off < image.byteLength; off += step) {
+    const n = Math.min(step, image.byteLength - off);
+    let view: Uint8Array;
+    if (chunk === null) {
+      view = (image as Uint8Array).subarray(off, off + n);
+    } else {
       view = chunk.subarray(0, n);
+      if (image instanceof Uint8Array) view.set(image.subarray(off, off + n));
+      else image.readInto(off, view);
     }
     crc = crc32c(view, crc);
     yield view;
@@ -125,7 +135,7 @@ function* snapshotPieces(content: SnapshotContent): Generator<Uint8Array> {
 }
 
 function snapshotBytes(content: SnapshotContent): number {
-  return L.snapshotHeaderBytes + content.meta.length + content.image.length + L.snapshotTrailerBytes;
+  return L.snapshotHeaderBytes + content.meta.length + content.image.byteLength + L.snapshotTrailerBytes;
 }
 
 /**
