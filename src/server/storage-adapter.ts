@@ -12,6 +12,7 @@ import cliProgress from 'cli-progress';
 import type { Logger } from 'pino';
 import { pack, unpack } from 'msgpackr';
 import { isEnsemble, type ServerConfig } from '../common/config.js';
+import { assert } from '../common/assert.js';
 import { constants } from '../common/constants.js';
 import { zxidEpoch, zxidHex } from '../common/zxid.js';
 import { nodeClock } from '../io/node/clock.js';
@@ -27,6 +28,8 @@ import { installFromMemory, SnapshotImageError } from './storage/install.js';
 import { type DataDirs, type StorageLayout, storageLayout } from './storage/layout.js';
 import { recover, type RecoveryProgress } from './storage/recovery.js';
 import { openTxnLog, type TxnLog } from './storage/txnlog.js';
+import { SnapshotStreamWriter } from './storage/snapshot-stream.js';
+import { writeSnapshotFile } from './storage/snapshot.js';
 import type { SessionManager } from './sessions/manager.js';
 import { serverOwnerCheck } from './sessions/server-owner.js';
 import { allocTreeImage, createTree, treeFromLoadedImage, imageAppliedZxid, type TreeCapture, type TreeWriter } from './tree/index.js';
@@ -90,9 +93,18 @@ export interface Storage {
    * tree is built from `image` in memory, not read back from the file. A whole view of a
    * SharedArrayBuffer from allocTreeImage() is adopted without a copy: the caller hands it over
    * and must not touch it again. Throws SnapshotImageError, with nothing changed, on an image
-   * or meta that cannot be a tree.
+   * or meta that cannot be a tree. `written`: the same SNAP, written to a file as it arrived
+   * (openSnapshotStream; `body` the whole SNAP byte string it was appended from): only completed.
    */
-  installSnapshot(zxid: bigint, image: Uint8Array, meta: Uint8Array): Promise<void>;
+  installSnapshot(zxid: bigint, image: Uint8Array, meta: Uint8Array, written?: WrittenSnap): Promise<void>;
+  /** A snapshot file of a SNAP of `totalBytes` at zxid, written as its bytes arrive (append them in order). */
+  openSnapshotStream(zxid: bigint, totalBytes: number): SnapshotStreamWriter;
+}
+
+/** A SNAP's file written as it arrived, and the byte string it was written from. */
+export interface WrittenSnap {
+  writer: SnapshotStreamWriter;
+  body: Uint8Array;
 }
 
 interface SnapshotMeta {
@@ -264,8 +276,20 @@ export async function openStorage(config: ServerConfig, logger: Logger, sessions
     txnsSinceSnapshot = state.replayed;
   };
 
+  /** The SNAP's file written as it arrived, completed; if that fails, the file written from memory. */
+  const finishWritten = async (zxid: bigint, image: Uint8Array, meta: Uint8Array, written: WrittenSnap): Promise<string> => {
+    assert(written.writer.zxid === zxid && written.writer.appended === written.body.byteLength, 'a whole SNAP of this zxid was written');
+    try {
+      return await written.writer.finish(written.body);
+    } catch (err) {
+      logger.warn({ err, zxid: zxidHex(zxid) }, 'the SNAP file written as it arrived failed; writing it again from memory');
+      await written.writer.abort();
+      return writeSnapshotFile(layout.disk, layout.snapDir, { zxid, image, meta, imageIsStable: true });
+    }
+  };
+
   /** SNAP: the tree from the image in memory while the same bytes become the durable state. */
-  const install = async (zxid: bigint, image: Uint8Array, metaBytes: Uint8Array): Promise<void> => {
+  const install = async (zxid: bigint, image: Uint8Array, metaBytes: Uint8Array, written?: WrittenSnap): Promise<void> => {
     const startMs = performance.now();
     // Checked before anything is touched: a bad image or meta leaves the old state as it was.
     const meta = parseMeta(metaBytes);
@@ -282,6 +306,7 @@ export async function openStorage(config: ServerConfig, logger: Logger, sessions
         touchElsewhere: (view, from, to) => jobs.touchPages({ image: view, from, to }),
         // --verify-snapshot walks the whole structure before the image replaces anything durable.
         ...(config.verifySnapshot ? { checkBeforeWrite: (view: Uint8Array) => void (verified = treeFromLoadedImage(view, { verify: true })) } : {}),
+        ...(written !== undefined ? { writtenFile: () => finishWritten(zxid, image, metaBytes, written) } : {}),
       },
     );
     const tree = verified ?? treeFromLoadedImage(done.image, { verify: false });
@@ -359,8 +384,11 @@ export async function openStorage(config: ServerConfig, logger: Logger, sessions
     truncate(zxid) {
       return rewrite('log truncated (TRUNC)', zxid, () => truncateLog(layout, zxid));
     },
-    installSnapshot(zxid, image, meta) {
-      return install(zxid, image, meta);
+    openSnapshotStream(zxid, totalBytes) {
+      return new SnapshotStreamWriter(layout.disk, layout.snapDir, zxid, totalBytes);
+    },
+    installSnapshot(zxid, image, meta, written) {
+      return install(zxid, image, meta, written);
     },
   };
 }

@@ -3,7 +3,8 @@
 // down (DIFF), a server with a wiped data dir gets the whole tree (SNAP), and each then serves
 // that state to its own clients.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ZookooperClient } from '../../src/index.js';
 import type { Ensemble } from '../cluster/harness.js';
@@ -72,6 +73,24 @@ describe('ensemble of 3: servers rejoining', () => {
     assert.deepEqual(await childrenOn(f!, '/diff'), await childrenOn(leaderId, '/diff'));
     const zk = await on(f!);
     assert.equal((await zk.getData('/snap/n99')).data.toString(), '99');
+    // The SNAP was written to its snapshot file as it arrived (format 2), nothing temporary is left,
+    // and a restart recovers from that file.
+    const snapDir = join(s.dataDir, 'version-2');
+    const names = readdirSync(snapDir);
+    assert.deepEqual(names.filter((n) => n.endsWith('.tmp')), [], 'no temp file left');
+    const snaps = names.filter((n) => /^snapshot\.[0-9a-f]+$/.test(n));
+    assert.equal(snaps.length, 1, `one snapshot: ${names.join(', ')}`);
+    assert.equal(readFileSync(join(snapDir, snaps[0]!)).readUInt32LE(4), 2, 'snapshot format 2 (the SNAP body as it arrived)');
+    const file = join(snapDir, snaps[0]!);
+    const before = statSync(file);
+    await s.kill9();
+    await s.start();
+    await e.settled();
+    assert.equal((await (await on(f!)).getData('/snap/n99')).data.toString(), '99');
+    // Loaded, not replaced: a file it could not load would have meant another SNAP, a new file.
+    const afterRestart = statSync(file);
+    assert.deepEqual([afterRestart.ino, afterRestart.mtimeMs], [before.ino, before.mtimeMs], 'the restart recovered from the SNAP file');
+    assert.ok(!s.lines.some((l) => /corrupt/i.test(l)), 'no snapshot was refused');
   });
 
   test('the old leader, restarted after a failover, follows the new leader and serves the writes it missed', async () => {

@@ -16,6 +16,7 @@ import { SessionManager } from '../../src/server/sessions/manager.js';
 import { openStorage, type Storage } from '../../src/server/storage-adapter.js';
 import { SnapshotImageError } from '../../src/server/storage/install.js';
 import { snapshotFileName } from '../../src/server/storage/layout.js';
+import { joinSnapImage } from '../../src/server/ensemble/snap-image.js';
 import { loadSnapshotFile } from '../../src/server/storage/snapshot.js';
 import { allocTreeImage, createTree, type TreeWriter } from '../../src/server/tree/index.js';
 import { tempDir } from './helpers.js';
@@ -147,6 +148,27 @@ test('installSnapshot replaces the state with a leader image; the log restarts a
   assert.ok(again.tree.has('/next') && again.tree.has('/n1') && !again.tree.has('/divergent'));
   assert.equal(again.lastLoggedZxid(), z(31));
   await again.close();
+});
+
+test('installSnapshot of a SNAP written as it arrived completes that file (format 2) instead of writing another', async (t) => {
+  const { snap, nodes } = await leaderSnapshot(t, 40);
+  const dir = await tempDir(t);
+  const s = await open(dir);
+  await create(s, ['/divergent']);
+  const body = joinSnapImage(snap.image, snap.meta);
+  const writer = s.openSnapshotStream(snap.zxid, body.byteLength);
+  for (let off = 0; off < body.byteLength; off += 1000) writer.append(body.subarray(off, Math.min(off + 1000, body.byteLength)));
+  await s.installSnapshot(snap.zxid, snap.image, snap.meta, { writer, body });
+  assert.deepEqual(contents(s.tree), nodes);
+  const path = join(dir, 'version-2', snapshotFileName(snap.zxid));
+  const header = Buffer.alloc(8);
+  const fh = await (await import('node:fs/promises')).open(path, 'r');
+  await fh.read(header, 0, 8, 0);
+  await fh.close();
+  assert.equal(header.readUInt32LE(4), 2, 'the file is the one written as the SNAP arrived');
+  const loaded = await loadSnapshotFile(nodeDisk, path, snap.zxid);
+  assert.ok(Buffer.from(loaded.image).equals(Buffer.from(snap.image)));
+  await s.close();
 });
 
 test('installSnapshot builds the tree from the image in memory: equal to the leader, the file written but never read back', async (t) => {

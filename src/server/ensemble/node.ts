@@ -24,7 +24,7 @@ import { createZabCore, type Core } from '../quorum/core.js';
 import { PeerMessageError, validatePeerMessage } from '../quorum/messages.js';
 import { learner, leader, type PublishHooks, type RolePath, type WritePath } from '../roles.js';
 import type { SessionManager } from '../sessions/manager.js';
-import type { Storage } from '../storage-adapter.js';
+import type { Storage, WrittenSnap } from '../storage-adapter.js';
 import type { ServerStats } from '../workers/messages.js';
 import type { WorkerPool } from '../workers/pool.js';
 import { PortInUseError } from '../port.js';
@@ -70,6 +70,13 @@ export async function startEnsembleNode(d: EnsembleDeps): Promise<EnsembleNode> 
   const ticks = zabTimeoutTicks(config, constants.quorumTickMs);
   const history: Proposal[] = storage.history().map((r) => ({ zxid: r.zxid, txn: r.bytes, origin: null }));
   const epochs = storage.epochs();
+  // The SNAP being received, written to its snapshot file as it arrives (one at a time).
+  let snapStream: WrittenSnap | null = null;
+  const dropSnapStream = (): void => {
+    const s = snapStream;
+    snapStream = null;
+    if (s !== null) void s.writer.abort().catch((err: unknown) => logger.warn({ err }, 'removing an abandoned SNAP file failed'));
+  };
   const core = createZabCore(
     {
       myId: config.serverId,
@@ -93,6 +100,15 @@ export async function startEnsembleNode(d: EnsembleDeps): Promise<EnsembleNode> 
       },
       snapReceiveBuffer(totalBytes) {
         return allocTreeImage(totalBytes);
+      },
+      snapReceived(zxid, body, offset, bytes) {
+        if (offset === 0) {
+          dropSnapStream(); // an earlier SNAP that ended without being installed
+          snapStream = { writer: storage.openSnapshotStream(zxid, body.byteLength), body };
+        }
+        const s = snapStream;
+        if (s === null || s.body !== body || s.writer.zxid !== zxid || s.writer.appended !== offset) return; // not the stream we write
+        s.writer.append(body.subarray(offset, offset + bytes));
       },
       snapshotImageBytes() {
         return storage.tree.memoryUsage().usedBytes;
@@ -123,7 +139,11 @@ export async function startEnsembleNode(d: EnsembleDeps): Promise<EnsembleNode> 
       },
       installSnapshot: async (zxid, image) => {
         const parts = splitSnapImage(image);
-        await storage.installSnapshot(zxid, parts.image, parts.meta);
+        const s = snapStream;
+        snapStream = null;
+        const whole = s !== null && s.body === image && s.writer.zxid === zxid && s.writer.appended === image.byteLength;
+        if (!whole) void s?.writer.abort();
+        await storage.installSnapshot(zxid, parts.image, parts.meta, whole ? s : undefined);
         adoptReloaded('SNAP', zxid);
       },
       persistEpochs: (acceptedEpoch, currentEpoch) => storage.persistEpochs({ acceptedEpoch, currentEpoch }),
@@ -205,6 +225,8 @@ export async function startEnsembleNode(d: EnsembleDeps): Promise<EnsembleNode> 
   };
 
   const onRole = (e: Extract<LocalEffect, { kind: 'role' }>): void => {
+    // A SNAP still being written when a role begins was never installed (synced otherwise, or leading).
+    if (e.state !== 'looking') dropSnapStream();
     logger.info({ state: e.state, epoch: e.epoch, leader: e.leaderId, zxid: zxidHex(storage.tree.appliedZxid()) }, `role: ${roleNames[e.state]}`);
     switch (e.state) {
       case 'looking':

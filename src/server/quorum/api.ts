@@ -100,6 +100,12 @@ export interface ZabHost {
    * buffer, so the image in it becomes the new tree without a copy). Without it, a plain array.
    */
   snapReceiveBuffer?(totalBytes: number): Uint8Array;
+  /**
+   * Learner: bytes [offset, offset + bytes) of a SNAP just arrived in `body` (the receive buffer,
+   * unchanged from then on until its installSnapshot), in order from offset 0. The real host
+   * writes them to the snapshot file as they come, so the install has only the fsync left.
+   */
+  snapReceived?(zxid: bigint, body: Uint8Array, offset: number, bytes: number): void;
 }
 
 /** A SNAP image being sent: `read` returns the bytes [offset, offset + maxBytes) clipped to the

@@ -191,6 +191,7 @@ export class LearnerRole implements Role {
     else if (this.snapImage.byteLength !== m.totalBytes) return this.protocolError('SNAP chunks of different images');
     this.snapImage.set(m.chunk, m.offset);
     this.snapBytes += m.chunk.byteLength;
+    this.core.host.snapReceived?.(m.zxid, this.snapImage, m.offset, m.chunk.byteLength);
     if (!m.last) return;
     const image = this.snapImage;
     this.snapImage = null;

@@ -82,10 +82,12 @@ export async function truncateLog(layout: StorageLayout, zxid: bigint): Promise<
 /**
  * SNAP: makes `content` the whole durable state at content.zxid. The snapshot file is written
  * (fsynced, renamed, directory fsynced), then every log segment and every newer snapshot goes.
+ * `writtenFile`, if given, completes a file of the same state written as the SNAP arrived instead.
  */
-export async function installSnapshot(layout: StorageLayout, content: SnapshotContent): Promise<InstallResult> {
+export async function installSnapshot(layout: StorageLayout, content: SnapshotContent, writtenFile?: () => Promise<string>): Promise<InstallResult> {
   await writeIntent(layout, { kind: 'install', zxid: content.zxid });
-  const path = await writeSnapshotFile(layout.disk, layout.snapDir, content);
+  // writtenFile: the same snapshot, already written as it arrived (snapshot-stream.ts), made durable.
+  const path = writtenFile !== undefined ? await writtenFile() : await writeSnapshotFile(layout.disk, layout.snapDir, content);
   const result = await applyInstall(layout, content.zxid);
   await removeFileDurably(layout.disk, layout.logDir, intentFile);
   return { path, ...result };

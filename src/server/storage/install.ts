@@ -43,6 +43,8 @@ export interface InstallFromMemoryOptions {
   touchElsewhere?: (image: Uint8Array, from: number, to: number) => Promise<unknown>;
   /** Checks the filled buffer (e.g. the tree's structure walk); a throw leaves the durable state as it was. */
   checkBeforeWrite?: (image: Uint8Array) => void;
+  /** Completes the snapshot file written while the SNAP arrived (returns its path), instead of writing it now. */
+  writtenFile?: () => Promise<string>;
 }
 
 export interface InstalledFromMemory {
@@ -84,7 +86,7 @@ export async function installFromMemory(layout: StorageLayout, content: Snapshot
   };
   const files = async (): Promise<InstallResult> => {
     const start = performance.now();
-    const result = await installSnapshot(layout, { ...content, imageIsStable: true });
+    const result = await installSnapshot(layout, { ...content, imageIsStable: true }, o.writtenFile);
     filesMs = performance.now() - start;
     return result;
   };

@@ -18,8 +18,10 @@ import { listSnapshots, snapshotFileName, tmpSuffix } from './layout.js';
 import { storageLimits as L } from './limits.js';
 
 const snapMagic = 0x4e534b5a; // "ZKSN" as u32 LE
-const trailerMagic = 0x45534b5a; // "ZKSE"
+export const trailerMagic = 0x45534b5a; // "ZKSE"
 export const snapshotFormatVersion = 1;
+/** Version 2 is a SNAP written as it arrived (snapshot-stream.ts): body image | meta | u32 BE meta length, CRC over body then header. */
+const streamFormatVersion = 2;
 
 /** An image read piece by piece (a tree capture, which stays the same while the tree changes). */
 export interface ImageSource {
@@ -67,10 +69,10 @@ export class SnapshotCorruptError extends Error {
   }
 }
 
-function encodeHeader(zxid: bigint, metaBytes: number, imageBytes: number, createdMs: number): Buffer {
+export function encodeHeader(zxid: bigint, metaBytes: number, imageBytes: number, createdMs: number, version = snapshotFormatVersion): Buffer {
   const h = Buffer.alloc(L.snapshotHeaderBytes);
   h.writeUInt32LE(snapMagic, 0);
-  h.writeUInt32LE(snapshotFormatVersion, 4);
+  h.writeUInt32LE(version, 4);
   h.writeBigUInt64LE(zxid, 8);
   h.writeBigUInt64LE(BigInt(metaBytes), 16);
   h.writeBigUInt64LE(BigInt(imageBytes), 24);
@@ -199,17 +201,19 @@ export async function loadSnapshotFile(disk: Disk, path: string, expectZxid: big
   const fh = await disk.open(path, 'r');
   try {
     const size = await fh.size();
-    const fixed = L.snapshotHeaderBytes + L.snapshotTrailerBytes;
+    let fixed = L.snapshotHeaderBytes + L.snapshotTrailerBytes;
     if (size < fixed) throw new SnapshotCorruptError(path, `file of ${size} bytes is shorter than header and trailer`);
     const header = Buffer.alloc(L.snapshotHeaderBytes);
     await readFully(fh, header, 0);
     if (header.readUInt32LE(0) !== snapMagic) throw new SnapshotCorruptError(path, 'bad magic');
     const version = header.readUInt32LE(4);
-    if (version !== snapshotFormatVersion) throw new SnapshotCorruptError(path, `unknown format version ${version}`);
+    if (version !== snapshotFormatVersion && version !== streamFormatVersion) throw new SnapshotCorruptError(path, `unknown format version ${version}`);
+    const stream = version === streamFormatVersion;
     const zxid = header.readBigUInt64LE(8);
     const metaBytes = Number(header.readBigUInt64LE(16));
     const imageBytes = Number(header.readBigUInt64LE(24));
     if (zxid !== expectZxid) throw new SnapshotCorruptError(path, `header zxid ${zxidHex(zxid)} differs from its name`);
+    if (stream) fixed += 4; // the body's u32 meta length
     if (metaBytes > L.snapshotMetaBytesMax || imageBytes > L.snapshotImageBytesMax || fixed + metaBytes + imageBytes !== size) {
       throw new SnapshotCorruptError(path, `section sizes ${metaBytes}+${imageBytes} do not match file size ${size}`);
     }
@@ -217,14 +221,16 @@ export async function loadSnapshotFile(disk: Disk, path: string, expectZxid: big
     const image = options.allocImage?.(imageBytes) ?? Buffer.allocUnsafe(imageBytes);
     assert(image.length === imageBytes, 'allocImage returned the requested size');
     const trailer = Buffer.alloc(L.snapshotTrailerBytes);
-    let crc = crc32c(header);
+    const metaLength = Buffer.alloc(stream ? 4 : 0);
+    // Version 1: header, meta, image in file order. Version 2: the body (image, meta, length), then the header.
+    let crc = stream ? 0 : crc32c(header);
     let pos = L.snapshotHeaderBytes;
     const progress = (): void => options.onBytes?.(pos, size);
     // Chunks are read with several reads in flight (libuv's pool runs them on its threads) and
     // checksummed in file order as they complete. Most of a big load is the kernel first-touching
     // fresh pages of the image buffer; in parallel that runs on every core instead of one.
     const chunks: { view: Uint8Array; pos: number; crc: boolean }[] = [];
-    for (const part of [meta, image, trailer]) {
+    for (const part of stream ? [image, meta, metaLength, trailer] : [meta, image, trailer]) {
       for (let off = 0; off < part.length; off += readChunkBytes) {
         const n = Math.min(readChunkBytes, part.length - off);
         chunks.push({ view: part.subarray(off, off + n), pos, crc: part !== trailer });
@@ -250,6 +256,10 @@ export async function loadSnapshotFile(disk: Disk, path: string, expectZxid: big
     } finally {
       // Never leave reads running into a buffer the caller may drop on error.
       await Promise.allSettled(reads);
+    }
+    if (stream) {
+      if (metaLength.readUInt32BE(0) !== metaBytes) throw new SnapshotCorruptError(path, 'the body\'s meta length differs from the header');
+      crc = crc32c(header, crc);
     }
     if (trailer.readUInt32LE(4) !== trailerMagic) throw new SnapshotCorruptError(path, 'bad trailer magic');
     const stored = trailer.readUInt32LE(0);
