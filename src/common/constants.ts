@@ -74,6 +74,7 @@ export const constants = {
   // receiving a SNAP plus the background snapshot job; each saves at most its image's bytes.
   treeCapturesMax: 32,
   treeCapturePageBytes: 4_096, // copy-on-write unit: the writer saves a page before first changing it
+  snapPrefaultBytesMin: 16 * 1_048_576, // a SNAP buffer this large has its pages mapped on the job thread as it arrives
 
   // Peer transport (src/io/node/transport.ts): TCP links between the servers of an ensemble
   // A PROPOSAL of the largest log record (logRecordPayloadBytesMax) or one SNAP chunk, plus envelope.

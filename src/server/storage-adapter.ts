@@ -99,6 +99,11 @@ export interface Storage {
   installSnapshot(zxid: bigint, image: Uint8Array, meta: Uint8Array, written?: WrittenSnap): Promise<void>;
   /** A snapshot file of a SNAP of `totalBytes` at zxid, written as its bytes arrive (append them in order). */
   openSnapshotStream(zxid: bigint, totalBytes: number): SnapshotStreamWriter;
+  /**
+   * Maps in the pages of a fresh SharedArrayBuffer view on the job thread while this thread fills
+   * it from the start (a SNAP arriving): first-touching 241 MB cost the receiving thread ~1 s here.
+   */
+  prefault(view: Uint8Array): void;
 }
 
 /** A SNAP's file written as it arrived, and the byte string it was written from. */
@@ -383,6 +388,9 @@ export async function openStorage(config: ServerConfig, logger: Logger, sessions
     },
     truncate(zxid) {
       return rewrite('log truncated (TRUNC)', zxid, () => truncateLog(layout, zxid));
+    },
+    prefault(view) {
+      jobs.touchPages({ image: view, from: 0, to: view.byteLength, whileFilled: true }).catch((err: unknown) => logger.warn({ err }, 'prefaulting a SNAP buffer failed'));
     },
     openSnapshotStream(zxid, totalBytes) {
       return new SnapshotStreamWriter(layout.disk, layout.snapDir, zxid, totalBytes);

@@ -99,7 +99,9 @@ export async function startEnsembleNode(d: EnsembleDeps): Promise<EnsembleNode> 
         return snapSource(zxid, capture, meta);
       },
       snapReceiveBuffer(totalBytes) {
-        return allocTreeImage(totalBytes);
+        const buffer = allocTreeImage(totalBytes);
+        if (totalBytes >= constants.snapPrefaultBytesMin) storage.prefault(buffer);
+        return buffer;
       },
       snapReceived(zxid, body, offset, bytes) {
         if (offset === 0) {

@@ -23,6 +23,11 @@ export interface TouchPagesTask {
   image: Uint8Array;
   from: number;
   to: number;
+  /**
+   * The buffer is being filled meanwhile (a SNAP arriving from its start): touch from the end
+   * backwards with an atomic add of 0, which never changes a byte whoever wrote it first.
+   */
+  whileFilled?: boolean;
 }
 
 export interface PurgeTask {
@@ -55,6 +60,10 @@ const pageBytes = 4096;
  */
 export function touchPages(task: TouchPagesTask): number {
   const { image, from, to } = task;
-  for (let i = from; i < to; i += pageBytes) image[i] = 0;
+  if (task.whileFilled === true) {
+    for (let i = to - 1 - ((to - 1 - from) % pageBytes); i >= from; i -= pageBytes) Atomics.add(image, i, 0);
+  } else {
+    for (let i = from; i < to; i += pageBytes) image[i] = 0;
+  }
   return to - from;
 }
