@@ -73,8 +73,28 @@ test('hello: encodes and parses; wrong shapes are named', () => {
 
 test('encodeFrame: large bodies are not copied into a second buffer', () => {
   const data = new Uint8Array(100_000);
-  const { frame, bodyBytes } = encodeFrame({ data });
+  const { frame, bodyBytes } = encodeFrame({ data, n: 1 }); // not last: packed by msgpackr
   assert.equal(frame.length, 2, 'header and body written separately');
   assert.equal(frame[0]?.readUInt32BE(0), bodyBytes);
   assert.equal(encodeFrame({ small: 1 }).frame.length, 1, 'small frames are one buffer');
+});
+
+test('encodeFrame: a large binary as the last field is written from where it lies and decodes as if packed whole', () => {
+  const chunk = Uint8Array.from({ length: 1_048_576 }, (_, i) => (i * 7) & 255);
+  const msg = { t: 'snap', zxid: 0x1_0000_0005n, offset: 3_145_728, totalBytes: 9_999_999, last: false, chunk };
+  const { frame, bodyBytes } = encodeFrame(msg);
+  const last = frame[frame.length - 1]!;
+  assert.equal(last.buffer, chunk.buffer, 'the chunk itself, not a copy');
+  assert.equal(frame[0]?.readUInt32BE(0), bodyBytes);
+  const whole = Buffer.concat([...frame]);
+  assert.equal(whole.byteLength, 4 + bodyBytes);
+  const bodies: Buffer[] = [];
+  assert.equal(new FrameReader(() => 16 * 1_048_576).push(whole, (b) => (bodies.push(b), true)), null);
+  assert.equal(bodies.length, 1);
+  const d = decodeBody(bodies[0]!);
+  assert.ok(d.ok);
+  assert.deepEqual(d.value, { ...msg, chunk: Buffer.from(chunk) });
+  // The same bytes as msgpackr packing the whole message (so any decoder reads it).
+  const plain = encodeFrame({ ...msg, chunk: Buffer.from(chunk), after: 1 });
+  assert.equal(plain.frame.length, 2, 'a binary that is not last goes through msgpackr');
 });

@@ -98,7 +98,8 @@ export class SyncStream {
       this.snapSent = true;
       this.close(); // the rest is history: the image's source is not needed any more
     }
-    return { t: 'snap', zxid: snap.zxid, offset, totalBytes: snap.totalBytes, chunk, last };
+    // The chunk last: the transport writes a trailing binary from where it lies (peer-frame.ts).
+    return { t: 'snap', zxid: snap.zxid, offset, totalBytes: snap.totalBytes, last, chunk };
   }
 
   /** Lets go of the SNAP source (once); the stream sends no more image after this. */
