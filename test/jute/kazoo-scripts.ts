@@ -67,6 +67,9 @@ held.release()
 qt.join(DEADLINE_S)
 queued_got_it = queued.is_acquired
 queued.release()
+# b released through its server; a may read from another one, which applies the delete a moment
+# later (ZooKeeper orders each session, not two): a sync first, as a ZooKeeper user would.
+a.sync('/kazoo/lock')
 out['lock'] = {'errors': errors, 'overlaps': overlaps[0], 'a': holds.count('a'), 'b': holds.count('b'),
                'whileHeld': blocked, 'nonBlocking': nonblocking, 'contenders': contenders,
                'queuedGotIt': queued_got_it, 'nodesLeft': a.get_children('/kazoo/lock')}

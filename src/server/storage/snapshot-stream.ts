@@ -16,7 +16,7 @@ import { crc32c } from '@node-rs/crc32';
 import { join } from 'node:path';
 import { assert } from '../../common/assert.js';
 import type { Disk, DiskFile } from '../../io/disk.js';
-import { encodeHeader, trailerMagic } from './snapshot.js';
+import { encodeHeader, trailerMagic, writeAll } from './snapshot.js';
 import { snapshotFileName, tmpSuffix } from './layout.js';
 import { storageLimits as L } from './limits.js';
 
@@ -117,14 +117,5 @@ export class SnapshotStreamWriter {
       return; // never opened: nothing to remove
     }
     await this.disk.unlink(this.tmpPath).catch(() => undefined);
-  }
-}
-
-async function writeAll(file: DiskFile, bytes: Uint8Array, position: number): Promise<void> {
-  let done = 0;
-  while (done < bytes.length) {
-    const n = await file.write(bytes, done, bytes.length - done, position + done);
-    assert(n > 0, 'write makes progress');
-    done += n;
   }
 }

@@ -89,7 +89,7 @@ function writeAllSync(file: DiskFile, bytes: Uint8Array, position: number): void
   }
 }
 
-async function writeAll(file: DiskFile, bytes: Uint8Array, position: number): Promise<void> {
+export async function writeAll(file: DiskFile, bytes: Uint8Array, position: number): Promise<void> {
   let done = 0;
   while (done < bytes.length) {
     const n = await file.write(bytes, done, bytes.length - done, position + done);
