@@ -341,3 +341,16 @@ test('size classes cover every size with bounded waste', () => {
     prev = c;
   }
 });
+
+test('internAcl: equal lists share an index, lists that differ only in where a separator falls do not, across an image', () => {
+  const t = createTree({ initialBytes: 65536 });
+  const a = t.internAcl([{ perms: 1, scheme: 'ip', id: '10.0.0.1:x' }]);
+  const b = t.internAcl([{ perms: 1, scheme: 'ip:10.0.0.1', id: 'x' }]);
+  const c = t.internAcl([{ perms: 1, scheme: 'ip', id: '10.0.0.1' }, { perms: 3, scheme: 'world', id: 'anyone' }]);
+  const d = t.internAcl([{ perms: 13, scheme: 'ip', id: '10.0.0.1' }]);
+  assert.equal(new Set([a, b, c, d]).size, 4);
+  assert.equal(t.internAcl([{ perms: 1, scheme: 'ip', id: '10.0.0.1:x' }]), a, 'an equal list (another array) is the same index');
+  const again = treeFromImage(t.image());
+  assert.equal(again.internAcl([{ perms: 1, scheme: 'ip:10.0.0.1', id: 'x' }]), b, 'the index is rebuilt from the stored lists');
+  assert.equal(again.internAcl([{ perms: 3, scheme: 'world', id: 'anyone' }]), Math.max(a, b, c, d) + 1);
+});
