@@ -10,6 +10,7 @@
 // clock ms, the same clock as performance.timeOrigin + now on this machine): see SyncPhases.
 import path from 'node:path';
 import { ensureNode, loadConnect } from '../lib/client.js';
+import { type Histogram, type LatencySummaryMs, newHistogram, summarize } from '../lib/histogram.js';
 import { kill9, runningMembers, waitSettled, waitZxid, wipe, type BenchEnsemble, type EnsembleMember, type TimedLine } from '../lib/ensemble.js';
 import { runDriver } from '../lib/zookeeper.js';
 import { GeneratorPool, split } from '../load/pool.js';
@@ -33,32 +34,19 @@ export interface SyncFigures {
   /** zookooper only: where the time went, from the follower's and the leader's log lines. */
   phases: SyncPhases | null;
   /** zookooper SNAP only: one setData at a time on the leader, quiet (2 s before the spawn) and while the follower syncs. */
-  leaderWrites: { quiet: LatencySummary; duringSync: LatencySummary } | null;
-}
-
-export interface LatencySummary {
-  writes: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-}
-
-function summarize(ms: number[]): LatencySummary {
-  const sorted = [...ms].sort((a, b) => a - b);
-  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-  return { writes: sorted.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: sorted.at(-1) ?? 0 };
+  leaderWrites: { quiet: LatencySummaryMs; duringSync: LatencySummaryMs } | null;
 }
 
 /**
  * One session writing to the leader, one setData in flight: how long the leader's write path
  * stalls while it sends a SNAP (its image is a capture read as it streams, not a copy up front).
  */
-async function leaderWriteProbe(port: number): Promise<{ mark(): void; stop(): Promise<{ before: number[]; after: number[] }> }> {
+async function leaderWriteProbe(port: number): Promise<{ mark(): void; stop(): Promise<{ before: Histogram; after: Histogram }> }> {
   const connect = await loadConnect();
   const zk = await connect(`127.0.0.1:${port}`, { sessionTimeoutMs: 30_000 });
   await ensureNode(zk, '/bench-snap-probe');
-  const before: number[] = [];
-  const after: number[] = [];
+  const before = newHistogram();
+  const after = newHistogram();
   let into = before;
   let running = true;
   const deadline = performance.now() + 600_000;
@@ -66,7 +54,7 @@ async function leaderWriteProbe(port: number): Promise<{ mark(): void; stop(): P
     while (running && performance.now() < deadline) {
       const t0 = performance.now();
       await zk.setData('/bench-snap-probe', 'p');
-      into.push(performance.now() - t0);
+      into.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000))); // µs
     }
   })();
   return {
@@ -174,8 +162,8 @@ export function phasesText(p: SyncPhases): string {
   return parts.filter(([, v]) => v !== null).map(([k, v]) => `${k} ${Math.round(v!)}`).join(' + ') + install;
 }
 
-function latencyText(l: LatencySummary): string {
-  return `${l.writes} writes, p50 ${l.p50Ms.toFixed(1)} / p99 ${l.p99Ms.toFixed(1)} / max ${l.maxMs.toFixed(1)} ms`;
+function latencyText(l: LatencySummaryMs): string {
+  return `${l.count} writes, p50 ${l.p50.toFixed(1)} / p99 ${l.p99.toFixed(1)} / max ${l.max.toFixed(1)} ms`;
 }
 
 const fanout = 1_000;

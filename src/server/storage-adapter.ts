@@ -34,7 +34,6 @@ import type { SessionManager } from './sessions/manager.js';
 import { serverOwnerCheck } from './sessions/server-owner.js';
 import { allocTreeImage, createTree, treeFromLoadedImage, imageAppliedZxid, type TreeCapture, type TreeWriter } from './tree/index.js';
 
-/** What openStorage uses for files on the main thread (tests pass a wrapped one); default real. */
 /** The applied state at one zxid: the tree as a capture (close it when read), the sessions packed. */
 export interface StateCapture {
   zxid: bigint;
@@ -42,6 +41,7 @@ export interface StateCapture {
   meta: Uint8Array;
 }
 
+/** What openStorage uses for files on the main thread (tests pass a wrapped one); default real. */
 export interface StorageIo {
   disk?: Disk;
 }

@@ -1,7 +1,7 @@
 // storage-adapter's ensemble surface on real files: epochs, history window, TRUNC with a reload
 // into a new tree, SNAP installed from memory, and that writes continue afterwards.
 import assert from 'node:assert/strict';
-import { cp } from 'node:fs/promises';
+import { cp, open as openFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { test } from 'node:test';
@@ -162,7 +162,7 @@ test('installSnapshot of a SNAP written as it arrived completes that file (forma
   assert.deepEqual(contents(s.tree), nodes);
   const path = join(dir, 'version-2', snapshotFileName(snap.zxid));
   const header = Buffer.alloc(8);
-  const fh = await (await import('node:fs/promises')).open(path, 'r');
+  const fh = await openFile(path, 'r');
   await fh.read(header, 0, 8, 0);
   await fh.close();
   assert.equal(header.readUInt32LE(4), 2, 'the file is the one written as the SNAP arrived');

@@ -164,8 +164,7 @@ export class LeaderRole implements Role {
     for (const msg of step.msgs) this.core.send(h.id, msg);
     if (step.kind === 'more') return;
     this.core.send(h.id, { t: 'newLeader', epoch: this.newEpoch, zxid: makeZxid(this.newEpoch, 0) });
-    h.stream!.close();
-    h.stream = null;
+    h.stream = null; // a SNAP's source was closed with its last chunk
     h.stage = 'synced';
     h.syncedTo = this.core.lastAppended;
   }

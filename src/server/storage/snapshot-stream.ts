@@ -16,11 +16,10 @@ import { crc32c } from '@node-rs/crc32';
 import { join } from 'node:path';
 import { assert } from '../../common/assert.js';
 import type { Disk, DiskFile } from '../../io/disk.js';
-import { encodeHeader, trailerMagic, writeAll } from './snapshot.js';
+import { encodeHeader, snapshotStreamFormatVersion, trailerMagic, writeAll } from './snapshot.js';
 import { snapshotFileName, tmpSuffix } from './layout.js';
 import { storageLimits as L } from './limits.js';
 
-export const snapshotStreamFormatVersion = 2;
 
 let streamCounter = 0;
 

@@ -21,7 +21,7 @@ const snapMagic = 0x4e534b5a; // "ZKSN" as u32 LE
 export const trailerMagic = 0x45534b5a; // "ZKSE"
 export const snapshotFormatVersion = 1;
 /** Version 2 is a SNAP written as it arrived (snapshot-stream.ts): body image | meta | u32 BE meta length, CRC over body then header. */
-const streamFormatVersion = 2;
+export const snapshotStreamFormatVersion = 2;
 
 /** An image read piece by piece (a tree capture, which stays the same while the tree changes). */
 export interface ImageSource {
@@ -207,8 +207,8 @@ export async function loadSnapshotFile(disk: Disk, path: string, expectZxid: big
     await readFully(fh, header, 0);
     if (header.readUInt32LE(0) !== snapMagic) throw new SnapshotCorruptError(path, 'bad magic');
     const version = header.readUInt32LE(4);
-    if (version !== snapshotFormatVersion && version !== streamFormatVersion) throw new SnapshotCorruptError(path, `unknown format version ${version}`);
-    const stream = version === streamFormatVersion;
+    if (version !== snapshotFormatVersion && version !== snapshotStreamFormatVersion) throw new SnapshotCorruptError(path, `unknown format version ${version}`);
+    const stream = version === snapshotStreamFormatVersion;
     const zxid = header.readBigUInt64LE(8);
     const metaBytes = Number(header.readBigUInt64LE(16));
     const imageBytes = Number(header.readBigUInt64LE(24));
