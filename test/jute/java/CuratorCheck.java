@@ -115,6 +115,7 @@ public final class CuratorCheck {
     m.release();
     boolean stillHeld = m.isAcquiredInThisProcess();
     m.release();
+    syncOn(a, "/curator/mutex"); // b's last release may have gone through another server
     int left = a.getChildren().forPath("/curator/mutex").size();
     Json j = new Json();
     j.num("overlaps", overlaps.get()).num("holds", order.size())
@@ -193,6 +194,9 @@ public final class CuratorCheck {
     sd.registerService(o1);
     sd.registerService(o2);
     sd.registerService(bill);
+    // b may read from another server than reg wrote through: ZooKeeper orders each session, not
+    // two, so b syncs before it reads what reg wrote (as a ZooKeeper user would).
+    syncOn(b, "/curator/services");
     ServiceDiscovery<Void> q = ServiceDiscoveryBuilder.builder(Void.class).client(b).basePath("/curator/services").build();
     q.start();
     List<String> names = new ArrayList<>(q.queryForNames());
@@ -205,6 +209,7 @@ public final class CuratorCheck {
     for (int i = 0; i < 4; i++) picked.add(String.valueOf(provider.getInstance().getPort()));
     Collections.sort(picked);
     sd.unregisterService(o1);
+    syncOn(b, "/curator/services");
     List<String> ordersAfter = ports(q.queryForInstances("orders"));
     sd.close();
     reg.close(); // its session ends: the remaining registrations are ephemeral and go with it
@@ -277,6 +282,13 @@ public final class CuratorCheck {
 
   interface Check {
     boolean holds() throws Exception;
+  }
+
+  /** ZooKeeper's sync on c's session: its next reads see every write committed before it. */
+  static void syncOn(CuratorFramework c, String path) throws Exception {
+    CountDownLatch done = new CountDownLatch(1);
+    c.getZookeeperClient().getZooKeeper().sync(path, (rc, p, ctx) -> done.countDown(), null);
+    if (!done.await(waitSeconds, TimeUnit.SECONDS)) throw new IllegalStateException("sync " + path + " did not complete");
   }
 
   static void waitFor(Check check, String what) throws Exception {
